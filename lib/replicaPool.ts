@@ -1,0 +1,199 @@
+/**
+ * A load-balancing pool over the replicas of one upstream (a subgraph's replicas at a gateway, a
+ * gateway's instances at the router). Written by hand because no library does this for arbitrary
+ * HTTP upstreams: power-of-two-choices on in-flight requests, passive outlier ejection with growing
+ * ejection times and a cap on the ejected share, and hooks for active health checks.
+ */
+export interface Replica {
+  readonly url: string;
+  /** Requests sent and not yet answered. */
+  inFlight: number;
+  /** Result of the last active health check (true until one fails). */
+  healthy: boolean;
+  /** Epoch ms until which passive outlier detection keeps this replica out; 0 when not ejected. */
+  ejectedUntil: number;
+  /** How often it was ejected; each ejection lasts longer. Decays after a run of successes. */
+  ejections: number;
+  consecutiveFailures: number;
+  /** Exponentially weighted moving average of latency, ms. */
+  latencyEwmaMs: number;
+  requests: number;
+  failures: number;
+}
+
+export interface ReplicaPoolOptions {
+  /** Upstream name, for state and metrics. */
+  name: string;
+  urls: string[];
+  /** Consecutive failures that eject a replica. @default 3 */
+  consecutiveFailuresToEject?: number;
+  /** First ejection time; doubled at every repeat ejection. @default 2000 */
+  baseEjectionMs?: number;
+  /** Longest ejection. @default 30000 */
+  maxEjectionMs?: number;
+  /** Largest share of replicas ejected at once; one replica may always be ejected. @default 0.5 */
+  maxEjectedShare?: number;
+  /** Injected for tests. @default Date.now */
+  now?: () => number;
+  /** Injected for tests. @default Math.random */
+  random?: () => number;
+}
+
+export interface ReplicaState {
+  url: string;
+  healthy: boolean;
+  ejected: boolean;
+  ejectedForMs: number;
+  inFlight: number;
+  requests: number;
+  failures: number;
+  errorRate: number;
+  latencyEwmaMs: number;
+}
+
+export class ReplicaPool {
+  readonly name: string;
+  private replicas: Replica[];
+  private readonly consecutiveFailuresToEject: number;
+  private readonly baseEjectionMs: number;
+  private readonly maxEjectionMs: number;
+  private readonly maxEjectedShare: number;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(options: ReplicaPoolOptions) {
+    if (options.urls.length === 0) throw new Error(`replica pool ${options.name}: needs at least one URL`);
+    this.name = options.name;
+    this.consecutiveFailuresToEject = options.consecutiveFailuresToEject ?? 3;
+    this.baseEjectionMs = options.baseEjectionMs ?? 2_000;
+    this.maxEjectionMs = options.maxEjectionMs ?? 30_000;
+    this.maxEjectedShare = options.maxEjectedShare ?? 0.5;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.replicas = options.urls.map(newReplica);
+  }
+
+  get size(): number {
+    return this.replicas.length;
+  }
+
+  all(): readonly Replica[] {
+    return this.replicas;
+  }
+
+  /** Replaces the replica list (DNS re-resolution), keeping the state of replicas that stay. */
+  setUrls(urls: string[]): void {
+    if (urls.length === 0) return;
+    const byUrl = new Map(this.replicas.map((r) => [r.url, r]));
+    this.replicas = urls.map((url) => byUrl.get(url) ?? newReplica(url));
+  }
+
+  private available(replica: Replica, now: number): boolean {
+    return replica.healthy && replica.ejectedUntil <= now;
+  }
+
+  /**
+   * Power of two choices: two random candidates, the one with fewer requests in flight wins (then the
+   * faster one). Falls back to any replica not excluded when none is available, so a pool whose health
+   * checks all failed still tries rather than failing without a call. Undefined when all are excluded.
+   */
+  pick(exclude?: ReadonlySet<Replica>): Replica | undefined {
+    const now = this.now();
+    const candidates = this.replicas.filter((r) => !exclude?.has(r));
+    if (candidates.length === 0) return undefined;
+    const live = candidates.filter((r) => this.available(r, now));
+    const from = live.length > 0 ? live : candidates;
+    if (from.length === 1) return from[0];
+    const i = Math.floor(this.random() * from.length);
+    let j = Math.floor(this.random() * (from.length - 1));
+    if (j >= i) j += 1;
+    return better(from[i], from[j]);
+  }
+
+  /** True when at least one replica is healthy and not ejected. */
+  hasAvailable(): boolean {
+    const now = this.now();
+    return this.replicas.some((r) => this.available(r, now));
+  }
+
+  onStart(replica: Replica): void {
+    replica.inFlight += 1;
+    replica.requests += 1;
+  }
+
+  onSuccess(replica: Replica, latencyMs: number): void {
+    replica.inFlight = Math.max(0, replica.inFlight - 1);
+    replica.consecutiveFailures = 0;
+    replica.latencyEwmaMs = replica.latencyEwmaMs === 0 ? latencyMs : replica.latencyEwmaMs * 0.8 + latencyMs * 0.2;
+    if (replica.ejections > 0 && replica.requests % 50 === 0) replica.ejections -= 1;
+  }
+
+  /** A failed call counts towards ejection; `countsAsOutlier` is false for cancellations by the client. */
+  onFailure(replica: Replica, latencyMs: number, countsAsOutlier = true): void {
+    replica.inFlight = Math.max(0, replica.inFlight - 1);
+    if (!countsAsOutlier) return;
+    replica.failures += 1;
+    replica.consecutiveFailures += 1;
+    replica.latencyEwmaMs = replica.latencyEwmaMs * 0.8 + latencyMs * 0.2;
+    if (replica.consecutiveFailures >= this.consecutiveFailuresToEject) this.tryEject(replica);
+  }
+
+  private tryEject(replica: Replica): void {
+    const now = this.now();
+    if (replica.ejectedUntil > now) return;
+    const ejected = this.replicas.filter((r) => r.ejectedUntil > now).length;
+    const allowed = Math.max(1, Math.floor(this.replicas.length * this.maxEjectedShare));
+    if (ejected >= allowed) return;
+    const duration = Math.min(this.maxEjectionMs, this.baseEjectionMs * 2 ** replica.ejections);
+    replica.ejectedUntil = now + duration;
+    replica.ejections += 1;
+    replica.consecutiveFailures = 0;
+  }
+
+  /**
+   * Records an active health check result. A replica that was down and passes again is back at once,
+   * ejection included (it was ejected for being down); a replica that stayed up keeps its ejection,
+   * since a passing health check says nothing about the errors that ejected it.
+   */
+  setHealth(replica: Replica, healthy: boolean): void {
+    if (healthy && !replica.healthy) {
+      replica.ejectedUntil = 0;
+      replica.consecutiveFailures = 0;
+    }
+    replica.healthy = healthy;
+  }
+
+  state(): ReplicaState[] {
+    const now = this.now();
+    return this.replicas.map((r) => ({
+      url: r.url,
+      healthy: r.healthy,
+      ejected: r.ejectedUntil > now,
+      ejectedForMs: Math.max(0, r.ejectedUntil - now),
+      inFlight: r.inFlight,
+      requests: r.requests,
+      failures: r.failures,
+      errorRate: r.requests === 0 ? 0 : r.failures / r.requests,
+      latencyEwmaMs: Math.round(r.latencyEwmaMs * 10) / 10,
+    }));
+  }
+}
+
+function newReplica(url: string): Replica {
+  return {
+    url,
+    inFlight: 0,
+    healthy: true,
+    ejectedUntil: 0,
+    ejections: 0,
+    consecutiveFailures: 0,
+    latencyEwmaMs: 0,
+    requests: 0,
+    failures: 0,
+  };
+}
+
+function better(a: Replica, b: Replica): Replica {
+  if (a.inFlight !== b.inFlight) return a.inFlight < b.inFlight ? a : b;
+  return a.latencyEwmaMs <= b.latencyEwmaMs ? a : b;
+}

@@ -1,0 +1,94 @@
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { Database } from './tables.ts';
+
+/**
+ * The schema as compiled statements. They are compiled (not executed) so openDatabase can run them
+ * synchronously inside one write-locked transaction: an `await` between BEGIN and COMMIT would let a
+ * second store in the same process block the event loop on the lock it is waiting for.
+ */
+export function migrations(db: Kysely<Database>): CompiledQuery[] {
+  const s = db.schema;
+  return [
+    s.createTable('meta').ifNotExists()
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .compile(),
+    s.createTable('users').ifNotExists()
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('email', 'text', (c) => c.notNull().unique())
+      .addColumn('plan', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .compile(),
+    s.createTable('api_keys').ifNotExists()
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('prefix', 'text', (c) => c.notNull())
+      .addColumn('label', 'text', (c) => c.notNull())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('scopes', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .compile(),
+    s.createIndex('api_keys_user_id').ifNotExists().on('api_keys').column('user_id').compile(),
+    s.createTable('quotas').ifNotExists()
+      .addColumn('user_id', 'text', (c) => c.primaryKey())
+      .addColumn('limit', 'integer', (c) => c.notNull())
+      .addColumn('used', 'integer', (c) => c.notNull())
+      .addColumn('resets_at', 'text', (c) => c.notNull())
+      .compile(),
+    s.createTable('articles').ifNotExists()
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('title', 'text', (c) => c.notNull())
+      .addColumn('price', 'real', (c) => c.notNull())
+      .addColumn('stock', 'integer', (c) => c.notNull())
+      .addColumn('tags', 'text', (c) => c.notNull())
+      .compile(),
+    s.createTable('article_stats').ifNotExists()
+      .addColumn('article_id', 'text', (c) => c.primaryKey())
+      .addColumn('views', 'integer', (c) => c.notNull())
+      .addColumn('sales', 'integer', (c) => c.notNull())
+      .compile(),
+    s.createTable('orders').ifNotExists()
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('total', 'real', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('idempotency_key', 'text')
+      .compile(),
+    s.createIndex('orders_user_created').ifNotExists().on('orders').columns(['user_id', 'created_at', 'id']).compile(),
+    // NULL keys never collide, so seeded orders without a key coexist.
+    s.createIndex('orders_user_idempotency').ifNotExists().unique().on('orders').columns(['user_id', 'idempotency_key']).compile(),
+    s.createTable('order_lines').ifNotExists()
+      .addColumn('order_id', 'text', (c) => c.notNull())
+      .addColumn('position', 'integer', (c) => c.notNull())
+      .addColumn('article_id', 'text', (c) => c.notNull())
+      .addColumn('quantity', 'integer', (c) => c.notNull())
+      .addColumn('unit_price', 'real', (c) => c.notNull())
+      .addPrimaryKeyConstraint('order_lines_pk', ['order_id', 'position'])
+      .compile(),
+    s.createTable('models').ifNotExists()
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('context_window', 'integer', (c) => c.notNull())
+      .addColumn('is_default', 'integer', (c) => c.notNull())
+      .compile(),
+    s.createTable('conversations').ifNotExists()
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('title', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .compile(),
+    s.createIndex('conversations_user_id').ifNotExists().on('conversations').column('user_id').compile(),
+    s.createTable('messages').ifNotExists()
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
+      .addColumn('position', 'integer', (c) => c.notNull())
+      .addColumn('role', 'text', (c) => c.notNull())
+      .addColumn('content', 'text', (c) => c.notNull())
+      .addColumn('model_id', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .compile(),
+    s.createIndex('messages_conversation_position').ifNotExists().unique().on('messages').columns(['conversation_id', 'position']).compile(),
+  ];
+}

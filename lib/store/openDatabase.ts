@@ -1,0 +1,71 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, type CompiledQuery } from 'kysely';
+import { migrations } from './migrations.ts';
+import { seedStatements } from './seed.ts';
+import type { Database } from './tables.ts';
+import { WriteLockingSqliteDialect } from './writeLockingSqliteDialect.ts';
+
+/** The shared data store of the subgraphs. */
+export interface Store {
+  db: Kysely<Database>;
+  /** Closes the database handle; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** SQLite file; its folder is created when missing. `:memory:` works for a single process. */
+  path: string;
+  /** Called with the SQL of every executed query (tests count store round-trips with it). */
+  onQuery?: (sql: string) => void;
+  /**
+   * How long a writer waits for another process's lock before failing, in ms. Every replica of every
+   * subgraph shares the file, so short waits are normal. @default 5000
+   */
+  busyTimeoutMs?: number;
+}
+
+/** Opens (creating, migrating and seeding on first use) the shared store. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Store> {
+  const { path, onQuery, busyTimeoutMs = 5_000 } = options;
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+
+  const raw = new BetterSqlite3(path, { timeout: busyTimeoutMs });
+  try {
+    // busy_timeout first: switching to WAL itself needs a lock another starter may hold.
+    raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+
+    const db = new Kysely<Database>({
+      dialect: new WriteLockingSqliteDialect({ database: raw }),
+      log: onQuery ? (event) => onQuery(event.query.sql) : undefined,
+    });
+    migrateAndSeed(raw, db);
+
+    let closing: Promise<void> | undefined;
+    return {
+      db,
+      close: () => (closing ??= db.destroy()),
+    };
+  } catch (error) {
+    raw.close();
+    throw error;
+  }
+}
+
+/**
+ * Creates the schema and seeds once, even when many processes start together: the IMMEDIATE
+ * transaction makes starters queue on the write lock, and whoever comes after the first finds the
+ * `seeded` meta row and skips. It runs synchronously on the raw handle on purpose (see migrations.ts).
+ */
+function migrateAndSeed(raw: BetterSqlite3.Database, db: Kysely<Database>): void {
+  const run = (query: CompiledQuery) => raw.prepare(query.sql).run(...(query.parameters as unknown[]));
+  const seededQuery = db.selectFrom('meta').select('value').where('key', '=', 'seeded').compile();
+  raw.transaction(() => {
+    for (const statement of migrations(db)) run(statement);
+    const seeded = raw.prepare(seededQuery.sql).get(...(seededQuery.parameters as unknown[]));
+    if (!seeded) for (const statement of seedStatements(db)) run(statement);
+  }).immediate();
+}
