@@ -18,6 +18,19 @@ const urlList = z
   .min(1, 'needs at least one URL');
 
 const port = z.coerce.number().int().min(0).max(65535);
+const fallbackPolicy = z.enum(['cache', 'degraded', 'none']);
+export type FallbackPolicy = z.infer<typeof fallbackPolicy>;
+
+/** auth and users fall back to the cache, orders answers degraded; the rest is configurable. */
+const DEFAULT_SUBGRAPH_POLICY: Record<SubgraphName, FallbackPolicy> = {
+  auth: 'cache',
+  users: 'cache',
+  quota: 'cache',
+  orders: 'degraded',
+  articles: 'cache',
+  analytics: 'cache',
+  chat: 'none',
+};
 const ms = z.coerce.number().int().positive();
 
 const configSchema = z.object({
@@ -61,6 +74,63 @@ const configSchema = z.object({
       ) as Record<SubgraphName, z.ZodDefault<typeof urlList>>,
     ).default({}),
   }).default({}),
+  resilience: z.object({
+    /** Interval of active health checks on every replica. @default 1000 */
+    healthCheckIntervalMs: ms.default(1_000),
+    /** Deadline of one health check. @default 500 */
+    healthCheckTimeoutMs: ms.default(500),
+    /** Consecutive failures that eject a replica. @default 3 */
+    ejectAfterConsecutiveFailures: z.coerce.number().int().positive().default(3),
+    /** First ejection; doubles at each repeat, up to maxEjectionMs. @default 2000 */
+    baseEjectionMs: ms.default(2_000),
+    /** @default 30000 */
+    maxEjectionMs: ms.default(30_000),
+    /** Largest share of a pool ejected at once. @default 0.5 */
+    maxEjectedShare: z.coerce.number().min(0).max(1).default(0.5),
+    /** Share of extra load retries may add. @default 0.2 */
+    retryBudgetRatio: z.coerce.number().min(0).max(1).default(0.2),
+    /** Consecutive failed calls that open a circuit breaker. @default 5 */
+    breakerConsecutiveFailures: z.coerce.number().int().positive().default(5),
+    /** How long an open breaker waits before letting one trial call through. @default 3000 */
+    breakerHalfOpenAfterMs: ms.default(3_000),
+    /** How often a DNS name in a replica list is resolved again. @default 10000 */
+    dnsRefreshMs: ms.default(10_000),
+  }).default({}),
+  cache: z.object({
+    /** Redis for the shared caches; without it an in-memory LRU stands in. */
+    redisUrl: z.string().url().optional(),
+    /** How long a last good answer is kept for stale-if-error. @default 86400 */
+    fallbackTtlSeconds: z.coerce.number().int().positive().default(86_400),
+    /** Deadline of one cache call; a slower cache is skipped. @default 150 */
+    commandTimeoutMs: ms.default(150),
+    /** Entries of the in-memory stand-in. @default 10000 */
+    memoryMaxEntries: z.coerce.number().int().positive().default(10_000),
+    /** Fresh-cache TTL of public root fields, seconds; a field not listed is never served from the fresh cache. */
+    responseTtlSeconds: z.record(z.string(), z.coerce.number().int().min(0)).default({
+      articles: 10,
+      article: 10,
+      topArticles: 30,
+      models: 300,
+    }),
+  }).default({}),
+  fallback: z.object({
+    /** What a failed subgraph gets at its gateway: the last good answer, a degraded empty answer, or nothing. */
+    subgraphs: z.object(
+      Object.fromEntries(
+        SUBGRAPH_NAMES.map((name) => [name, fallbackPolicy.default(DEFAULT_SUBGRAPH_POLICY[name])]),
+      ) as Record<SubgraphName, z.ZodDefault<typeof fallbackPolicy>>,
+    ).default({}),
+    /** The same for a whole failed gateway, applied at the router. */
+    supergraphs: z.object(
+      Object.fromEntries(SUPERGRAPH_NAMES.map((name) => [name, fallbackPolicy.default('cache')])) as Record<
+        SupergraphName,
+        z.ZodDefault<typeof fallbackPolicy>
+      >,
+    ).default({}),
+    /** Root fields and entity types whose data is the same for everyone, so a cached answer may be shared. */
+    publicRootFields: z.array(z.string()).default(['articles', 'article', 'topArticles', 'models']),
+    publicEntityTypes: z.array(z.string()).default(['Article', 'Model']),
+  }).default({}),
   database: z.object({
     /** SQLite file shared by all replicas. @default "data/supergraph.db" */
     path: z.string().min(1).default('data/supergraph.db'),
@@ -86,10 +156,14 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     if (urls) gatewayUrls[name] = urls;
   }
   const subgraphUrls: Record<string, unknown> = {};
+  const subgraphPolicies: Record<string, unknown> = {};
   for (const name of SUBGRAPH_NAMES) {
     const urls = list(env[`${envName(name)}_URLS`]);
     if (urls) subgraphUrls[name] = urls;
+    subgraphPolicies[name] = env[`FALLBACK_${envName(name)}`];
   }
+  const supergraphPolicies: Record<string, unknown> = {};
+  for (const name of SUPERGRAPH_NAMES) supergraphPolicies[name] = env[`FALLBACK_${envName(name)}_GATEWAY`];
   return prune({
     host: env.HOST,
     internalSecret: env.INTERNAL_SECRET,
@@ -104,7 +178,40 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     },
     gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls },
     database: { path: env.DATABASE_PATH },
+    resilience: {
+      healthCheckIntervalMs: env.HEALTH_CHECK_INTERVAL_MS,
+      healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
+      ejectAfterConsecutiveFailures: env.EJECT_AFTER_CONSECUTIVE_FAILURES,
+      baseEjectionMs: env.BASE_EJECTION_MS,
+      maxEjectionMs: env.MAX_EJECTION_MS,
+      maxEjectedShare: env.MAX_EJECTED_SHARE,
+      retryBudgetRatio: env.RETRY_BUDGET_RATIO,
+      breakerConsecutiveFailures: env.BREAKER_CONSECUTIVE_FAILURES,
+      breakerHalfOpenAfterMs: env.BREAKER_HALF_OPEN_AFTER_MS,
+      dnsRefreshMs: env.DNS_REFRESH_MS,
+    },
+    cache: {
+      redisUrl: env.REDIS_URL,
+      fallbackTtlSeconds: env.FALLBACK_TTL_SECONDS,
+      commandTimeoutMs: env.CACHE_COMMAND_TIMEOUT_MS,
+      memoryMaxEntries: env.MEMORY_CACHE_MAX_ENTRIES,
+      responseTtlSeconds: env.RESPONSE_TTL_SECONDS ? parseJson('RESPONSE_TTL_SECONDS', env.RESPONSE_TTL_SECONDS) : undefined,
+    },
+    fallback: {
+      subgraphs: subgraphPolicies,
+      supergraphs: supergraphPolicies,
+      publicRootFields: list(env.PUBLIC_ROOT_FIELDS),
+      publicEntityTypes: list(env.PUBLIC_ENTITY_TYPES),
+    },
   });
+}
+
+function parseJson(name: string, value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new ConfigError(`invalid configuration:\n  ${name}: not valid JSON`);
+  }
 }
 
 /** Drops undefined leaves so zod defaults apply and env only overrides what it sets. */

@@ -1,4 +1,6 @@
+import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import { Agent, request, type Dispatcher } from 'undici';
+import { breakerState, createBreaker, type BreakerState } from './circuitBreaker.ts';
 import type { FailureReason } from './errors.ts';
 import { createDeadline } from './deadline.ts';
 import type { Replica, ReplicaPool } from './replicaPool.ts';
@@ -38,6 +40,8 @@ export interface UpstreamClientOptions {
   maxAttempts?: number;
   /** Upper bound of the jittered pause before a retry. @default 25 */
   retryBackoffMs?: number;
+  /** Circuit breaker thresholds for the whole upstream. @default 5 failures, 3000 ms */
+  breaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number };
 }
 
 export interface UpstreamCallOptions {
@@ -62,6 +66,7 @@ export class UpstreamClient {
   private readonly retryBudget: RetryBudget;
   private readonly maxAttempts: number;
   private readonly retryBackoffMs: number;
+  private readonly breaker: CircuitBreakerPolicy;
   private closed = false;
 
   constructor(options: UpstreamClientOptions) {
@@ -72,9 +77,29 @@ export class UpstreamClient {
     this.retryBudget = options.retryBudget ?? new RetryBudget();
     this.maxAttempts = options.maxAttempts ?? 2;
     this.retryBackoffMs = options.retryBackoffMs ?? 25;
+    this.breaker = createBreaker({
+      ...options.breaker,
+      // A client that went away says nothing about the upstream's health.
+      isFailure: (error) => error instanceof UpstreamError && !error.cancelled,
+    });
   }
 
+  /** closed, open or half_open: while open, calls fail at once with reason `circuit_open`. */
+  get breakerState(): BreakerState {
+    return breakerState(this.breaker);
+  }
+
+  /** Sends one call through the breaker; throws UpstreamError when every allowed attempt failed. */
   async post(body: string, options: UpstreamCallOptions): Promise<UpstreamResponse> {
+    try {
+      return await this.breaker.execute(() => this.postWithRetry(body, options));
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw new UpstreamError(this.pool.name, 'circuit_open', 0);
+      throw error;
+    }
+  }
+
+  private async postWithRetry(body: string, options: UpstreamCallOptions): Promise<UpstreamResponse> {
     const tried = new Set<Replica>();
     this.retryBudget.recordRequest();
     let lastReason: FailureReason = 'no_healthy_replica';

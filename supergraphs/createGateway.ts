@@ -4,16 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { Agent } from 'undici';
-import type { Config } from '../lib/config.ts';
+import { requireInternalSecret, type Config } from '../lib/config.ts';
+import { createCacheStore } from '../lib/cache/createCacheStore.ts';
+import { FallbackCache } from '../lib/cache/fallbackCache.ts';
 import { isPublicError } from '../lib/errors.ts';
 import { componentLogger } from '../lib/logger.ts';
-import { PRINCIPAL_HEADER } from '../lib/principal.ts';
-import { ReplicaPool } from '../lib/replicaPool.ts';
+import { PRINCIPAL_HEADER, verifyPrincipal } from '../lib/principal.ts';
+import type { ReplicaPool } from '../lib/replicaPool.ts';
 import { requestScope } from '../lib/requestScope.ts';
 import { RetryBudget } from '../lib/retryBudget.ts';
 import { SUPERGRAPHS, type SubgraphName, type SupergraphName } from '../lib/topology.ts';
-import { UpstreamClient } from '../lib/upstreamClient.ts';
+import { createUpstream, upstreamState, type Upstream } from '../lib/upstream.ts';
 import { ReplicaDataSource, type GatewayContext } from './replicaDataSource.ts';
+import { subgraphSchema } from './subgraphSchema.ts';
 
 export interface GatewayOptions {
   name: SupergraphName;
@@ -43,27 +46,41 @@ export function readSupergraphSdl(name: SupergraphName): string {
  */
 export async function startGateway(options: GatewayOptions, host: string, port: number): Promise<RunningGateway> {
   const { name, config } = options;
+  const internalSecret = requireInternalSecret(config);
   const log = componentLogger(`gateway-${name}`);
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
-  const retryBudget = new RetryBudget();
-  const pools: Record<string, ReplicaPool> = {};
-  const clients: Record<string, UpstreamClient> = {};
+  const retryBudget = new RetryBudget({ ratio: config.resilience.retryBudgetRatio });
+  const upstreams: Record<string, Upstream> = {};
   for (const subgraph of SUPERGRAPHS[name] as readonly SubgraphName[]) {
-    pools[subgraph] = new ReplicaPool({ name: subgraph, urls: config.gateway.subgraphUrls[subgraph] });
-    clients[subgraph] = new UpstreamClient({
-      pool: pools[subgraph],
+    upstreams[subgraph] = await createUpstream({
+      name: subgraph,
+      urls: config.gateway.subgraphUrls[subgraph],
+      resilience: config.resilience,
       timeoutMs: config.gateway.subgraphTimeoutMs,
       dispatcher,
       retryBudget,
     });
   }
+  const cacheStore = createCacheStore(config.cache, log);
+  const fallbackCache = new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds);
+  const publicRootFields = new Set(config.fallback.publicRootFields);
+  const publicEntityTypes = new Set(config.fallback.publicEntityTypes);
+  const pools = Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.pool]));
 
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl ?? readSupergraphSdl(name),
     buildService: ({ name: subgraph }) => {
-      const client = clients[subgraph];
-      if (!client) throw new Error(`supergraph ${name} names subgraph ${subgraph}, which has no replica pool`);
-      return new ReplicaDataSource(subgraph, client);
+      const upstream = upstreams[subgraph];
+      if (!upstream) throw new Error(`supergraph ${name} names subgraph ${subgraph}, which has no replica pool`);
+      return new ReplicaDataSource({
+        serviceName: subgraph,
+        client: upstream.client,
+        policy: config.fallback.subgraphs[subgraph as SubgraphName],
+        fallbackCache,
+        subgraphSchema: subgraphSchema(subgraph),
+        publicRootFields,
+        publicEntityTypes,
+      });
     },
   });
 
@@ -94,7 +111,7 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
     if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (req.method === 'GET' && path === '/readyz') return sendJson(res, 200, { status: 'ready', supergraph: name });
     if (req.method === 'GET' && path === '/internal/state') {
-      return sendJson(res, 200, { supergraph: name, pools: Object.fromEntries(Object.entries(pools).map(([k, p]) => [k, p.state()])) });
+      return sendJson(res, 200, { supergraph: name, subgraphs: upstreamState(upstreams) });
     }
     if (path !== '/graphql') return sendJson(res, 404, { errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] });
 
@@ -126,7 +143,10 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
             search: new URL(req.url ?? '/', 'http://gateway').search,
             body,
           },
-          context: async () => ({ principalToken: req.headers[PRINCIPAL_HEADER] as string | undefined }),
+          context: async () => {
+            const principalToken = req.headers[PRINCIPAL_HEADER] as string | undefined;
+            return { principalToken, principal: verifyPrincipal(principalToken, internalSecret) };
+          },
         }),
       );
       res.statusCode = result.status ?? 200;
@@ -158,8 +178,9 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
       closing ??= (async () => {
         await drain(server);
         await apollo.stop();
-        await Promise.all(Object.values(clients).map((c) => c.close()));
+        await Promise.all(Object.values(upstreams).map((u) => u.close()));
         await dispatcher.close();
+        await cacheStore.close();
       })();
       return closing;
     },

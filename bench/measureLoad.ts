@@ -1,0 +1,71 @@
+import { Pool } from 'undici';
+
+export interface LoadResult {
+  requests: number;
+  failures: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface LoadOptions {
+  url: string;
+  body: string;
+  headers?: Record<string, string>;
+  /** Requests in flight at once. */
+  concurrency: number;
+  /** How long to send, ms; the loop always stops by itself. */
+  durationMs: number;
+  /** Counts an answer as failed (besides non-2xx). @default any `errors` entry */
+  isFailure?: (body: string) => boolean;
+}
+
+/** Closed-loop load: `concurrency` workers send back to back for `durationMs`; latencies in ms. */
+export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
+  const url = new URL(options.url);
+  const pool = new Pool(url.origin, { connections: options.concurrency, keepAliveTimeout: 30_000 });
+  const latencies: number[] = [];
+  let failures = 0;
+  const isFailure = options.isFailure ?? ((body: string) => body.includes('"errors"'));
+  const started = performance.now();
+  const endAt = started + options.durationMs;
+  async function worker() {
+    while (performance.now() < endAt) {
+      const t0 = performance.now();
+      try {
+        const res = await pool.request({
+          path: url.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...options.headers },
+          body: options.body,
+        });
+        const text = await res.body.text();
+        if (res.statusCode >= 300 || isFailure(text)) failures += 1;
+      } catch {
+        failures += 1;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  }
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    failures,
+    requestsPerSecond: latencies.length / elapsed,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}

@@ -1,0 +1,17 @@
+/**
+ * The shared cache behind the fallback store and the fresh response cache. Implementations never
+ * throw: a cache that is down, slow or full answers "miss" and drops writes, so cache trouble never
+ * breaks a request.
+ */
+export interface CacheStore {
+  readonly kind: 'redis' | 'memory';
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Adds keys to a tag so they can be dropped together (a mutation invalidating a type). */
+  tag(tag: string, key: string, ttlSeconds: number): Promise<void>;
+  /** Deletes every key under the tag, and the tag. */
+  invalidateTag(tag: string): Promise<void>;
+  /** True while the store can be reached. */
+  readonly available: boolean;
+  close(): Promise<void>;
+}

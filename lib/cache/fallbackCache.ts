@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import type { CacheStore } from './cacheStore.ts';
+
+/** What is served in place of a failed call, as reported in `extensions.fallback`. */
+export type FallbackExtension =
+  | { source: 'cache'; cachedAt: string; ageMs: number }
+  | { source: 'degraded'; message: string };
+
+export interface CachedAnswer {
+  data: unknown;
+  fallback: Extract<FallbackExtension, { source: 'cache' }>;
+}
+
+/** Whose data an entry is: one principal's, or everyone's when the data is declared public. */
+export type CacheScope = { kind: 'public' } | { kind: 'principal'; id: string };
+
+/**
+ * The stale-if-error store: the last good answer of each (upstream, operation, variables, scope).
+ * The scope is part of the key, so an entry can only ever be found again by the principal it was
+ * stored for (or by anyone, for public data).
+ */
+export class FallbackCache {
+  constructor(
+    private readonly store: CacheStore,
+    private readonly ttlSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  key(upstream: string, query: string, variables: unknown, scope: CacheScope): string {
+    const scopeId = scope.kind === 'public' ? 'public' : `p:${scope.id}`;
+    const digest = createHash('sha256').update(query).update('\0').update(JSON.stringify(variables ?? {})).digest('base64url');
+    return `fb:${upstream}:${scopeId}:${digest}`;
+  }
+
+  /** Stores a good answer; never waits on, or fails because of, the cache. */
+  remember(key: string, data: unknown): void {
+    void this.store.set(key, JSON.stringify({ data, cachedAt: this.now() }), this.ttlSeconds);
+  }
+
+  async recall(key: string): Promise<CachedAnswer | undefined> {
+    const raw = await this.store.get(key);
+    if (!raw) return undefined;
+    try {
+      const entry = JSON.parse(raw) as { data: unknown; cachedAt: number };
+      return {
+        data: entry.data,
+        fallback: { source: 'cache', cachedAt: new Date(entry.cachedAt).toISOString(), ageMs: Math.max(0, this.now() - entry.cachedAt) },
+      };
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { CacheStore } from './cacheStore.ts';
+
+export interface RedisCacheStoreOptions {
+  url: string;
+  /** A command slower than this is abandoned and treated as a miss. @default 150 */
+  commandTimeoutMs?: number;
+  /** Prefix of every key, so several deployments can share one Redis. @default "sg:" */
+  keyPrefix?: string;
+  logger?: Logger;
+}
+
+/**
+ * Redis through ioredis, tuned so Redis trouble never reaches a request: no offline queue (a command
+ * while disconnected fails at once instead of waiting), a short command timeout, no per-command
+ * retries, and reconnection forever with capped backoff so the cache comes back on its own.
+ */
+export class RedisCacheStore implements CacheStore {
+  readonly kind = 'redis' as const;
+  private readonly redis: Redis;
+  private readonly logger?: Logger;
+  private down = false;
+
+  constructor(options: RedisCacheStoreOptions) {
+    this.logger = options.logger;
+    this.redis = new Redis(options.url, {
+      keyPrefix: options.keyPrefix ?? 'sg:',
+      commandTimeout: options.commandTimeoutMs ?? 150,
+      connectTimeout: 1_000,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (times) => Math.min(100 * times, 2_000),
+      lazyConnect: false,
+    });
+    this.redis.on('error', () => this.markDown());
+    this.redis.on('end', () => this.markDown());
+    this.redis.on('ready', () => {
+      if (this.down) this.logger?.warn('redis is back; caching resumes');
+      this.down = false;
+    });
+  }
+
+  private markDown(): void {
+    if (!this.down) this.logger?.warn('redis unavailable; requests go on without the cache');
+    this.down = true;
+  }
+
+  get available(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    if (!this.available) return undefined;
+    try {
+      return (await this.redis.get(key)) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    if (!this.available) return;
+    try {
+      await this.redis.set(key, value, 'EX', ttlSeconds);
+    } catch {
+      // dropped: a cache write is never worth failing a request for
+    }
+  }
+
+  async tag(tag: string, key: string, ttlSeconds: number): Promise<void> {
+    if (!this.available) return;
+    try {
+      // Members are stored unprefixed; ioredis prefixes them again when invalidateTag deletes them.
+      await this.redis.multi().sadd(tag, key).expire(tag, ttlSeconds).exec();
+    } catch {
+      // as above
+    }
+  }
+
+  async invalidateTag(tag: string): Promise<void> {
+    if (!this.available) return;
+    try {
+      const keys = await this.redis.smembers(tag);
+      if (keys.length) await this.redis.del(...keys);
+      await this.redis.del(tag);
+    } catch {
+      // as above: a missed invalidation is bounded by the entries' short TTL
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import type { Dispatcher } from 'undici';
+import type { Config } from './config.ts';
+import { startHealthChecks } from './healthChecker.ts';
+import { expandReplicaUrls, needsDiscovery, startReplicaDiscovery, type Lookup } from './replicaDiscovery.ts';
+import { ReplicaPool } from './replicaPool.ts';
+import type { RetryBudget } from './retryBudget.ts';
+import { UpstreamClient } from './upstreamClient.ts';
+
+/** One upstream (a subgraph's replicas, or a supergraph's gateway instances) with everything that keeps it honest. */
+export interface Upstream {
+  name: string;
+  pool: ReplicaPool;
+  client: UpstreamClient;
+  close(): Promise<void>;
+}
+
+export interface UpstreamOptions {
+  name: string;
+  /** Configured URLs; `dns+http://name:port/path` expands to every address of `name`. */
+  urls: string[];
+  resilience: Config['resilience'];
+  timeoutMs: number;
+  dispatcher: Dispatcher;
+  retryBudget: RetryBudget;
+  lookup?: Lookup;
+}
+
+/** Builds the pool (with health checks and DNS discovery), the breaker and the client of one upstream. */
+export async function createUpstream(options: UpstreamOptions): Promise<Upstream> {
+  const { resilience } = options;
+  const discovered = needsDiscovery(options.urls);
+  const urls = discovered ? await expandReplicaUrls(options.urls, options.lookup) : options.urls;
+  const pool = new ReplicaPool({
+    name: options.name,
+    // An unresolvable name still needs a placeholder so the pool exists; discovery replaces it.
+    urls: urls.length ? urls : options.urls.map((u) => u.replace(/^dns\+/, '')),
+    consecutiveFailuresToEject: resilience.ejectAfterConsecutiveFailures,
+    baseEjectionMs: resilience.baseEjectionMs,
+    maxEjectionMs: resilience.maxEjectionMs,
+    maxEjectedShare: resilience.maxEjectedShare,
+  });
+  const health = startHealthChecks(pool, {
+    intervalMs: resilience.healthCheckIntervalMs,
+    timeoutMs: resilience.healthCheckTimeoutMs,
+    dispatcher: options.dispatcher,
+  });
+  const discovery = discovered
+    ? startReplicaDiscovery(pool, options.urls, { refreshMs: resilience.dnsRefreshMs, lookup: options.lookup })
+    : undefined;
+  const client = new UpstreamClient({
+    pool,
+    timeoutMs: options.timeoutMs,
+    dispatcher: options.dispatcher,
+    retryBudget: options.retryBudget,
+    breaker: {
+      consecutiveFailures: resilience.breakerConsecutiveFailures,
+      halfOpenAfterMs: resilience.breakerHalfOpenAfterMs,
+    },
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    name: options.name,
+    pool,
+    client,
+    close() {
+      closing ??= (async () => {
+        health.close();
+        discovery?.close();
+        await client.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Pool and breaker state of several upstreams, for internal endpoints and metrics. */
+export function upstreamState(upstreams: Record<string, Upstream>) {
+  return Object.fromEntries(
+    Object.entries(upstreams).map(([name, u]) => [name, { breaker: u.client.breakerState, replicas: u.pool.state() }]),
+  );
+}

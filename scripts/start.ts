@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig } from '../lib/config.ts';
+import { launchStack } from './launchStack.ts';
+
+// `npm start`: the whole stack on one machine with embedded defaults (SQLite file, in-memory cache).
+const started = performance.now();
+try {
+  loadConfig(); // fail fast, with the bad key named, before starting seventeen processes
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(2);
+  }
+  throw error;
+}
+
+// Secrets come from the environment; when absent, this run makes its own and says so.
+const demoApiKey = process.env.DEMO_API_KEY ?? `demo-${randomBytes(12).toString('hex')}`;
+const internalSecret = process.env.INTERNAL_SECRET ?? randomBytes(24).toString('hex');
+
+let shuttingDown = false;
+const stack = await launchStack({
+  ports: 'default',
+  output: 'inherit',
+  env: {
+    DEMO_API_KEY: demoApiKey,
+    INTERNAL_SECRET: internalSecret,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  },
+  onUnexpectedExit(component, code, signal) {
+    if (shuttingDown) return;
+    console.error(`✗ ${component.name} (pid ${component.pid}) exited unexpectedly (code ${code}, signal ${signal}); the rest keeps serving`);
+  },
+}).catch((error: Error) => {
+  console.error(`✗ the stack did not start: ${error.message}`);
+  process.exit(1);
+});
+
+const rows = stack.components.map((c) => [c.name, String(c.pid ?? '-'), String(c.port)]);
+const width = [9, 7, 5].map((min, i) => Math.max(min, ...rows.map((r) => r[i].length)));
+const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(width[i])).join('  ');
+console.log(`\n${line(['component', 'pid', 'port'])}\n${line(width.map((w) => '-'.repeat(w)))}`);
+for (const row of rows) console.log(line(row));
+console.log(`\nready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(`router:       ${stack.routerUrl}`);
+console.log(`demo API key: ${demoApiKey}${process.env.DEMO_API_KEY ? '' : '   (generated; set DEMO_API_KEY to choose one)'}`);
+console.log(`try:          curl -s ${stack.routerUrl} -H 'content-type: application/json' -H 'authorization: Bearer ${demoApiKey}' \\
+                -d '{"query":"{ me { name plan } articles(first: 3) { edges { node { title price } } } }"}'`);
+console.log('Ctrl-C stops everything.');
+
+async function shutdown(signal: string) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  console.log(`\n${signal}: stopping every component…`);
+  await stack.stop();
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
