@@ -47,7 +47,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Store>
     let closing: Promise<void> | undefined;
     return {
       db,
-      close: () => (closing ??= db.destroy()),
+      close: () =>
+        (closing ??= (async () => {
+          await db.destroy();
+          // Kysely only closes a handle it has used; a store closed before its first query still owns one.
+          if (raw.open) raw.close();
+        })()),
     };
   } catch (error) {
     raw.close();

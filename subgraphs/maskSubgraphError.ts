@@ -1,0 +1,18 @@
+import { maskError } from 'graphql-yoga';
+import { isPublicError } from '../lib/errors.ts';
+
+function isGraphQLErrorLike(value: unknown): value is Error & { extensions?: Record<string, unknown> } {
+  return value instanceof Error && value.name === 'GraphQLError';
+}
+
+/**
+ * Yoga's error masking, but a GraphQLError carrying one of our public codes (BAD_USER_INPUT,
+ * UNAUTHENTICATED, ...) always passes. Yoga recognises errors with `instanceof`, which fails when two
+ * copies of graphql-js are loaded (its CJS and ESM builds, as under vitest), and a deliberate error
+ * must never turn into INTERNAL_SERVER_ERROR. Everything else is masked, never in dev mode.
+ */
+export function maskSubgraphError(error: unknown, message: string): Error {
+  const original = (error as { originalError?: unknown } | null)?.originalError ?? error;
+  if (isGraphQLErrorLike(original) && isPublicError(original)) return error as Error;
+  return maskError(error, message, false);
+}

@@ -1,0 +1,31 @@
+import type { Kysely } from 'kysely';
+import { PRINCIPAL_HEADER, verifyPrincipal, type Principal } from '../lib/principal.ts';
+import type { Database } from '../lib/store/tables.ts';
+import { unauthenticated } from '../lib/errors.ts';
+
+/** What every resolver receives: who asks, the store, and this request's DataLoaders. */
+export interface SubgraphContext<TLoaders = unknown> {
+  /** Set only for a request carrying a valid router-signed token; absent means anonymous and unsigned. */
+  principal?: Principal;
+  db: Kysely<Database>;
+  loaders: TLoaders;
+}
+
+/**
+ * Builds the per-request context. A missing, forged or expired token is treated as anonymous rather
+ * than rejected, so public fields still answer and protected ones say UNAUTHENTICATED.
+ */
+export function createSubgraphContext<TLoaders>(
+  request: Request,
+  options: { db: Kysely<Database>; internalSecret: string; createLoaders: (db: Kysely<Database>) => TLoaders },
+): SubgraphContext<TLoaders> {
+  const principal = verifyPrincipal(request.headers.get(PRINCIPAL_HEADER), options.internalSecret);
+  return { principal, db: options.db, loaders: options.createLoaders(options.db) };
+}
+
+/** The caller's user id, or UNAUTHENTICATED for anonymous callers. */
+export function requireUserId(context: SubgraphContext): string {
+  const userId = context.principal?.userId;
+  if (!userId) throw unauthenticated();
+  return userId;
+}

@@ -1,0 +1,30 @@
+import type { SubgraphName } from '../lib/topology.ts';
+import { createAnalyticsLoaders } from './analytics/loaders.ts';
+import { analyticsResolvers } from './analytics/resolvers.ts';
+import { createArticlesLoaders } from './articles/loaders.ts';
+import { articlesResolvers } from './articles/resolvers.ts';
+import { createAuthLoaders } from './auth/loaders.ts';
+import { registerDemoApiKey } from './auth/registerDemoApiKey.ts';
+import { authResolvers } from './auth/resolvers.ts';
+import { createChatLoaders } from './chat/loaders.ts';
+import { chatResolvers } from './chat/resolvers.ts';
+import { createOrdersLoaders } from './orders/loaders.ts';
+import { ordersResolvers } from './orders/resolvers.ts';
+import { createQuotaLoaders } from './quota/loaders.ts';
+import { quotaResolvers } from './quota/resolvers.ts';
+import type { SubgraphDefinition } from './subgraphDefinition.ts';
+import { createUsersLoaders } from './users/loaders.ts';
+import { usersResolvers } from './users/resolvers.ts';
+
+const sdl = (name: SubgraphName) => new URL(`../schema/${name}.graphql`, import.meta.url);
+
+/** Every subgraph this project ships, by name. */
+export const SUBGRAPH_DEFINITIONS: { [N in SubgraphName]: SubgraphDefinition<any> } = {
+  auth: { typeDefs: sdl('auth'), resolvers: authResolvers, createLoaders: createAuthLoaders, onStart: registerDemoApiKey },
+  users: { typeDefs: sdl('users'), resolvers: usersResolvers, createLoaders: createUsersLoaders },
+  quota: { typeDefs: sdl('quota'), resolvers: quotaResolvers, createLoaders: createQuotaLoaders },
+  orders: { typeDefs: sdl('orders'), resolvers: ordersResolvers, createLoaders: createOrdersLoaders },
+  articles: { typeDefs: sdl('articles'), resolvers: articlesResolvers, createLoaders: createArticlesLoaders },
+  analytics: { typeDefs: sdl('analytics'), resolvers: analyticsResolvers, createLoaders: createAnalyticsLoaders },
+  chat: { typeDefs: sdl('chat'), resolvers: chatResolvers, createLoaders: createChatLoaders },
+};

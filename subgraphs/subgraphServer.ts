@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { sql } from 'kysely';
+import { drainHttpServer } from '../lib/drainHttpServer.ts';
+import { componentLogger } from '../lib/logger.ts';
+import type { Store } from '../lib/store/openDatabase.ts';
+import type { SubgraphName } from '../lib/topology.ts';
+import { yogaLogger } from '../lib/yogaLogger.ts';
+import { maskSubgraphError } from './maskSubgraphError.ts';
+import { createSubgraphContext, type SubgraphContext } from './subgraphContext.ts';
+import { SUBGRAPH_DEFINITIONS } from './subgraphDefinitions.ts';
+import { useHealthEndpoints } from './useHealthEndpoints.ts';
+
+export interface SubgraphYogaOptions {
+  name: SubgraphName;
+  store: Store;
+  /** Verifies the principal the router signs; unsigned or forged requests are anonymous. */
+  internalSecret: string;
+}
+
+export interface StartSubgraphOptions extends SubgraphYogaOptions {
+  /** Address to bind. @default "127.0.0.1" */
+  host?: string;
+  /** Port to listen on; 0 picks a free one (read it back from the result). */
+  port: number;
+  /** Demo API key the auth subgraph registers for the demo user at start. */
+  demoApiKey?: string;
+  /** How long close() lets in-flight requests finish before cutting connections. @default 10000 */
+  drainGraceMs?: number;
+}
+
+export interface RunningSubgraph {
+  /** GraphQL endpoint, e.g. http://127.0.0.1:4131/graphql */
+  url: string;
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  /** Stops accepting, drains in-flight requests, closes sockets; idempotent. Does not close the store. */
+  close(): Promise<void>;
+}
+
+/** Keep-alive longer than typical proxy/gateway idle timeouts (60 s), so the client closes first. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/** The yoga instance of one subgraph, without a server: for in-process tests (`yoga.fetch`). */
+export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInstance<Record<string, unknown>, SubgraphContext> {
+  const { name, store, internalSecret } = options;
+  const definition = SUBGRAPH_DEFINITIONS[name];
+  const log = componentLogger(`subgraph-${name}`);
+  const schema = buildSubgraphSchema([{ typeDefs: parse(readFileSync(definition.typeDefs, 'utf8')), resolvers: definition.resolvers }]);
+  return createYoga<Record<string, unknown>, SubgraphContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    context: ({ request }) =>
+      createSubgraphContext(request, { db: store.db, internalSecret, createLoaders: definition.createLoaders }),
+    // isDev false: even with NODE_ENV=development, unexpected errors never carry their original message.
+    maskedErrors: { isDev: false, maskError: maskSubgraphError },
+    graphiql: false,
+    landingPage: false,
+    batching: false,
+    logging: yogaLogger(log),
+    plugins: [
+      useHealthEndpoints({
+        checkReady: async () => {
+          try {
+            await sql`select 1`.execute(store.db);
+          } catch (error) {
+            log.warn({ err: error }, 'readiness check failed: store unreachable');
+            throw error;
+          }
+        },
+      }),
+    ],
+  });
+}
+
+/** Serves one subgraph over HTTP at `/graphql`, with `/healthz` and `/readyz`. */
+export async function startSubgraph(options: StartSubgraphOptions): Promise<RunningSubgraph> {
+  const { name, store, host = '127.0.0.1', port, demoApiKey, drainGraceMs = 10_000 } = options;
+  await SUBGRAPH_DEFINITIONS[name].onStart?.({ db: store.db, demoApiKey });
+  const yoga = createSubgraphYoga(options);
+  const server = createServer(yoga);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Must exceed keepAliveTimeout, or Node may drop a socket while a request header is arriving.
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${bound}/graphql`,
+    port: bound,
+    close: () =>
+      (closing ??= (async () => {
+        await drainHttpServer(server, { graceMs: drainGraceMs });
+        await yoga.dispose();
+      })()),
+  };
+}
