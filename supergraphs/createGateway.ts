@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { Agent } from 'undici';
 import { requireInternalSecret, type Config } from '../lib/config.ts';
+import { drainHttpServer } from '../lib/drainHttpServer.ts';
 import { createCacheStore } from '../lib/cache/createCacheStore.ts';
 import { FallbackCache } from '../lib/cache/fallbackCache.ts';
 import { isPublicError } from '../lib/errors.ts';
@@ -15,6 +16,7 @@ import { requestScope } from '../lib/requestScope.ts';
 import { RetryBudget } from '../lib/retryBudget.ts';
 import { SUPERGRAPHS, type SubgraphName, type SupergraphName } from '../lib/topology.ts';
 import { createUpstream, upstreamState, type Upstream } from '../lib/upstream.ts';
+import { createUpstreamMetrics } from '../lib/upstreamMetrics.ts';
 import { ReplicaDataSource, type GatewayContext } from './replicaDataSource.ts';
 import { subgraphSchema } from './subgraphSchema.ts';
 
@@ -65,6 +67,7 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
   const fallbackCache = new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds);
   const publicRootFields = new Set(config.fallback.publicRootFields);
   const publicEntityTypes = new Set(config.fallback.publicEntityTypes);
+  const metrics = createUpstreamMetrics(`gateway-${name}`, () => upstreams);
   const pools = Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.pool]));
 
   const gateway = new ApolloGateway({
@@ -110,6 +113,10 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (req.method === 'GET' && path === '/readyz') return sendJson(res, 200, { status: 'ready', supergraph: name });
+    if (req.method === 'GET' && path === '/metrics') {
+      res.setHeader('content-type', metrics.contentType);
+      return void res.end(await metrics.metrics());
+    }
     if (req.method === 'GET' && path === '/internal/state') {
       return sendJson(res, 200, { supergraph: name, subgraphs: upstreamState(upstreams) });
     }
@@ -176,7 +183,7 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
     pools,
     close() {
       closing ??= (async () => {
-        await drain(server);
+        await drainHttpServer(server);
         await apollo.stop();
         await Promise.all(Object.values(upstreams).map((u) => u.close()));
         await dispatcher.close();
@@ -203,18 +210,4 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Stops accepting, lets in-flight requests finish (up to a grace period), then drops idle sockets. */
-export async function drain(server: Server, graceMs = 5_000): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-  const idle = setInterval(() => server.closeIdleConnections(), 100);
-  try {
-    await closed;
-  } finally {
-    clearTimeout(timer);
-    clearInterval(idle);
-  }
 }

@@ -1,0 +1,43 @@
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Upstream } from './upstream.ts';
+
+const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+/**
+ * A Prometheus registry exposing the live state of upstream pools and breakers. Values are read at
+ * scrape time from the pools themselves, so there is one source of truth.
+ */
+export function createUpstreamMetrics(component: string, upstreams: () => Record<string, Upstream>): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ component });
+  collectDefaultMetrics({ register: registry });
+  const perReplica = (name: string, help: string, value: (r: ReturnType<Upstream['pool']['state']>[number]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['upstream', 'replica'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [upstream, u] of Object.entries(upstreams())) {
+          for (const replica of u.pool.state()) this.set({ upstream, replica: replica.url }, value(replica));
+        }
+      },
+    });
+  perReplica('upstream_replica_healthy', '1 when the last active health check passed', (r) => (r.healthy ? 1 : 0));
+  perReplica('upstream_replica_ejected', '1 while outlier detection keeps the replica out', (r) => (r.ejected ? 1 : 0));
+  perReplica('upstream_replica_in_flight', 'Requests sent and not yet answered', (r) => r.inFlight);
+  perReplica('upstream_replica_requests', 'Requests sent since start', (r) => r.requests);
+  perReplica('upstream_replica_error_rate', 'Failed share of requests since start', (r) => r.errorRate);
+  new Gauge({
+    name: 'upstream_breaker_state',
+    help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open',
+    labelNames: ['upstream'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [upstream, u] of Object.entries(upstreams())) this.set({ upstream }, BREAKER_VALUE[u.client.breakerState]);
+    },
+  });
+  return registry;
+}

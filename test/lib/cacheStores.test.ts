@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FallbackCache } from '../../lib/cache/fallbackCache.ts';
+import { MemoryCacheStore } from '../../lib/cache/memoryCacheStore.ts';
+import { RedisCacheStore } from '../../lib/cache/redisCacheStore.ts';
+import { waitFor } from '../support/graphqlClient.ts';
+import { startRedisServer, type RedisServer } from '../support/redisServer.ts';
+
+let redis: RedisServer;
+let store: RedisCacheStore;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  store = new RedisCacheStore({ url: redis.url, commandTimeoutMs: 100 });
+  await waitFor(() => store.available, 5_000);
+});
+afterAll(async () => {
+  await store?.close();
+  await redis?.stop();
+});
+
+describe('RedisCacheStore (real redis-server)', () => {
+  it('stores, reads and invalidates by tag', async () => {
+    await store.set('k1', 'v1', 60);
+    await store.set('k2', 'v2', 60);
+    await store.tag('Article', 'k1', 60);
+    expect(await store.get('k1')).toBe('v1');
+    await store.invalidateTag('Article');
+    expect(await store.get('k1')).toBeUndefined();
+    expect(await store.get('k2')).toBe('v2');
+  });
+
+  it('answers misses at once while Redis is down, and reconnects by itself when it returns', async () => {
+    await redis.stop();
+    await waitFor(() => !store.available, 5_000);
+    const started = performance.now();
+    expect(await store.get('k2')).toBeUndefined();
+    await store.set('k3', 'v3', 60); // dropped, no throw
+    expect(performance.now() - started).toBeLessThan(50);
+    await redis.start();
+    await waitFor(() => store.available, 10_000);
+    await store.set('k4', 'v4', 60);
+    expect(await store.get('k4')).toBe('v4');
+  });
+});
+
+describe('FallbackCache', () => {
+  it('keys entries by principal so one principal never reads another one’s answer', async () => {
+    let now = 1_000;
+    const cache = new FallbackCache(new MemoryCacheStore(), 60, () => now);
+    const alice = cache.key('users', '{ me { id } }', {}, { kind: 'principal', id: 'u1' });
+    const bob = cache.key('users', '{ me { id } }', {}, { kind: 'principal', id: 'u2' });
+    const everyone = cache.key('articles', '{ articles { id } }', {}, { kind: 'public' });
+    cache.remember(alice, { me: { id: 'u1' } });
+    cache.remember(everyone, { articles: [] });
+    now += 250;
+    expect(await cache.recall(bob)).toBeUndefined();
+    expect(await cache.recall(alice)).toEqual({
+      data: { me: { id: 'u1' } },
+      fallback: { source: 'cache', cachedAt: new Date(1_000).toISOString(), ageMs: 250 },
+    });
+    expect((await cache.recall(everyone))?.data).toEqual({ articles: [] });
+  });
+});

@@ -1,0 +1,135 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ReplicaPool } from '../../lib/replicaPool.ts';
+import { RetryBudget } from '../../lib/retryBudget.ts';
+import { UpstreamClient, UpstreamError } from '../../lib/upstreamClient.ts';
+
+// Real HTTP replicas whose behaviour each test sets: ok, 503, slow, or closed.
+type Mode = 'ok' | '503' | 'slow';
+const servers: Array<{ server: Server; url: string; mode: Mode; hits: number }> = [];
+
+async function replica() {
+  const entry = { server: createServer(), url: '', mode: 'ok' as Mode, hits: 0 };
+  entry.server.on('request', (req, res) => {
+    entry.hits++;
+    req.resume();
+    if (entry.mode === '503') return void res.writeHead(503).end('unavailable');
+    const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{"ok":true}}');
+    if (entry.mode === 'slow') setTimeout(answer, 300);
+    else answer();
+  });
+  await new Promise<void>((r) => entry.server.listen(0, '127.0.0.1', r));
+  entry.url = `http://127.0.0.1:${(entry.server.address() as AddressInfo).port}/graphql`;
+  servers.push(entry);
+  return entry;
+}
+
+beforeAll(async () => {
+  await replica();
+  await replica();
+});
+afterAll(async () => {
+  for (const s of servers) {
+    s.server.closeAllConnections();
+    await new Promise((r) => s.server.close(r));
+  }
+});
+
+function client(urls: string[], extra: Partial<ConstructorParameters<typeof UpstreamClient>[0]> = {}) {
+  return new UpstreamClient({
+    pool: new ReplicaPool({ name: 'test', urls, consecutiveFailuresToEject: 100 }),
+    timeoutMs: 100,
+    retryBudget: new RetryBudget({ minRetriesPerWindow: 100 }),
+    retryBackoffMs: 1,
+    ...extra,
+  });
+}
+
+describe('UpstreamClient', () => {
+  it('retries a query once on the other replica after a 503', async () => {
+    const [a, b] = servers;
+    a.mode = '503';
+    b.mode = 'ok';
+    const c = client([a.url, b.url]);
+    try {
+      for (let i = 0; i < 10; i++) {
+        const res = await c.post('{}', { headers: {}, idempotent: true });
+        expect(res.replica).toBe(b.url);
+        expect(res.attempts).toBeLessThanOrEqual(2);
+      }
+    } finally {
+      await c.close();
+      a.mode = 'ok';
+    }
+  });
+
+  it('never retries a mutation', async () => {
+    const [a] = servers;
+    a.mode = '503';
+    a.hits = 0;
+    const c = client([a.url, servers[1].url], { breaker: { consecutiveFailures: 100 } });
+    try {
+      let failures = 0;
+      for (let i = 0; i < 10; i++) {
+        await c.post('{}', { headers: {}, idempotent: false }).catch((e) => {
+          expect(e).toBeInstanceOf(UpstreamError);
+          expect(e).toMatchObject({ reason: 'http_5xx', attempts: 1 });
+          failures++;
+        });
+      }
+      expect(failures).toBeGreaterThan(0);
+      expect(failures).toBe(a.hits); // each failure was exactly one call to a, none retried
+    } finally {
+      await c.close();
+      a.mode = 'ok';
+    }
+  });
+
+  it('reports a timeout, and a client abort as cancelled', async () => {
+    const [a] = servers;
+    a.mode = 'slow';
+    const c = client([a.url], { maxAttempts: 1 });
+    try {
+      await expect(c.post('{}', { headers: {}, idempotent: true })).rejects.toMatchObject({ reason: 'timeout', cancelled: false });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 20);
+      const slowClient = client([a.url], { timeoutMs: 5_000, maxAttempts: 1 });
+      await expect(slowClient.post('{}', { headers: {}, idempotent: true, signal: controller.signal })).rejects.toMatchObject({ cancelled: true });
+      await slowClient.close();
+    } finally {
+      await c.close();
+      a.mode = 'ok';
+    }
+  });
+
+  it('opens its breaker after consecutive failures and then fails at once with circuit_open', async () => {
+    const c = client(['http://127.0.0.1:1/graphql'], { breaker: { consecutiveFailures: 3, halfOpenAfterMs: 60_000 }, maxAttempts: 1 });
+    try {
+      for (let i = 0; i < 3; i++) await expect(c.post('{}', { headers: {}, idempotent: true })).rejects.toMatchObject({ reason: 'network' });
+      expect(c.breakerState).toBe('open');
+      const started = performance.now();
+      await expect(c.post('{}', { headers: {}, idempotent: true })).rejects.toMatchObject({ reason: 'circuit_open', attempts: 0 });
+      expect(performance.now() - started).toBeLessThan(50);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('lets one trial call through when half-open and closes again on success', async () => {
+    const [a] = servers;
+    a.mode = '503';
+    const c = client([a.url], { breaker: { consecutiveFailures: 2, halfOpenAfterMs: 50 }, maxAttempts: 1 });
+    try {
+      for (let i = 0; i < 2; i++) await c.post('{}', { headers: {}, idempotent: true }).catch(() => {});
+      expect(c.breakerState).toBe('open');
+      a.mode = 'ok';
+      await new Promise((r) => setTimeout(r, 80));
+      await c.post('{}', { headers: {}, idempotent: true });
+      expect(c.breakerState).toBe('closed');
+    } finally {
+      await c.close();
+      a.mode = 'ok';
+    }
+  });
+});
