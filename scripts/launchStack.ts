@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { buildBundles } from './buildBundles.ts';
 import { DEFAULT_PORTS, DEFAULT_REPLICAS, SUBGRAPH_NAMES, SUPERGRAPH_NAMES, type SubgraphName, type SupergraphName } from '../lib/topology.ts';
 
 /** One child process of the stack. */
@@ -28,6 +28,12 @@ export interface StackOptions {
   onUnexpectedExit?(component: Component, code: number | null, signal: NodeJS.Signals | null): void;
   /** How long one stage may take to become ready. @default 60000 */
   readyTimeoutMs?: number;
+  /**
+   * Rewrites the URL under which the gateways reach one replica (`component` is e.g. `articles-1`),
+   * so a test can put a fault-injecting proxy in front of it; the replica itself is unchanged.
+   * @default the replica's own URL
+   */
+  replicaUrl?(component: string, url: string): string | Promise<string>;
 }
 
 export interface Stack {
@@ -43,11 +49,6 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-const ENTRY = {
-  router: fileURLToPath(new URL('../router/main.ts', import.meta.url)),
-  gateway: fileURLToPath(new URL('../supergraphs/main.ts', import.meta.url)),
-  subgraph: fileURLToPath(new URL('../subgraphs/main.ts', import.meta.url)),
-};
 
 /**
  * Launches the whole stack as separate processes: every subgraph replica, then the gateways (given the
@@ -65,10 +66,11 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
   const components = new Map<string, Component & { args: string[]; extraEnv: Record<string, string> }>();
   const stopping = new Set<string>();
   let stopped = false;
+  const entries = await buildBundles();
 
   function spawnComponent(component: Component & { args: string[]; extraEnv: Record<string, string> }): Promise<void> {
     const stdio = childStdio(options.output, component.name);
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY[component.kind], ...component.args], {
+    const child = spawn(process.execPath, ['--enable-source-maps', entries[component.kind], ...component.args], {
       env: { ...process.env, ...env, ...component.extraEnv, PORT: String(component.port) },
       stdio: [stdio.in, stdio.out, stdio.err, 'ipc'],
     });
@@ -151,11 +153,15 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
       ),
     );
     await Promise.all(subgraphs.map(spawnComponent));
+    const replicaUrl = options.replicaUrl ?? ((_component: string, url: string) => url);
     const subgraphUrls = Object.fromEntries(
-      SUBGRAPH_NAMES.map((name) => [
-        `${name.toUpperCase()}_URLS`,
-        subgraphs.filter((c) => c.args[0] === name).map((c) => `http://127.0.0.1:${c.port}/graphql`).join(','),
-      ]),
+      await Promise.all(
+        SUBGRAPH_NAMES.map(async (name) => {
+          const replicas = subgraphs.filter((c) => c.args[0] === name);
+          const urls = await Promise.all(replicas.map((c) => replicaUrl(c.name, `http://127.0.0.1:${c.port}/graphql`)));
+          return [`${name.toUpperCase()}_URLS`, urls.join(',')];
+        }),
+      ),
     );
     const gateways = SUPERGRAPH_NAMES.map((name: SupergraphName) =>
       add(`gateway-${name}`, 'gateway', DEFAULT_PORTS.gateways[name], [name], subgraphUrls),
