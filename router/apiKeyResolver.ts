@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { createDeadline } from '../lib/deadline.ts';
+import type { FailureReason } from '../lib/errors.ts';
+import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../lib/principal.ts';
+import type { GatewayClient } from './gatewayClient.ts';
+import { TtlCache } from './ttlCache.ts';
+
+/** The operation the router sends to the identity supergraph to turn an API key into a principal. */
+export const AUTHENTICATE_QUERY =
+  'query RouterAuthenticate($apiKey: String!) { _internalAuthenticate(apiKey: $apiKey) { userId scopes } }';
+
+export type ApiKeyResolution =
+  | { status: 'valid'; principal: Principal }
+  | { status: 'invalid' }
+  | { status: 'unavailable'; reason: FailureReason; attempts: number };
+
+export interface ApiKeyResolver {
+  /** Resolves a key through the identity supergraph, from the cache when possible. Never rejects. */
+  resolve(apiKey: string): Promise<ApiKeyResolution>;
+}
+
+export interface ApiKeyResolverOptions {
+  /** Client of the identity supergraph's gateways. */
+  identity: GatewayClient;
+  internalSecret: string;
+  /** How long a valid key stays cached. @default 30000 */
+  ttlMs?: number;
+  /** How long an unknown key stays cached, short so a new key works soon. @default min(5000, ttlMs) */
+  negativeTtlMs?: number;
+  /** Cached keys at most. @default 10000 */
+  maxEntries?: number;
+  /** Deadline of one lookup. @default 5000 */
+  timeoutMs?: number;
+  /** @default Date.now */
+  now?: () => number;
+  logger?: Logger;
+}
+
+const FAILURE_REASONS = new Set<string>(['timeout', 'circuit_open', 'http_5xx', 'http_4xx', 'network', 'bad_response', 'no_healthy_replica']);
+
+/** Caches API key lookups by the key's SHA-256 (never the key itself), answers included. */
+export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyResolver {
+  const { identity, internalSecret, ttlMs = 30_000, maxEntries = 10_000, timeoutMs = 5_000, now = Date.now, logger } = options;
+  const negativeTtlMs = options.negativeTtlMs ?? Math.min(5_000, ttlMs);
+  const cache = new TtlCache<ApiKeyResolution>({ maxEntries, now });
+  // Concurrent requests with the same key share one lookup.
+  const inFlight = new Map<string, Promise<ApiKeyResolution>>();
+
+  async function lookup(apiKey: string): Promise<ApiKeyResolution> {
+    // Not tied to any one client's signal: the lookup is shared, one client leaving must not fail the others.
+    const deadline = createDeadline(timeoutMs);
+    try {
+      const outcome = await identity.execute(
+        {
+          query: AUTHENTICATE_QUERY,
+          variables: { apiKey },
+          operationName: 'RouterAuthenticate',
+          headers: { [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, internalSecret, now()) },
+        },
+        deadline.signal,
+      );
+      if (!outcome.ok) {
+        logger?.warn({ reason: outcome.reason, detail: outcome.detail }, 'API key lookup failed: identity supergraph unavailable');
+        return { status: 'unavailable', reason: outcome.reason, attempts: outcome.attempts };
+      }
+      const { data, errors } = outcome.result;
+      const answer = data?._internalAuthenticate as { userId?: unknown; scopes?: unknown } | null | undefined;
+      if (errors?.length || answer === undefined) {
+        // An error (auth subgraph down, or FORBIDDEN because the secrets differ) says nothing about the key.
+        const first = errors?.[0]?.extensions as { code?: unknown; reason?: unknown } | undefined;
+        logger?.warn({ code: first?.code, reason: first?.reason }, 'API key lookup answered with errors');
+        const reason = typeof first?.reason === 'string' && FAILURE_REASONS.has(first.reason) ? (first.reason as FailureReason) : 'bad_response';
+        return { status: 'unavailable', reason, attempts: outcome.attempts };
+      }
+      if (answer === null) return { status: 'invalid' };
+      if (typeof answer.userId !== 'string' || !Array.isArray(answer.scopes)) {
+        return { status: 'unavailable', reason: 'bad_response', attempts: outcome.attempts };
+      }
+      return {
+        status: 'valid',
+        principal: { userId: answer.userId, scopes: answer.scopes.filter((s): s is string => typeof s === 'string') },
+      };
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  return {
+    async resolve(apiKey) {
+      const hash = createHash('sha256').update(apiKey).digest('hex');
+      const cached = cache.get(hash);
+      if (cached) return cached;
+      let pending = inFlight.get(hash);
+      if (!pending) {
+        pending = lookup(apiKey)
+          .catch((error): ApiKeyResolution => {
+            logger?.error({ err: error }, 'API key lookup threw');
+            return { status: 'unavailable', reason: 'network', attempts: 1 };
+          })
+          .then((resolution) => {
+            // Outages are not cached: the next request should try again.
+            if (resolution.status === 'valid') cache.set(hash, resolution, ttlMs);
+            else if (resolution.status === 'invalid') cache.set(hash, resolution, negativeTtlMs);
+            return resolution;
+          })
+          .finally(() => inFlight.delete(hash));
+        inFlight.set(hash, pending);
+      }
+      return pending;
+    },
+  };
+}

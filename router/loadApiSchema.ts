@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Supergraph, printSchema } from '@apollo/federation-internals';
+import { buildSchema, type GraphQLSchema } from 'graphql';
+import type { SupergraphName } from '../lib/topology.ts';
+
+/** Folder holding the composed `<name>.supergraph.graphql` files. */
+export const DEFAULT_SCHEMA_DIR = resolve(import.meta.dirname, '..', 'schema');
+
+/** The client-facing API schema of a composed supergraph SDL (join/link machinery removed). */
+export function buildApiSchema(supergraphSdl: string): GraphQLSchema {
+  // Through SDL rather than `toGraphQLJSSchema()`: federation-internals is CommonJS and may load a
+  // different copy of graphql than the router's ESM code (vitest does), and graphql-js refuses
+  // types from another copy.
+  return buildSchema(printSchema(Supergraph.build(supergraphSdl).apiSchema()));
+}
+
+/**
+ * Loads a supergraph's API schema from its committed composed SDL rather than from the live
+ * gateway, so the router can start (and answer for the other supergraph) while a gateway is down.
+ */
+export function loadApiSchema(name: SupergraphName, schemaDir: string = DEFAULT_SCHEMA_DIR): GraphQLSchema {
+  const file = resolve(schemaDir, `${name}.supergraph.graphql`);
+  let sdl: string;
+  try {
+    sdl = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read the ${name} supergraph schema ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return buildApiSchema(sdl);
+  } catch (error) {
+    throw new Error(`invalid ${name} supergraph schema ${file}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,100 @@
+import {
+  GraphQLError,
+  Kind,
+  type ASTVisitor,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { ErrorCode } from '../../lib/errors.ts';
+
+export interface MaxDepthOptions {
+  /** Deepest selection accepted: `{ a }` is 1, `{ a { b } }` is 2. */
+  maxDepth: number;
+  /**
+   * Limit for root `__schema` / `__type` fields. GraphiQL's introspection query is 14 deep, so a
+   * small `maxDepth` must not lock the schema explorer out, yet introspection stays bounded.
+   * @default Math.max(maxDepth, 15)
+   */
+  introspectionMaxDepth?: number;
+}
+
+/** Refuses operations nested deeper than `maxDepth` during validation, answering 400. */
+export function useMaxDepth({ maxDepth, introspectionMaxDepth = Math.max(maxDepth, 15) }: MaxDepthOptions): Plugin {
+  const rule = maxDepthRule(maxDepth, introspectionMaxDepth);
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(rule);
+    },
+  };
+}
+
+/** The validation rule behind useMaxDepth, usable with graphql's `validate` directly. */
+export function maxDepthRule(maxDepth: number, introspectionMaxDepth = Math.max(maxDepth, 15)): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
+    // Memoised per fragment: without it, fragments spreading fragments twice over would make this
+    // check itself exponential.
+    const fragmentDepths = new Map<string, number>();
+
+    const depthOf = (selectionSet: SelectionSetNode, visiting: ReadonlySet<string>): number => {
+      let max = 0;
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) {
+          max = Math.max(max, 1 + (selection.selectionSet ? depthOf(selection.selectionSet, visiting) : 0));
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          max = Math.max(max, depthOf(selection.selectionSet, visiting));
+        } else {
+          max = Math.max(max, fragmentDepth(selection.name.value, visiting));
+        }
+      }
+      return max;
+    };
+    const fragmentDepth = (name: string, visiting: ReadonlySet<string>): number => {
+      const known = fragmentDepths.get(name);
+      if (known !== undefined) return known;
+      const fragment = context.getFragment(name);
+      // Cycles are NoFragmentCyclesRule's to report; count them as flat here.
+      if (!fragment || visiting.has(name)) return 0;
+      const depth = depthOf(fragment.selectionSet, new Set([...visiting, name]));
+      fragmentDepths.set(name, depth);
+      return depth;
+    };
+    const rootDepths = (selectionSet: SelectionSetNode, visiting: ReadonlySet<string>, out: { data: number; introspection: number }): void => {
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) {
+          const depth = 1 + (selection.selectionSet ? depthOf(selection.selectionSet, visiting) : 0);
+          const introspection = selection.name.value === '__schema' || selection.name.value === '__type';
+          if (introspection) out.introspection = Math.max(out.introspection, depth);
+          else out.data = Math.max(out.data, depth);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+          rootDepths(selection.selectionSet, visiting, out);
+        } else {
+          const fragment = context.getFragment(selection.name.value);
+          if (fragment && !visiting.has(selection.name.value)) {
+            rootDepths(fragment.selectionSet, new Set([...visiting, selection.name.value]), out);
+          }
+        }
+      }
+    };
+
+    return {
+      OperationDefinition(node) {
+        const depths = { data: 0, introspection: 0 };
+        rootDepths(node.selectionSet, new Set(), depths);
+        const [depth, limit] = depths.introspection > introspectionMaxDepth
+          ? [depths.introspection, introspectionMaxDepth]
+          : [depths.data, maxDepth];
+        if (depth <= limit) return;
+        context.reportError(
+          new GraphQLError(`The operation is ${depth} levels deep; at most ${limit} are allowed.`, {
+            nodes: [node],
+            // spec: false keeps the 400 even for `Accept: application/json`, where yoga answers
+            // ordinary validation errors with 200 as the GraphQL-over-HTTP spec says.
+            extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED, maxDepth: limit, http: { status: 400, spec: false } },
+          }),
+        );
+      },
+    };
+  };
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { verifyPrincipal } from '../../lib/principal.ts';
+import { AUTHENTICATE_QUERY, createApiKeyResolver } from '../../router/apiKeyResolver.ts';
+import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../router/gatewayClient.ts';
+
+const SECRET = 'test-secret-0123456789abcdef';
+
+function fakeIdentity(answer: (apiKey: string) => GatewayOutcome | Promise<GatewayOutcome>) {
+  const calls: GatewayRequest[] = [];
+  const client: GatewayClient = {
+    supergraph: 'identity',
+    async execute(request) {
+      calls.push(request);
+      return answer(request.variables!.apiKey as string);
+    },
+    lastAnsweredAt: () => undefined,
+    close: async () => {},
+  };
+  return { client, calls };
+}
+
+const found = (userId: string): GatewayOutcome => ({ ok: true, status: 200, attempts: 1, result: { data: { _internalAuthenticate: { userId, scopes: ['orders:write'] } } } });
+const unknown: GatewayOutcome = { ok: true, status: 200, attempts: 1, result: { data: { _internalAuthenticate: null } } };
+
+describe('apiKeyResolver', () => {
+  it('asks the identity supergraph with a signed anonymous principal and caches a valid key until its TTL', async () => {
+    let now = 1_000_000;
+    const { client, calls } = fakeIdentity(() => found('u1'));
+    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 30_000, now: () => now });
+    expect(await resolver.resolve('key-1')).toEqual({ status: 'valid', principal: { userId: 'u1', scopes: ['orders:write'] } });
+    expect(calls[0].query).toBe(AUTHENTICATE_QUERY);
+    expect(calls[0].operationName).toBe('RouterAuthenticate');
+    expect(verifyPrincipal(calls[0].headers!['x-internal-principal'], SECRET, now)).toEqual({ userId: undefined, scopes: [] });
+
+    now += 29_000;
+    await resolver.resolve('key-1');
+    expect(calls).toHaveLength(1);
+    now += 2_000;
+    await resolver.resolve('key-1');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('caches an unknown key for a shorter time', async () => {
+    let now = 0;
+    const { client, calls } = fakeIdentity(() => unknown);
+    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 30_000, negativeTtlMs: 1_000, now: () => now });
+    expect(await resolver.resolve('nope')).toEqual({ status: 'invalid' });
+    now += 500;
+    await resolver.resolve('nope');
+    expect(calls).toHaveLength(1);
+    now += 600;
+    await resolver.resolve('nope');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('reports an outage as unavailable and does not cache it', async () => {
+    let down = true;
+    const { client, calls } = fakeIdentity(() => (down ? { ok: false, reason: 'network', attempts: 2, detail: 'ECONNREFUSED' } : found('u2')));
+    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET });
+    expect(await resolver.resolve('k')).toEqual({ status: 'unavailable', reason: 'network', attempts: 2 });
+    down = false;
+    expect(await resolver.resolve('k')).toMatchObject({ status: 'valid' });
+    expect(calls).toHaveLength(2);
+  });
+
+  it('does not call a key invalid when the lookup answered with errors (auth subgraph down)', async () => {
+    const { client } = fakeIdentity(() => ({
+      ok: true,
+      status: 200,
+      attempts: 1,
+      result: {
+        data: { _internalAuthenticate: null },
+        errors: [{ message: 'The auth service is unavailable.', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'auth', reason: 'timeout' } }],
+      },
+    }));
+    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET });
+    expect(await resolver.resolve('k')).toEqual({ status: 'unavailable', reason: 'timeout', attempts: 1 });
+  });
+
+  it('shares one lookup between concurrent requests with the same key', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { client, calls } = fakeIdentity(async () => {
+      await gate;
+      return found('u3');
+    });
+    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET });
+    const pending = [resolver.resolve('same'), resolver.resolve('same'), resolver.resolve('same')];
+    release();
+    const results = await Promise.all(pending);
+    expect(results.every((r) => r.status === 'valid')).toBe(true);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('keeps at most maxEntries keys', async () => {
+    const { client, calls } = fakeIdentity((key) => found(key));
+    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, maxEntries: 2 });
+    for (const key of ['a', 'b', 'c', 'c', 'b', 'a']) await resolver.resolve(key);
+    // a, b, c looked up; c and b still cached; a was evicted when c arrived.
+    expect(calls.map((c) => c.variables!.apiKey)).toEqual(['a', 'b', 'c', 'a']);
+  });
+});

@@ -1,0 +1,79 @@
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig, type Config } from '../../lib/config.ts';
+import { createRouter, type Router } from '../../router/createRouter.ts';
+import { refusedUrl, startFakeGateway, type FakeAnswer, type FakeGateway, type SeenRequest } from './fakeGateway.ts';
+
+// Over real HTTP on port 0: the router's own server, undici pools and drain, with fake gateways.
+const SECRET = 'create-router-secret-0123456789';
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+async function gateway(answer: (request: SeenRequest) => FakeAnswer): Promise<FakeGateway> {
+  const fake = await startFakeGateway(answer);
+  cleanups.push(fake.close);
+  return fake;
+}
+
+function configFor(urls: { identity: string; commerce: string }): Config {
+  const base = loadConfig({});
+  return { ...base, router: { ...base.router, gatewayUrls: { identity: [urls.identity], commerce: [urls.commerce] } } };
+}
+
+async function start(config: Config): Promise<{ router: Router; url: string; port: number }> {
+  const router = createRouter({ config, internalSecret: SECRET, logger: pino({ level: 'silent' }) });
+  cleanups.push(() => router.close());
+  const { url, port } = await router.listen(0, '127.0.0.1');
+  return { router, url, port };
+}
+
+const post = (url: string, query: string) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+
+describe('createRouter over HTTP', () => {
+  it('listens on a free port and merges answers from both gateways', async () => {
+    const identity = await gateway(() => ({ json: { data: { me: { id: 'u1' } } } }));
+    const commerce = await gateway(() => ({ json: { data: { models: [{ id: 'm1' }] } } }));
+    const { url, port } = await start(configFor({ identity: identity.url, commerce: commerce.url }));
+    expect(port).toBeGreaterThan(0);
+    expect(url).toBe(`http://127.0.0.1:${port}/graphql`);
+
+    const response = await post(url, '{ models { id } me { id } }');
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { models: [{ id: 'm1' }], me: { id: 'u1' } } });
+    expect(identity.seen[0].headers['x-internal-principal']).toMatch(/^v1\./);
+
+    const ready = await fetch(url.replace('/graphql', '/readyz'));
+    expect(ready.status).toBe(200);
+  });
+
+  it('reports a supergraph whose gateway is down on /readyz and still serves the other', async () => {
+    const identity = await gateway(() => ({ json: { data: { me: { id: 'u1' } } } }));
+    const { url } = await start(configFor({ identity: identity.url, commerce: await refusedUrl() }));
+    const ready = await fetch(url.replace('/graphql', '/readyz'));
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: 'unavailable', supergraphs: { identity: 'up', commerce: 'down' } });
+
+    const response = await post(url, '{ me { id } models { id } }');
+    const body = await response.json();
+    expect(body.data).toEqual({ me: { id: 'u1' }, models: null });
+    expect(body.errors[0].extensions).toMatchObject({ code: 'SUPERGRAPH_UNAVAILABLE', supergraph: 'commerce', reason: 'network' });
+  });
+
+  it('drains an in-flight request on close, then refuses connections; close is idempotent', async () => {
+    const identity = await gateway(() => ({ json: { data: {} } }));
+    const commerce = await gateway(() => ({ json: { data: { models: [] } }, delayMs: 300 }));
+    const { router, url } = await start(configFor({ identity: identity.url, commerce: commerce.url }));
+    const inFlight = post(url, '{ models { id } }');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closing = router.close();
+    expect(router.close()).toBe(closing);
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { models: [] } });
+    await closing;
+    await expect(post(url, '{ models { id } }')).rejects.toThrow();
+  });
+});

@@ -1,0 +1,55 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What a fake gateway saw. */
+export interface SeenRequest {
+  headers: IncomingHttpHeaders;
+  body: { query?: string; variables?: Record<string, unknown>; operationName?: string };
+}
+
+/** What a fake gateway answers: a JSON value, or a raw body with a status, optionally late. */
+export type FakeAnswer = { status?: number; json?: unknown; raw?: string; delayMs?: number };
+
+export interface FakeGateway {
+  url: string;
+  seen: SeenRequest[];
+  close(): Promise<void>;
+}
+
+/** A GraphQL-over-HTTP server on a free loopback port whose answers a test decides. */
+export async function startFakeGateway(answer: (request: SeenRequest) => FakeAnswer | Promise<FakeAnswer>): Promise<FakeGateway> {
+  const seen: SeenRequest[] = [];
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const request: SeenRequest = { headers: req.headers, body: text ? JSON.parse(text) : {} };
+    seen.push(request);
+    const reply = await answer(request);
+    if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    if (res.destroyed) return;
+    res.statusCode = reply.status ?? 200;
+    res.setHeader('content-type', reply.raw !== undefined ? 'text/plain' : 'application/json');
+    res.end(reply.raw ?? JSON.stringify(reply.json));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A loopback URL nothing listens on. */
+export async function refusedUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}/graphql`;
+}

@@ -1,0 +1,115 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDeadline } from '../../lib/deadline.ts';
+import { createGatewayClient, type GatewayClient } from '../../router/gatewayClient.ts';
+import { refusedUrl, startFakeGateway, type FakeGateway } from './fakeGateway.ts';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
+});
+
+async function gateway(answer: Parameters<typeof startFakeGateway>[0]): Promise<FakeGateway> {
+  const fake = await startFakeGateway(answer);
+  cleanups.push(fake.close);
+  return fake;
+}
+
+function client(urls: string[]): GatewayClient {
+  const created = createGatewayClient({ supergraph: 'commerce', urls });
+  cleanups.push(() => created.close());
+  return created;
+}
+
+const request = { query: '{ models { id } }', headers: { 'x-internal-principal': 'token' } };
+const signal = () => new AbortController().signal;
+
+describe('gatewayClient', () => {
+  it('POSTs JSON with the given headers and returns the GraphQL body', async () => {
+    const fake = await gateway(() => ({ json: { data: { models: [] } } }));
+    const c = client([fake.url]);
+    expect(c.lastAnsweredAt()).toBeUndefined();
+    const outcome = await c.execute({ ...request, variables: { a: 1 }, operationName: 'Q' }, signal());
+    expect(outcome).toEqual({ ok: true, status: 200, attempts: 1, result: { data: { models: [] }, errors: undefined } });
+    expect(fake.seen[0].body).toEqual({ query: request.query, variables: { a: 1 }, operationName: 'Q' });
+    expect(fake.seen[0].headers['x-internal-principal']).toBe('token');
+    expect(fake.seen[0].headers['content-type']).toBe('application/json');
+    expect(c.lastAnsweredAt()).toBeTypeOf('number');
+  });
+
+  it('takes instances in turn', async () => {
+    const a = await gateway(() => ({ json: { data: {} } }));
+    const b = await gateway(() => ({ json: { data: {} } }));
+    const c = client([a.url, b.url]);
+    for (let i = 0; i < 4; i++) await c.execute(request, signal());
+    expect([a.seen.length, b.seen.length]).toEqual([2, 2]);
+  });
+
+  it('treats a 4xx or 5xx that carries a GraphQL body as an answer', async () => {
+    const fake = await gateway(() => ({ status: 400, json: { errors: [{ message: 'bad', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }] } }));
+    const outcome = await client([fake.url]).execute(request, signal());
+    expect(outcome).toMatchObject({ ok: true, status: 400, result: { errors: [{ message: 'bad' }] } });
+  });
+
+  it('moves on to the next instance when one refuses connections, for queries and mutations alike', async () => {
+    const fake = await gateway(() => ({ json: { data: { ok: true } } }));
+    const c = client([await refusedUrl(), fake.url]);
+    expect(await c.execute(request, signal())).toMatchObject({ ok: true, attempts: 2 });
+    const again = client([await refusedUrl(), fake.url]);
+    expect(await again.execute(request, signal(), { idempotent: false })).toMatchObject({ ok: true, attempts: 2 });
+  });
+
+  it('reports network failure when every instance refuses', async () => {
+    const c = client([await refusedUrl(), await refusedUrl()]);
+    expect(await c.execute(request, signal())).toMatchObject({ ok: false, reason: 'network', attempts: 2 });
+  });
+
+  it('retries a 5xx without a GraphQL body for queries but never for mutations', async () => {
+    const a = await gateway(() => ({ status: 503, raw: 'Service Unavailable' }));
+    const b = await gateway(() => ({ status: 502, raw: '<html>bad gateway</html>' }));
+    const query = await client([a.url, b.url]).execute(request, signal());
+    expect(query).toMatchObject({ ok: false, reason: 'http_5xx', attempts: 2 });
+    const before = a.seen.length + b.seen.length;
+    const mutation = await client([a.url, b.url]).execute(request, signal(), { idempotent: false });
+    expect(mutation).toMatchObject({ ok: false, reason: 'http_5xx', attempts: 1 });
+    expect(a.seen.length + b.seen.length).toBe(before + 1);
+  });
+
+  it('reports a 200 without a GraphQL body as bad_response', async () => {
+    for (const reply of [{ raw: 'hello' }, { json: [1, 2] }, { json: { data: 'x' } }, { json: {} }]) {
+      const fake = await gateway(() => reply);
+      expect(await client([fake.url]).execute(request, signal()), JSON.stringify(reply)).toMatchObject({ ok: false, reason: 'bad_response' });
+    }
+  });
+
+  it('reports a deadline as timeout and does not retry it', async () => {
+    const slow = await gateway(() => ({ json: { data: {} }, delayMs: 2_000 }));
+    const other = await gateway(() => ({ json: { data: {} } }));
+    const deadline = createDeadline(100);
+    try {
+      const started = Date.now();
+      const outcome = await client([slow.url, other.url]).execute(request, deadline.signal);
+      expect(outcome).toMatchObject({ ok: false, reason: 'timeout', attempts: 1 });
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(other.seen).toHaveLength(0);
+    } finally {
+      deadline.dispose();
+    }
+  });
+
+  it('rejects when the caller aborts (the client went away)', async () => {
+    const slow = await gateway(() => ({ json: { data: {} }, delayMs: 2_000 }));
+    const controller = new AbortController();
+    const pending = client([slow.url]).execute(request, controller.signal);
+    setTimeout(() => controller.abort(new DOMException('client left', 'AbortError')), 50);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('closes idempotently and refuses calls afterwards', async () => {
+    const fake = await gateway(() => ({ json: { data: {} } }));
+    const c = createGatewayClient({ supergraph: 'identity', urls: [fake.url] });
+    await c.execute(request, signal());
+    await Promise.all([c.close(), c.close()]);
+    await c.close();
+    expect(await c.execute(request, signal())).toMatchObject({ ok: false, reason: 'network', attempts: 0 });
+  });
+});
