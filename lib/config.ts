@@ -112,6 +112,11 @@ const configSchema = z.object({
       topArticles: 30,
       models: 300,
     }),
+    /** Types each mutation changes beyond those it returns; their cached responses are dropped. */
+    mutationInvalidates: z.record(z.string(), z.array(z.string())).default({
+      placeOrder: ['Order', 'Article'],
+      chat: ['Conversation', 'Message'],
+    }),
   }).default({}),
   fallback: z.object({
     /** What a failed subgraph gets at its gateway: the last good answer, a degraded empty answer, or nothing. */

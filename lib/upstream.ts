@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from './config.ts';
 import { startHealthChecks } from './healthChecker.ts';
-import { expandReplicaUrls, needsDiscovery, startReplicaDiscovery, type Lookup } from './replicaDiscovery.ts';
+import { needsDiscovery, startReplicaDiscovery, type Lookup } from './replicaDiscovery.ts';
 import { ReplicaPool } from './replicaPool.ts';
 import type { RetryBudget } from './retryBudget.ts';
 import { UpstreamClient } from './upstreamClient.ts';
@@ -25,15 +25,17 @@ export interface UpstreamOptions {
   lookup?: Lookup;
 }
 
-/** Builds the pool (with health checks and DNS discovery), the breaker and the client of one upstream. */
-export async function createUpstream(options: UpstreamOptions): Promise<Upstream> {
+/**
+ * Builds the pool (with health checks and DNS discovery), the breaker and the client of one upstream.
+ * A `dns+` name starts as one replica (the name itself, which undici resolves) and is replaced by
+ * one replica per address as soon as the first resolution lands.
+ */
+export function createUpstream(options: UpstreamOptions): Upstream {
   const { resilience } = options;
   const discovered = needsDiscovery(options.urls);
-  const urls = discovered ? await expandReplicaUrls(options.urls, options.lookup) : options.urls;
   const pool = new ReplicaPool({
     name: options.name,
-    // An unresolvable name still needs a placeholder so the pool exists; discovery replaces it.
-    urls: urls.length ? urls : options.urls.map((u) => u.replace(/^dns\+/, '')),
+    urls: options.urls.map((u) => u.replace(/^dns\+/, '')),
     consecutiveFailuresToEject: resilience.ejectAfterConsecutiveFailures,
     baseEjectionMs: resilience.baseEjectionMs,
     maxEjectionMs: resilience.maxEjectionMs,
@@ -47,6 +49,7 @@ export async function createUpstream(options: UpstreamOptions): Promise<Upstream
   const discovery = discovered
     ? startReplicaDiscovery(pool, options.urls, { refreshMs: resilience.dnsRefreshMs, lookup: options.lookup })
     : undefined;
+  void discovery?.refresh();
   const client = new UpstreamClient({
     pool,
     timeoutMs: options.timeoutMs,

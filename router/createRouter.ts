@@ -2,18 +2,28 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import type { CacheStore } from '../lib/cache/cacheStore.ts';
+import { createCacheStore } from '../lib/cache/createCacheStore.ts';
+import { FallbackCache } from '../lib/cache/fallbackCache.ts';
 import type { Config } from '../lib/config.ts';
+import { drainHttpServer } from '../lib/drainHttpServer.ts';
+import { upstreamState } from '../lib/upstream.ts';
+import { createUpstreamMetrics } from '../lib/upstreamMetrics.ts';
+import { yogaLogger } from '../lib/yogaLogger.ts';
 import { componentLogger } from '../lib/logger.ts';
 import { SUPERGRAPH_NAMES, type SupergraphName } from '../lib/topology.ts';
 import { createApiKeyResolver } from './apiKeyResolver.ts';
 import { createGatewayClient, type GatewayClient } from './gatewayClient.ts';
+import { GatewayFallback } from './gatewayFallback.ts';
 import { createGatewayReadiness } from './gatewayReadiness.ts';
 import { loadApiSchema } from './loadApiSchema.ts';
 import { useAuth } from './plugins/useAuth.ts';
 import { useErrorCodes } from './plugins/useErrorCodes.ts';
 import { useHealthChecks } from './plugins/useHealthChecks.ts';
 import { useMaxDepth } from './plugins/useMaxDepth.ts';
+import { useInternalEndpoints } from './plugins/useInternalEndpoints.ts';
 import { useOperationRouting } from './plugins/useOperationRouting.ts';
+import { useResponseCache } from './plugins/useResponseCache.ts';
 import type { RouterContext } from './routerContext.ts';
 import { buildRoutingTable, type RoutingTable } from './routingTable.ts';
 
@@ -25,6 +35,8 @@ export interface RouterOptions {
   schemaDir?: string;
   /** Gateway clients by supergraph, e.g. fakes in tests; the router does not close injected ones. @default round-robin clients over config.router.gatewayUrls */
   gateways?: Partial<Record<SupergraphName, GatewayClient>>;
+  /** Shared cache for fallbacks and fresh responses; the router does not close an injected one. @default Redis at config.cache.redisUrl, else in-memory */
+  cacheStore?: CacheStore;
   /** How long close() waits for in-flight requests before cutting connections. @default 10000 */
   drainTimeoutMs?: number;
   /** @default componentLogger('router') */
@@ -49,17 +61,24 @@ export function createRouter(options: RouterOptions): Router {
     Object.fromEntries(SUPERGRAPH_NAMES.map((name) => [name, loadApiSchema(name, schemaDir)])),
   );
 
-  const owned: GatewayClient[] = [];
+  const owned: Array<ReturnType<typeof createGatewayClient>> = [];
   const gateways = Object.fromEntries(
     SUPERGRAPH_NAMES.map((name) => {
       const injected = options.gateways?.[name];
       if (injected) return [name, injected];
-      const client = createGatewayClient({ supergraph: name, urls: config.router.gatewayUrls[name] });
+      const client = createGatewayClient({
+        supergraph: name,
+        urls: config.router.gatewayUrls[name],
+        resilience: config.resilience,
+        attemptTimeoutMs: config.router.gatewayTimeoutMs,
+      });
       owned.push(client);
       return [name, client];
     }),
   ) as Record<SupergraphName, GatewayClient>;
 
+  const upstreams = () => Object.fromEntries(owned.map((client) => [client.supergraph, client.upstream]));
+  const cacheStore = options.cacheStore ?? createCacheStore(config.cache, log);
   let draining = false;
   const yoga = createYoga<Record<string, never>, RouterContext>({
     schema: routingTable.schema,
@@ -74,6 +93,10 @@ export function createRouter(options: RouterOptions): Router {
         readiness: createGatewayReadiness({ gateways, internalSecret }),
         isDraining: () => draining,
       }),
+      useInternalEndpoints({
+        state: () => ({ component: 'router', gateways: upstreamState(upstreams()) }),
+        metrics: createUpstreamMetrics('router', upstreams),
+      }),
       useErrorCodes(),
       useMaxDepth({ maxDepth: config.router.maxDepth }),
       useAuth({
@@ -85,7 +108,24 @@ export function createRouter(options: RouterOptions): Router {
           logger: log,
         }),
       }),
-      useOperationRouting({ routingTable, gateways, internalSecret, gatewayTimeoutMs: config.router.gatewayTimeoutMs, logger: log }),
+      useResponseCache({
+        store: cacheStore,
+        ttlSeconds: config.cache.responseTtlSeconds,
+        mutationInvalidates: config.cache.mutationInvalidates,
+        schema: routingTable.schema,
+      }),
+      useOperationRouting({
+        routingTable,
+        gateways,
+        internalSecret,
+        gatewayTimeoutMs: config.router.gatewayTimeoutMs,
+        logger: log,
+        fallback: new GatewayFallback({
+          cache: new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds),
+          policies: config.fallback.supergraphs,
+          publicRootFields: new Set(config.fallback.publicRootFields),
+        }),
+      }),
     ],
   });
 
@@ -112,45 +152,12 @@ export function createRouter(options: RouterOptions): Router {
     close() {
       closing ??= (async () => {
         draining = true;
-        if (server?.listening) await drainHttpServer(server, drainTimeoutMs);
+        if (server?.listening) await drainHttpServer(server, { graceMs: drainTimeoutMs });
         await yoga.dispose();
         await Promise.all(owned.map((client) => client.close()));
+        if (!options.cacheStore) await cacheStore.close();
       })();
       return closing;
     },
   };
-}
-
-/** Stops accepting, lets in-flight requests finish (up to `graceMs`), and drops idle keep-alive sockets. */
-async function drainHttpServer(server: Server, graceMs: number): Promise<void> {
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
-  const hardStop = setTimeout(() => server.closeAllConnections(), graceMs);
-  // Connections that finish their last request while draining become idle; close them as they do.
-  const sweep = setInterval(() => server.closeIdleConnections(), 100);
-  try {
-    await closed;
-  } finally {
-    clearTimeout(hardStop);
-    clearInterval(sweep);
-  }
-}
-
-/** Routes yoga's log calls to pino. */
-function yogaLogger(log: Logger) {
-  const forward = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
-    const [first, ...rest] = args;
-    if (first instanceof Error) log[level]({ err: first }, rest.map(String).join(' ') || first.message);
-    else log[level](args.map(describe).join(' '));
-  };
-  return { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return value;
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }

@@ -1,5 +1,9 @@
-import { Pool } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
+import { loadConfig, type Config } from '../lib/config.ts';
 import type { FailureReason } from '../lib/errors.ts';
+import { RetryBudget } from '../lib/retryBudget.ts';
+import { createUpstream, type Upstream } from '../lib/upstream.ts';
+import { UpstreamError } from '../lib/upstreamClient.ts';
 import type { SupergraphName } from '../lib/topology.ts';
 import type { GatewayResult } from './mergeResults.ts';
 
@@ -18,11 +22,7 @@ export type GatewayOutcome =
   | { ok: false; reason: FailureReason; attempts: number; detail: string };
 
 export interface ExecuteOptions {
-  /**
-   * Whether the request may be sent twice (queries). Non-idempotent requests (mutations) are only
-   * retried when the connection was refused, i.e. when the first gateway surely never saw them.
-   * @default true
-   */
+  /** Whether the request may be sent twice (queries); mutations are never retried. @default true */
   idempotent?: boolean;
 }
 
@@ -42,90 +42,74 @@ export interface GatewayClient {
 
 export interface GatewayClientOptions {
   supergraph: SupergraphName;
-  /** Gateway instance URLs, tried round-robin. */
+  /** Gateway instance URLs (a `dns+` URL expands to every address of its name). */
   urls: readonly string[];
-  /** Connections per instance. @default 64 */
-  connections?: number;
-  /** How long an idle keep-alive connection stays open. @default 30000 */
-  keepAliveTimeoutMs?: number;
+  /** Pool, health check, breaker and retry settings. @default the config defaults */
+  resilience?: Config['resilience'];
+  /** Deadline of one attempt; the caller's signal bounds the whole call. @default 10000 */
+  attemptTimeoutMs?: number;
+  /** @default a keep-alive undici Agent owned by this client */
+  dispatcher?: Dispatcher;
   /** @default Date.now */
   now?: () => number;
 }
 
-/** Error codes meaning the connection was never established, so nothing was sent. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
-
-type Attempt =
-  | { ok: true; result: GatewayResult; status: number }
-  | { ok: false; reason: FailureReason; detail: string; notSent: boolean };
-
-/** A round-robin client over a supergraph's gateway instances, on undici keep-alive pools. */
-export function createGatewayClient(options: GatewayClientOptions): GatewayClient {
-  const { supergraph, urls, connections = 64, keepAliveTimeoutMs = 30_000, now = Date.now } = options;
-  if (urls.length === 0) throw new Error(`no gateway URL for the ${supergraph} supergraph`);
-  const targets = urls.map((url) => {
-    const parsed = new URL(url);
-    return {
-      path: `${parsed.pathname}${parsed.search}`,
-      pool: new Pool(parsed.origin, { connections, keepAliveTimeout: keepAliveTimeoutMs, keepAliveMaxTimeout: keepAliveTimeoutMs }),
-    };
+/**
+ * The router's client for one supergraph's gateway instances: a replica pool (power of two choices,
+ * health checks, outlier ejection), a circuit breaker and budgeted retries for queries, shared with
+ * the gateways' subgraph calls through lib/upstream.ts.
+ */
+export function createGatewayClient(options: GatewayClientOptions): GatewayClient & { readonly upstream: Upstream } {
+  const { supergraph, now = Date.now } = options;
+  if (options.urls.length === 0) throw new Error(`no gateway URL for the ${supergraph} supergraph`);
+  const resilience = options.resilience ?? loadConfig({}).resilience;
+  const dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 128 });
+  const upstream = createUpstream({
+    name: supergraph,
+    urls: [...options.urls],
+    resilience,
+    timeoutMs: options.attemptTimeoutMs ?? 10_000,
+    dispatcher,
+    retryBudget: new RetryBudget({ ratio: resilience.retryBudgetRatio }),
   });
-  let next = 0;
   let lastAnswer: number | undefined;
   let closing: Promise<void> | undefined;
 
-  async function attempt(target: (typeof targets)[number], body: string, headers: Record<string, string>, signal: AbortSignal): Promise<Attempt> {
-    let statusCode: number;
-    let text: string;
-    try {
-      const response = await target.pool.request({ path: target.path, method: 'POST', headers, body, signal });
-      statusCode = response.statusCode;
-      text = await response.body.text();
-    } catch (error) {
-      if (signal.aborted) throw signal.reason ?? error;
-      const code = (error as { code?: string }).code ?? '';
-      return { ok: false, reason: 'network', detail: `${code} ${(error as Error).message}`.trim(), notSent: NOT_SENT_CODES.has(code) };
-    }
-    const result = parseGraphQLBody(text);
-    if (result) return { ok: true, result, status: statusCode };
-    const reason: FailureReason = statusCode >= 500 ? 'http_5xx' : statusCode >= 400 ? 'http_4xx' : 'bad_response';
-    return { ok: false, reason, detail: `HTTP ${statusCode} without a GraphQL body`, notSent: false };
-  }
-
   return {
     supergraph,
+    upstream,
     async execute(request, signal, { idempotent = true } = {}) {
       if (closing) return { ok: false, reason: 'network', attempts: 0, detail: 'client closed' };
       const body = JSON.stringify({ query: request.query, variables: request.variables ?? {}, operationName: request.operationName });
-      const headers = {
-        'content-type': 'application/json',
-        accept: 'application/graphql-response+json, application/json;q=0.9',
-        ...request.headers,
-      };
-      let attempts = 0;
-      let last: Attempt | undefined;
-      while (attempts < targets.length) {
-        const target = targets[next++ % targets.length];
-        attempts += 1;
-        try {
-          last = await attempt(target, body, headers, signal);
-        } catch (error) {
-          if (isTimeout(signal)) return { ok: false, reason: 'timeout', attempts, detail: 'deadline exceeded' };
-          throw error;
+      let response;
+      try {
+        response = await upstream.client.post(body, {
+          headers: { accept: 'application/graphql-response+json, application/json;q=0.9', ...request.headers },
+          signal,
+          idempotent,
+        });
+      } catch (error) {
+        if (!(error instanceof UpstreamError)) throw error;
+        if (error.cancelled) {
+          if (isTimeout(signal)) return { ok: false, reason: 'timeout', attempts: error.attempts, detail: 'deadline exceeded' };
+          throw signal.reason ?? error;
         }
-        if (last.ok) {
-          lastAnswer = now();
-          return { ...last, attempts };
-        }
-        const retryable = idempotent ? last.reason === 'network' || last.reason === 'http_5xx' : last.notSent;
-        if (!retryable) break;
+        return { ok: false, reason: error.reason, attempts: error.attempts, detail: error.message };
       }
-      const failure = last as Extract<Attempt, { ok: false }>;
-      return { ok: false, reason: failure.reason, attempts, detail: failure.detail };
+      const result = parseGraphQLBody(response.body);
+      if (!result) {
+        const reason: FailureReason = response.status >= 400 ? 'http_4xx' : 'bad_response';
+        return { ok: false, reason, attempts: response.attempts, detail: `HTTP ${response.status} without a GraphQL body` };
+      }
+      lastAnswer = now();
+      return { ok: true, result, status: response.status, attempts: response.attempts };
     },
     lastAnsweredAt: () => lastAnswer,
     close() {
-      closing ??= Promise.all(targets.map((t) => t.pool.close())).then(() => undefined);
+      closing ??= (async () => {
+        await upstream.close();
+        if (!options.dispatcher) await dispatcher.close();
+      })();
       return closing;
     },
   };

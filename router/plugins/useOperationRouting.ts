@@ -8,10 +8,11 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createDeadline } from '../../lib/deadline.ts';
-import { ErrorCode, badRequest } from '../../lib/errors.ts';
+import { ErrorCode, badRequest, type FailureReason } from '../../lib/errors.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
 import type { SupergraphName } from '../../lib/topology.ts';
 import type { GatewayClient } from '../gatewayClient.ts';
+import type { GatewayFallback } from '../gatewayFallback.ts';
 import { mergeResults, type PartOutcome } from '../mergeResults.ts';
 import type { RouterContext, RouterExecutionContext } from '../routerContext.ts';
 import type { RoutingTable } from '../routingTable.ts';
@@ -25,6 +26,8 @@ export interface OperationRoutingOptions {
   internalSecret: string;
   /** Deadline of one gateway call. @default 10000 */
   gatewayTimeoutMs?: number;
+  /** Stale-if-error for whole gateways. @default none */
+  fallback?: GatewayFallback;
   logger?: Logger;
 }
 
@@ -47,7 +50,7 @@ export function useOperationRouting(options: OperationRoutingOptions): Plugin<Ro
 
 /** The execute function behind useOperationRouting (exported for tests that skip yoga). */
 export function createRoutedExecute(options: OperationRoutingOptions): (args: ExecutionArgs) => Promise<ExecutionResult> {
-  const { routingTable, gateways, internalSecret, gatewayTimeoutMs = 10_000, logger } = options;
+  const { routingTable, gateways, internalSecret, gatewayTimeoutMs = 10_000, logger, fallback } = options;
 
   return async function routedExecute(args) {
     const context = (args.contextValue ?? {}) as Partial<RouterExecutionContext>;
@@ -73,6 +76,8 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
     const principalToken = signPrincipal(context.principal ?? { scopes: [] }, internalSecret);
     const clientSignal = context.request?.signal;
     const isMutation = plan.operationType === 'mutation';
+    const fieldNameByKey = new Map(plan.rootFields.map((f) => [f.responseKey, f.fieldName]));
+    const fieldNamesOf = (keys: readonly string[]) => keys.map((k) => fieldNameByKey.get(k) ?? k);
 
     const forward = async (part: SubOperation): Promise<PartOutcome> => {
       const common = {
@@ -82,6 +87,14 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
       };
       const gateway = gateways[part.supergraph];
       if (!gateway) return { ...common, ok: false, reason: 'network', attempts: 0 };
+      const target = { ...part, fieldNames: fieldNamesOf(part.responseKeys) };
+      const cacheKey = fallback?.keyFor(target, context.principal, isMutation);
+      const failed = async (failure: { reason: FailureReason; attempts: number }): Promise<PartOutcome> => {
+        const recovered = await fallback?.recover(target, cacheKey, failure, isMutation);
+        // A served fallback keeps its own errors (with extensions.fallback); not a relayed passthrough.
+        if (recovered) return { ...common, passthroughSource: undefined, ok: true, result: recovered };
+        return { ...common, ok: false, ...failure };
+      };
       const deadline = createDeadline(gatewayTimeoutMs, clientSignal);
       try {
         const outcome = await gateway.execute(
@@ -89,15 +102,18 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
           deadline.signal,
           { idempotent: !isMutation },
         );
-        if (outcome.ok) return { ...common, ok: true, result: outcome.result };
+        if (outcome.ok) {
+          fallback?.remember(cacheKey, outcome.result);
+          return { ...common, ok: true, result: outcome.result };
+        }
         logger?.warn({ supergraph: part.supergraph, reason: outcome.reason, attempts: outcome.attempts, detail: outcome.detail }, 'gateway call failed');
-        return { ...common, ok: false, reason: outcome.reason, attempts: outcome.attempts };
+        return await failed(outcome);
       } catch (error) {
         // The client went away: nobody is waiting for an answer, let yoga drop the request.
         if (clientSignal?.aborted) throw error;
         // A client bug must not take the other supergraphs' answers with it.
         logger?.error({ err: error, supergraph: part.supergraph }, 'gateway client threw');
-        return { ...common, ok: false, reason: 'network', attempts: 1 };
+        return await failed({ reason: 'network', attempts: 1 });
       } finally {
         deadline.dispose();
       }

@@ -165,6 +165,48 @@ describe('bad input gets a clear error and the stack keeps serving', () => {
   }
 });
 
+describe('fresh response cache', () => {
+  it('answers public queries from the cache within their TTL and drops them when a mutation changes their types', async () => {
+    const query = { query: '{ article(id: "a12") { id stock } }' };
+    const first = await postGraphQL(stack.routerUrl, query);
+    const stock = first.body.data!.article.stock as number;
+    const placed = await postGraphQL(
+      stack.routerUrl,
+      { query: `mutation { placeOrder(input: { idempotencyKey: "rc-${Date.now()}", lines: [{ articleId: "a12", quantity: 1 }] }) { id } }` },
+      auth(),
+    );
+    expect(placed.body.errors).toBeUndefined();
+    const afterMutation = await postGraphQL(stack.routerUrl, query);
+    expect(afterMutation.body.data!.article.stock).toBe(stock - 1); // not the cached stock
+
+    // Within the TTL the answer comes from the cache: it stands even with the commerce gateway gone.
+    await stack.kill('gateway-commerce');
+    try {
+      const cached = await postGraphQL(stack.routerUrl, query);
+      expect(cached.body).toEqual({ data: { article: { id: 'a12', stock: stock - 1 } } });
+    } finally {
+      await stack.restart('gateway-commerce');
+    }
+  });
+});
+
+describe('operator endpoints', () => {
+  it('shows pool and breaker state of the router and the gateways', async () => {
+    const routerState = async () => (await fetch(stack.routerUrl.replace('/graphql', '/internal/state'))).json();
+    // The commerce gateway was restarted just before: the next health check marks it healthy again.
+    await waitFor(async () => (await routerState()).gateways.commerce.replicas[0].healthy === true, 5_000);
+    const router = await routerState();
+    expect(router.gateways.commerce).toMatchObject({ breaker: 'closed', replicas: [expect.objectContaining({ healthy: true, ejected: false })] });
+    const gatewayUrl = `http://127.0.0.1:${stack.get('gateway-identity').port}`;
+    const gateway = await (await fetch(`${gatewayUrl}/internal/state`)).json();
+    expect(Object.keys(gateway.subgraphs).sort()).toEqual(['auth', 'quota', 'users']);
+    expect(gateway.subgraphs.users.replicas).toHaveLength(2);
+    const metrics = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    expect(metrics).toMatch(/upstream_breaker_state\{upstream="users"[^}]*\} 0/);
+    expect(metrics).toMatch(/upstream_replica_healthy\{[^}]*upstream="auth"[^}]*\} 1/);
+  });
+});
+
 describe('faults', () => {
   it('serves everything else when every replica of a subgraph is down', async () => {
     await Promise.all([stack.kill('users-0'), stack.kill('users-1')]);

@@ -49,7 +49,12 @@ function identityWith(identityFields: (request: GatewayRequest) => GatewayOutcom
 }
 
 const base = loadConfig({});
-const config = { ...base, router: { ...base.router, maxDepth: 5, maxBodyBytes: 4_096, gatewayTimeoutMs: 200 } };
+// The fresh response cache is off here: these tests watch every call reach the gateways.
+const config = {
+  ...base,
+  router: { ...base.router, maxDepth: 5, maxBodyBytes: 4_096, gatewayTimeoutMs: 200 },
+  cache: { ...base.cache, responseTtlSeconds: {} },
+};
 const router = createRouter({
   config,
   internalSecret: SECRET,
