@@ -54,7 +54,7 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
   const retryBudget = new RetryBudget({ ratio: config.resilience.retryBudgetRatio });
   const upstreams: Record<string, Upstream> = {};
   for (const subgraph of SUPERGRAPHS[name] as readonly SubgraphName[]) {
-    upstreams[subgraph] = await createUpstream({
+    upstreams[subgraph] = createUpstream({
       name: subgraph,
       urls: config.gateway.subgraphUrls[subgraph],
       resilience: config.resilience,
