@@ -1,0 +1,70 @@
+import { launchScratchStack } from '../scripts/launchScratchStack.ts';
+import { measureLoad, median, type LoadResult } from './measureLoad.ts';
+
+// `npm run bench` (second part): the cost of the fallback path. The same operation (users + articles)
+// with everything healthy, during the first seconds after every users replica is killed, and once the
+// users breaker is open and `me` comes from the fallback cache. Healthy rounds run before and after the
+// outage so drift on a shared machine shows up; medians and ratios are printed.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const KEY = 'bench-demo-key-0123456789';
+
+const stack = await launchScratchStack({
+  demoApiKey: KEY,
+  env: { LOG_LEVEL: 'error', HEALTH_CHECK_INTERVAL_MS: '500' },
+});
+const load = {
+  url: stack.routerUrl,
+  body: JSON.stringify({ query: '{ me { id name plan } articles(first: 3) { edges { node { id title } } } }' }),
+  headers: { authorization: `Bearer ${KEY}` },
+  concurrency: CONCURRENCY,
+  // A fallback answer carries an error entry by design; count only answers without `me`.
+  isFailure: (body: string) => !body.includes('"me":{'),
+};
+const gatewayState = async () =>
+  (await fetch(`http://127.0.0.1:${stack.get('gateway-identity').port}/internal/state`)).json() as Promise<{
+    subgraphs: Record<string, { breaker: string }>;
+  }>;
+
+const phases: Record<string, LoadResult[]> = { healthy: [], 'outage, first seconds': [], 'breaker open (fallback)': [] };
+try {
+  await measureLoad({ ...load, durationMs: 1_500 }); // warm-up, fills the fallback cache
+  for (let round = 0; round < ROUNDS; round++) phases.healthy.push(await measureLoad({ ...load, durationMs: DURATION_MS }));
+
+  await Promise.all([stack.kill('users-0'), stack.kill('users-1')]);
+  phases['outage, first seconds'].push(await measureLoad({ ...load, durationMs: 2_000 }));
+  const breaker = (await gatewayState()).subgraphs.users.breaker;
+  for (let round = 0; round < ROUNDS; round++) phases['breaker open (fallback)'].push(await measureLoad({ ...load, durationMs: DURATION_MS }));
+  console.log(`users breaker after the first seconds of the outage: ${breaker}`);
+
+  await Promise.all([stack.restart('users-0'), stack.restart('users-1')]);
+  await new Promise((r) => setTimeout(r, 4_000)); // health checks and the breaker's half-open trial
+  for (let round = 0; round < ROUNDS; round++) phases.healthy.push(await measureLoad({ ...load, durationMs: DURATION_MS }));
+} finally {
+  await stack.dispose();
+}
+
+const summary = Object.fromEntries(
+  Object.entries(phases).map(([name, results]) => [
+    name,
+    {
+      rps: median(results.map((r) => r.requestsPerSecond)),
+      p50: median(results.map((r) => r.p50Ms)),
+      p99: median(results.map((r) => r.p99Ms)),
+      failures: results.reduce((n, r) => n + r.failures, 0),
+      requests: results.reduce((n, r) => n + r.requests, 0),
+    },
+  ]),
+);
+console.log(`\nfallback path — ${CONCURRENCY} in flight, medians of rounds (${ROUNDS} × ${DURATION_MS} ms; healthy before and after)`);
+console.log('phase                          req/s    p50 ms   p99 ms  requests  without me');
+for (const [name, s] of Object.entries(summary)) {
+  console.log(`${name.padEnd(29)} ${s.rps.toFixed(0).padStart(6)}  ${s.p50.toFixed(2).padStart(7)}  ${s.p99.toFixed(2).padStart(7)}  ${String(s.requests).padStart(8)}  ${String(s.failures).padStart(10)}`);
+}
+const healthy = summary.healthy;
+const open = summary['breaker open (fallback)'];
+const first = summary['outage, first seconds'];
+console.log('\nratios (÷ healthy)');
+console.log(`  breaker open:   p99 ${(open.p99 / healthy.p99).toFixed(2)}× (target ≤ 1.5×), p50 ${(open.p50 / healthy.p50).toFixed(2)}×, throughput ${(open.rps / healthy.rps).toFixed(2)}×`);
+console.log(`  first seconds:  p99 ${(first.p99 / healthy.p99).toFixed(2)}×, p50 ${(first.p50 / healthy.p50).toFixed(2)}×, throughput ${(first.rps / healthy.rps).toFixed(2)}×`);
