@@ -20,7 +20,8 @@ const internalSecret = process.env.INTERNAL_SECRET ?? randomBytes(24).toString('
 
 let shuttingDown = false;
 const stack = await launchStack({
-  ports: 'default',
+  // STACK_PORTS=ephemeral runs a second stack beside a running one (the start-command test does).
+  ports: process.env.STACK_PORTS === 'ephemeral' ? 'ephemeral' : 'default',
   output: 'inherit',
   env: {
     DEMO_API_KEY: demoApiKey,

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, postGraphQL, waitFor } from '../support/graphqlClient.ts';
+
+// `npm start` itself, as a newcomer runs it: a table of components, the router URL, a demo key that
+// works, a crashed child reported, and Ctrl-C stopping every process.
+let start: ChildProcess;
+let output = '';
+const dir = mkdtempSync(join(tmpdir(), 'npm-start-'));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  start = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    env: { ...process.env, STACK_PORTS: 'ephemeral', DATABASE_PATH: join(dir, 'data.db'), DEMO_API_KEY: undefined, LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  start.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  start.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await waitFor(() => output.includes('Ctrl-C stops everything.'), 90_000, 200);
+}, 100_000);
+
+afterAll(async () => {
+  if (start.exitCode === null) start.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  const table = () =>
+    [...output.matchAll(/^(router|gateway-\w+|\w+-\d)\s+(\d+)\s+(\d+)\s*$/gm)].map(([, name, pid, port]) => ({ name, pid: Number(pid), port: Number(port) }));
+
+  it('prints every component with pid and port, the router URL and a generated demo key that works', async () => {
+    expect(table().map((row) => row.name).sort()).toHaveLength(17);
+    const routerUrl = output.match(/router:\s+(http:\S+)/)![1];
+    const key = output.match(/demo API key: (\S+)/)![1];
+    expect(key).toMatch(/^demo-[0-9a-f]{24}$/);
+    const { body } = await postGraphQL(routerUrl, { query: '{ me { id } articles(first: 1) { totalCount } }' }, bearer(key));
+    expect(body).toEqual({ data: { me: { id: 'u1' }, articles: { totalCount: 100 } } });
+  });
+
+  it('reports a crashed child and keeps the rest serving', async () => {
+    const victim = table().find((row) => row.name === 'chat-1')!;
+    process.kill(victim.pid, 'SIGKILL');
+    await waitFor(() => /chat-1 \(pid \d+\) exited unexpectedly/.test(output), 10_000);
+    const routerUrl = output.match(/router:\s+(http:\S+)/)![1];
+    const { body } = await postGraphQL(routerUrl, { query: '{ models { id } }' });
+    expect(body.data!.models.length).toBe(3);
+  });
+
+  it('stops every process on Ctrl-C (SIGINT)', async () => {
+    const pids = table().map((row) => row.pid);
+    const exited = new Promise<number | null>((resolve) => start.once('exit', (code) => resolve(code)));
+    start.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await waitFor(() => pids.every((pid) => !alive(pid)), 10_000);
+  });
+});
