@@ -1,0 +1,105 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, postGraphQL, waitFor } from '../support/graphqlClient.ts';
+import { startRedisServer, type RedisServer } from '../support/redisServer.ts';
+import { describeFailures, percentile, runLoad, sleep, type LoadSample } from '../support/steadyLoad.ts';
+import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.ts';
+
+// Chaos for the shared cache: Redis dies under load and comes back empty. Requests must not notice
+// either, and the caches (router and gateways) must start filling Redis again on their own.
+
+const PUBLIC_QUERY = '{ articles(first: 3) { edges { node { id title views } } } models { id } }';
+const PRIVATE_QUERY = '{ me { id name quota { remaining } } myOrders(first: 2) { totalCount } }';
+
+let redis: RedisServer;
+let stack: TestStack;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  stack = await startTestStack({ env: { REDIS_URL: redis.url, HEALTH_CHECK_INTERVAL_MS: '500' } });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.dispose();
+  await redis?.stop();
+});
+
+/** Keys under the stack's prefix matching `pattern`, read with a connection of our own. */
+async function redisKeys(pattern = 'sg:*'): Promise<string[]> {
+  const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await client.connect();
+    return await client.keys(pattern);
+  } finally {
+    client.disconnect();
+  }
+}
+
+function sendMixed(loop: number) {
+  return loop % 2 === 0
+    ? postGraphQL(stack.routerUrl, { query: PUBLIC_QUERY })
+    : postGraphQL(stack.routerUrl, { query: PRIVATE_QUERY }, bearer(DEMO_KEY));
+}
+
+const p = (samples: LoadSample[], q: number) => percentile(samples.map((s) => s.latencyMs), q).toFixed(1);
+
+describe('Redis outage', () => {
+  it('(e) loses no request while Redis is down, and the caches use Redis again once it is back', async () => {
+    for (let i = 0; i < 4; i++) expect((await sendMixed(i)).body.errors).toBeUndefined();
+    const keysBefore = await redisKeys();
+    expect(keysBefore.length).toBeGreaterThan(0);
+
+    // Steady mixed load; Redis is killed halfway through.
+    let stoppedAt = 0;
+    const report = await runLoad({
+      concurrency: 6,
+      durationMs: 3_000,
+      send: sendMixed,
+      during: async () => {
+        await sleep(1_500);
+        stoppedAt = Date.now();
+        await redis.stop();
+      },
+    });
+    const before = report.samples.filter((s) => s.startedAt < stoppedAt);
+    const after = report.samples.filter((s) => s.startedAt >= stoppedAt);
+    console.info(
+      `(e) ${report.samples.length} requests (${before.length} with Redis up, ${after.length} after it died), ${report.failures.length} failed; p50/p99 up ${p(before, 50)}/${p(before, 99)} ms, down ${p(after, 50)}/${p(after, 99)} ms; ${keysBefore.length} keys in Redis before`,
+    );
+    expect(report.failures.length, describeFailures(report.failures)).toBe(0);
+    expect(after.length).toBeGreaterThan(30);
+    expect(after.filter((s) => s.loop % 2 === 1 && s.body?.data?.me?.id !== 'u1')).toEqual([]);
+
+    // Redis comes back empty; requests alone must bring the cached answers back into it.
+    await redis.start();
+    const restartedAt = Date.now();
+    expect(await redisKeys()).toEqual([]);
+    let sent = 0;
+    await waitFor(async () => {
+      await Promise.all([sendMixed(sent++), sendMixed(sent++)]);
+      return (await redisKeys('sg:fb:users:p:u1:*')).length > 0;
+    }, 10_000, 100);
+    const backAfterMs = Date.now() - restartedAt;
+    const keysAfter = await redisKeys();
+    // sg:fb:<upstream>:… (fallbacks; upstream "gateway" is the router's), sg:rc:… (router response cache)
+    const families = [...new Set(keysAfter.map((k) => k.split(':').slice(1, k.startsWith('sg:fb:') ? 3 : 2).join(':')))].sort();
+    console.info(`(e) Redis restarted: users fallback entry back after ${backAfterMs} ms and ${sent} requests; ${keysAfter.length} keys (${families.join(', ')})`);
+    expect(keysAfter.length).toBeGreaterThan(0);
+
+    // Proof that the cache written after the restart is the one served: users down, me from Redis.
+    await Promise.all([stack.kill('users-0'), stack.kill('users-1')]);
+    try {
+      const { status, body } = await postGraphQL(stack.routerUrl, { query: PRIVATE_QUERY }, bearer(DEMO_KEY));
+      expect(status).toBe(200);
+      expect(body.data!.me).toMatchObject({ id: 'u1', name: expect.any(String) });
+      const [error] = body.errors!.filter((e) => e.path?.[0] === 'me');
+      expect(error.extensions).toMatchObject({ code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'users' });
+      expect(error.extensions!.fallback.source).toBe('cache');
+      const cachedAt = Date.parse(error.extensions!.fallback.cachedAt);
+      console.info(`(e) me served from a cache entry written ${cachedAt - restartedAt} ms after Redis came back`);
+      expect(cachedAt).toBeGreaterThanOrEqual(restartedAt);
+    } finally {
+      await Promise.all([stack.restart('users-0'), stack.restart('users-1')]);
+    }
+  });
+});

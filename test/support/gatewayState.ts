@@ -1,0 +1,38 @@
+import type { Stack } from '../../scripts/launchStack.ts';
+
+/** One replica as a gateway's `GET /internal/state` reports it. */
+export interface ReplicaStateView {
+  url: string;
+  healthy: boolean;
+  ejected: boolean;
+  inFlight: number;
+  requests: number;
+  failures: number;
+  errorRate: number;
+  latencyEwmaMs: number;
+}
+
+/** A gateway's `GET /internal/state`. */
+export interface GatewayStateView {
+  supergraph: string;
+  subgraphs: Record<string, { breaker: 'closed' | 'open' | 'half_open'; replicas: ReplicaStateView[] }>;
+}
+
+/** Reads the pools and breakers of one gateway of the stack (`identity` or `commerce`). */
+export async function readGatewayState(stack: Stack, supergraph: 'identity' | 'commerce'): Promise<GatewayStateView> {
+  const response = await fetch(`http://127.0.0.1:${stack.get(`gateway-${supergraph}`).port}/internal/state`);
+  if (!response.ok) throw new Error(`gateway-${supergraph} /internal/state answered ${response.status}`);
+  return (await response.json()) as GatewayStateView;
+}
+
+/** Both gateways' replicas, flattened and keyed by replica URL. */
+export async function replicasByUrl(stack: Stack): Promise<Map<string, ReplicaStateView & { subgraph: string }>> {
+  const out = new Map<string, ReplicaStateView & { subgraph: string }>();
+  for (const supergraph of ['identity', 'commerce'] as const) {
+    const state = await readGatewayState(stack, supergraph);
+    for (const [subgraph, { replicas }] of Object.entries(state.subgraphs)) {
+      for (const replica of replicas) out.set(replica.url, { ...replica, subgraph });
+    }
+  }
+  return out;
+}

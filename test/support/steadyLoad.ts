@@ -1,0 +1,109 @@
+import type { GraphQLHttpResult } from './graphqlClient.ts';
+
+/** One request of a load run, as the client saw it. */
+export interface LoadSample {
+  /** Epoch ms when it was sent. */
+  startedAt: number;
+  latencyMs: number;
+  /** HTTP status, or 0 when the request itself failed (connection refused, reset). */
+  status: number;
+  body?: GraphQLHttpResult['body'];
+  /** Why the request itself failed, if it did. */
+  thrown?: string;
+  /** Which loop sent it, e.g. to tell principals apart. */
+  loop: number;
+}
+
+export interface LoadReport {
+  samples: LoadSample[];
+  /** Samples that are not HTTP 200 with no `errors`. */
+  failures: LoadSample[];
+}
+
+export interface LoadOptions {
+  /** Concurrent request loops. */
+  concurrency: number;
+  /** Sends the `n`-th request of loop `loop`. */
+  send(loop: number, n: number): Promise<GraphQLHttpResult>;
+  /** Upper bound per loop, so a fast stack cannot turn a short window into a flood. @default 2000 */
+  maxPerLoop?: number;
+}
+
+export interface RunningLoad {
+  /** Requests answered so far. */
+  readonly count: number;
+  /** Lets the requests in flight finish, then reports every one. */
+  stop(): Promise<LoadReport>;
+}
+
+/** A clean answer: HTTP 200 and no `errors` at all. */
+export function isCleanAnswer(sample: LoadSample): boolean {
+  return sample.status === 200 && !sample.thrown && !sample.body?.errors?.length;
+}
+
+/** Starts `concurrency` loops that send requests back to back until stopped. */
+export function startLoad(options: LoadOptions): RunningLoad {
+  const maxPerLoop = options.maxPerLoop ?? 2_000;
+  const samples: LoadSample[] = [];
+  let stopped = false;
+
+  async function loop(index: number) {
+    for (let n = 0; !stopped && n < maxPerLoop; n++) {
+      const startedAt = Date.now();
+      const started = performance.now();
+      try {
+        const { status, body } = await options.send(index, n);
+        samples.push({ startedAt, latencyMs: performance.now() - started, status, body, loop: index });
+      } catch (error) {
+        samples.push({ startedAt, latencyMs: performance.now() - started, status: 0, thrown: String(error), loop: index });
+      }
+    }
+  }
+
+  const loops = Array.from({ length: options.concurrency }, (_, i) => loop(i));
+  return {
+    get count() {
+      return samples.length;
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(loops);
+      return { samples, failures: samples.filter((s) => !isCleanAnswer(s)) };
+    },
+  };
+}
+
+/** Runs a load for `durationMs`, calling `during` (e.g. to inject a fault) once it has started. */
+export async function runLoad(options: LoadOptions & { durationMs: number; during?: () => Promise<void> }): Promise<LoadReport> {
+  const load = startLoad(options);
+  const elapsed = sleep(options.durationMs);
+  let fault: { error: unknown } | undefined;
+  try {
+    await options.during?.();
+  } catch (error) {
+    fault = { error };
+  }
+  await elapsed;
+  const report = await load.stop();
+  if (fault) throw fault.error;
+  return report;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The p-th percentile (0–100) of some numbers; NaN for none. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** A short description of the first failures, for assertion messages. */
+export function describeFailures(failures: LoadSample[], max = 3): string {
+  return failures
+    .slice(0, max)
+    .map((f) => `${f.status} ${f.thrown ?? JSON.stringify(f.body?.errors ?? f.body).slice(0, 400)}`)
+    .join('\n');
+}
