@@ -56,14 +56,16 @@ const configSchema = z.object({
     gatewayTimeoutMs: ms.default(10_000),
     /** How long a resolved API key stays cached at the router. @default 30000 */
     authCacheTtlMs: ms.default(30_000),
+    /** How long a key's last valid answer keeps it working while the identity supergraph is down. @default 3600000 */
+    authStaleIfErrorMs: ms.default(3_600_000),
     /** Largest request body accepted. @default 1 MiB */
     maxBodyBytes: z.coerce.number().int().positive().default(1024 * 1024),
     /** Deepest selection set accepted. @default 15 */
     maxDepth: z.coerce.number().int().positive().default(15),
   }).default({}),
   gateway: z.object({
-    /** Deadline for one subgraph call. @default 5000 */
-    subgraphTimeoutMs: ms.default(5_000),
+    /** Deadline of one subgraph attempt; with its one retry it must end before the router's gateway deadline. @default 4000 */
+    subgraphTimeoutMs: ms.default(4_000),
     /** Replica URLs per subgraph. @default two replicas per subgraph on their default ports */
     subgraphUrls: z.object(
       Object.fromEntries(
@@ -142,6 +144,20 @@ const configSchema = z.object({
   }).default({}),
 });
 
+/**
+ * A subgraph call and its retry must end before the router stops waiting for the gateway; otherwise
+ * the router cancels every call to a hung subgraph mid-retry and its breaker never learns of it.
+ */
+const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
+  if (config.gateway.subgraphTimeoutMs * 2 >= config.router.gatewayTimeoutMs) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['gateway', 'subgraphTimeoutMs'],
+      message: `${config.gateway.subgraphTimeoutMs} ms × 2 attempts must stay under router.gatewayTimeoutMs (${config.router.gatewayTimeoutMs} ms); lower SUBGRAPH_TIMEOUT_MS or raise GATEWAY_TIMEOUT_MS`,
+    });
+  }
+});
+
 export type Config = z.infer<typeof configSchema>;
 
 function list(value: string | undefined): string[] | undefined {
@@ -169,7 +185,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   }
   const supergraphPolicies: Record<string, unknown> = {};
   for (const name of SUPERGRAPH_NAMES) supergraphPolicies[name] = env[`FALLBACK_${envName(name)}_GATEWAY`];
-  return prune({
+  const values = prune({
     host: env.HOST,
     internalSecret: env.INTERNAL_SECRET,
     demoApiKey: env.DEMO_API_KEY,
@@ -178,6 +194,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       gatewayUrls,
       gatewayTimeoutMs: env.GATEWAY_TIMEOUT_MS,
       authCacheTtlMs: env.AUTH_CACHE_TTL_MS,
+      authStaleIfErrorMs: env.AUTH_STALE_IF_ERROR_MS,
       maxBodyBytes: env.MAX_BODY_BYTES,
       maxDepth: env.MAX_DEPTH,
     },
@@ -200,7 +217,6 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       fallbackTtlSeconds: env.FALLBACK_TTL_SECONDS,
       commandTimeoutMs: env.CACHE_COMMAND_TIMEOUT_MS,
       memoryMaxEntries: env.MEMORY_CACHE_MAX_ENTRIES,
-      responseTtlSeconds: env.RESPONSE_TTL_SECONDS ? parseJson('RESPONSE_TTL_SECONDS', env.RESPONSE_TTL_SECONDS) : undefined,
     },
     fallback: {
       subgraphs: subgraphPolicies,
@@ -209,6 +225,11 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       publicEntityTypes: list(env.PUBLIC_ENTITY_TYPES),
     },
   });
+  // Set after pruning: `{}` (no field served from the fresh cache) is a value, not an absence.
+  if (env.RESPONSE_TTL_SECONDS) {
+    values.cache = { ...(values.cache as object), responseTtlSeconds: parseJson('RESPONSE_TTL_SECONDS', env.RESPONSE_TTL_SECONDS) };
+  }
+  return values;
 }
 
 function parseJson(name: string, value: string): unknown {
@@ -258,7 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(`CONFIG_FILE ${env.CONFIG_FILE}: ${(error as Error).message}`);
     }
   }
-  const result = configSchema.safeParse(deepMerge(fileValues, fromEnv(env)));
+  const result = checkedConfigSchema.safeParse(deepMerge(fileValues, fromEnv(env)));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);

@@ -15,11 +15,16 @@ export interface Replica {
   /** How often it was ejected; each ejection lasts longer. Decays after a run of successes. */
   ejections: number;
   consecutiveFailures: number;
-  /** Exponentially weighted moving average of latency, ms. */
+  /** Exponentially weighted moving average of successful calls' latency, ms. */
   latencyEwmaMs: number;
+  /** When the average last took a sample; an old average counts for less (see `cost`). */
+  latencySampledAt: number;
   requests: number;
   failures: number;
 }
+
+/** Time constant of the latency average's fading: after 10 s unsampled it counts ~37 %. */
+const LATENCY_MEMORY_MS = 10_000;
 
 export interface ReplicaPoolOptions {
   /** Upstream name, for state and metrics. */
@@ -93,8 +98,12 @@ export class ReplicaPool {
   }
 
   /**
-   * Power of two choices: two random candidates, the one with fewer requests in flight wins (then the
-   * faster one). Falls back to any replica not excluded when none is available, so a pool whose health
+   * Power of two choices: two random candidates, the cheaper wins, cost = (in flight + 1) × recent
+   * latency (the "peak EWMA" refinement of least-request that Finagle and Linkerd use: a slow replica
+   * loses even when nothing is in flight on it, which plain least-request cannot see at low
+   * concurrency). The latency average fades with time since its last sample, so a replica that was
+   * slow once is tried again later instead of being starved forever. Equal costs are broken at
+   * random. Falls back to any replica not excluded when none is available, so a pool whose health
    * checks all failed still tries rather than failing without a call. Undefined when all are excluded.
    */
   pick(exclude?: ReadonlySet<Replica>): Replica | undefined {
@@ -107,7 +116,20 @@ export class ReplicaPool {
     const i = Math.floor(this.random() * from.length);
     let j = Math.floor(this.random() * (from.length - 1));
     if (j >= i) j += 1;
-    return better(from[i], from[j]);
+    const [a, b] = [from[i], from[j]];
+    const costA = this.cost(a, now);
+    const costB = this.cost(b, now);
+    if (costA === costB) return this.random() < 0.5 ? a : b;
+    return costA < costB ? a : b;
+  }
+
+  private cost(replica: Replica, now: number): number {
+    const age = Math.max(0, now - replica.latencySampledAt);
+    const latency = replica.latencyEwmaMs * Math.exp(-age / LATENCY_MEMORY_MS);
+    // Latencies under 1 ms are noise on loopback: treat them as equal. Each consecutive failure
+    // doubles the cost, so a replica failing fast is avoided before outlier detection ejects it.
+    const failing = 2 ** Math.min(replica.consecutiveFailures, 10);
+    return (replica.inFlight + 1) * Math.max(1, Math.round(latency)) * failing;
   }
 
   /** True when at least one replica is healthy and not ejected. */
@@ -125,16 +147,18 @@ export class ReplicaPool {
     replica.inFlight = Math.max(0, replica.inFlight - 1);
     replica.consecutiveFailures = 0;
     replica.latencyEwmaMs = replica.latencyEwmaMs === 0 ? latencyMs : replica.latencyEwmaMs * 0.8 + latencyMs * 0.2;
+    replica.latencySampledAt = this.now();
     if (replica.ejections > 0 && replica.requests % 50 === 0) replica.ejections -= 1;
   }
 
   /** A failed call counts towards ejection; `countsAsOutlier` is false for cancellations by the client. */
-  onFailure(replica: Replica, latencyMs: number, countsAsOutlier = true): void {
+  onFailure(replica: Replica, _latencyMs: number, countsAsOutlier = true): void {
     replica.inFlight = Math.max(0, replica.inFlight - 1);
     if (!countsAsOutlier) return;
+    // Failures stay out of the latency average: a dead replica refusing connections in 1 ms must
+    // not look like the fastest one.
     replica.failures += 1;
     replica.consecutiveFailures += 1;
-    replica.latencyEwmaMs = replica.latencyEwmaMs * 0.8 + latencyMs * 0.2;
     if (replica.consecutiveFailures >= this.consecutiveFailuresToEject) this.tryEject(replica);
   }
 
@@ -159,6 +183,7 @@ export class ReplicaPool {
     if (healthy && !replica.healthy) {
       replica.ejectedUntil = 0;
       replica.consecutiveFailures = 0;
+      replica.latencyEwmaMs = 0; // a revived process starts afresh
     }
     replica.healthy = healthy;
   }
@@ -188,12 +213,8 @@ function newReplica(url: string): Replica {
     ejections: 0,
     consecutiveFailures: 0,
     latencyEwmaMs: 0,
+    latencySampledAt: 0,
     requests: 0,
     failures: 0,
   };
-}
-
-function better(a: Replica, b: Replica): Replica {
-  if (a.inFlight !== b.inFlight) return a.inFlight < b.inFlight ? a : b;
-  return a.latencyEwmaMs <= b.latencyEwmaMs ? a : b;
 }

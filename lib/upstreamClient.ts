@@ -109,7 +109,10 @@ export class UpstreamClient {
       tried.add(replica);
       const outcome = await this.attempt(replica, body, options);
       if ('response' in outcome) return { ...outcome.response, attempts: attempt };
-      if (outcome.cancelled) throw new UpstreamError(this.pool.name, outcome.reason, attempt, true);
+      // Cancelled by the caller: not the upstream's fault, unless an earlier attempt had already
+      // failed on its own (a hung replica whose retry the caller's deadline cut short must still
+      // count against the breaker, or a hung subgraph never opens it).
+      if (outcome.cancelled) throw new UpstreamError(this.pool.name, attempt > 1 ? lastReason : outcome.reason, attempt, attempt === 1);
       lastReason = outcome.reason;
       const mayRetry =
         options.idempotent &&
@@ -119,7 +122,7 @@ export class UpstreamClient {
         this.retryBudget.tryAcquireRetry();
       if (!mayRetry) throw new UpstreamError(this.pool.name, lastReason, attempt);
       await jitter(this.retryBackoffMs, options.signal);
-      if (options.signal?.aborted) throw new UpstreamError(this.pool.name, lastReason, attempt, true);
+      if (options.signal?.aborted) throw new UpstreamError(this.pool.name, lastReason, attempt);
     }
   }
 

@@ -4,7 +4,7 @@ import { createDeadline } from '../lib/deadline.ts';
 import type { FailureReason } from '../lib/errors.ts';
 import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../lib/principal.ts';
 import type { GatewayClient } from './gatewayClient.ts';
-import { TtlCache } from './ttlCache.ts';
+import { LRUCache } from 'lru-cache';
 
 /** The operation the router sends to the identity supergraph to turn an API key into a principal. */
 export const AUTHENTICATE_QUERY =
@@ -28,6 +28,12 @@ export interface ApiKeyResolverOptions {
   ttlMs?: number;
   /** How long an unknown key stays cached, short so a new key works soon. @default min(5000, ttlMs) */
   negativeTtlMs?: number;
+  /**
+   * How long the last valid answer for a key is kept for when the identity supergraph cannot be
+   * asked: signed-in users keep working through an identity outage (a key revoked during the outage
+   * stays usable until it ends or this passes). @default 3600000
+   */
+  staleIfErrorMs?: number;
   /** Cached keys at most. @default 10000 */
   maxEntries?: number;
   /** Deadline of one lookup. @default 5000 */
@@ -43,7 +49,10 @@ const FAILURE_REASONS = new Set<string>(['timeout', 'circuit_open', 'http_5xx', 
 export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyResolver {
   const { identity, internalSecret, ttlMs = 30_000, maxEntries = 10_000, timeoutMs = 5_000, now = Date.now, logger } = options;
   const negativeTtlMs = options.negativeTtlMs ?? Math.min(5_000, ttlMs);
-  const cache = new TtlCache<ApiKeyResolution>({ maxEntries, now });
+  const staleIfErrorMs = options.staleIfErrorMs ?? 3_600_000;
+  const clock = { now };
+  const cache = new LRUCache<string, ApiKeyResolution>({ max: maxEntries, perf: clock, ttlResolution: 0 });
+  const lastValid = new LRUCache<string, Principal>({ max: maxEntries, ttl: staleIfErrorMs, perf: clock, ttlResolution: 0 });
   // Concurrent requests with the same key share one lookup.
   const inFlight = new Map<string, Promise<ApiKeyResolution>>();
 
@@ -98,10 +107,21 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
             logger?.error({ err: error }, 'API key lookup threw');
             return { status: 'unavailable', reason: 'network', attempts: 1 };
           })
-          .then((resolution) => {
+          .then((resolution): ApiKeyResolution => {
             // Outages are not cached: the next request should try again.
-            if (resolution.status === 'valid') cache.set(hash, resolution, ttlMs);
-            else if (resolution.status === 'invalid') cache.set(hash, resolution, negativeTtlMs);
+            if (resolution.status === 'valid') {
+              cache.set(hash, resolution, { ttl: ttlMs });
+              lastValid.set(hash, resolution.principal);
+            } else if (resolution.status === 'invalid') {
+              cache.set(hash, resolution, { ttl: negativeTtlMs });
+              lastValid.delete(hash);
+            } else {
+              const known = lastValid.get(hash);
+              if (known) {
+                logger?.warn({ reason: resolution.reason }, 'identity supergraph unavailable: using the last valid answer for this key');
+                return { status: 'valid', principal: known };
+              }
+            }
             return resolution;
           })
           .finally(() => inFlight.delete(hash));

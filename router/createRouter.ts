@@ -104,6 +104,7 @@ export function createRouter(options: RouterOptions): Router {
           identity: gateways.identity,
           internalSecret,
           ttlMs: config.router.authCacheTtlMs,
+          staleIfErrorMs: config.router.authStaleIfErrorMs,
           timeoutMs: config.router.gatewayTimeoutMs,
           logger: log,
         }),

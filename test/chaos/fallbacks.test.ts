@@ -35,6 +35,7 @@ beforeAll(async () => {
       HEALTH_CHECK_INTERVAL_MS: '500',
       // Large on purpose: a request that waited for a timeout would show in the latencies below.
       SUBGRAPH_TIMEOUT_MS: String(SUBGRAPH_TIMEOUT_MS),
+      GATEWAY_TIMEOUT_MS: String(SUBGRAPH_TIMEOUT_MS * 3),
       // Keys stay known at the router while the identity gateway (which resolves them) is down.
       AUTH_CACHE_TTL_MS: '600000',
     },

@@ -42,7 +42,7 @@ beforeAll(async () => {
       AUTH_CACHE_TTL_MS: '500',
       // No fresh response cache for articles at the router: every query must reach the replicas under
       // test. ('{}' would be the obvious spelling, but lib/config.ts prune() drops it and keeps the defaults.)
-      RESPONSE_TTL_SECONDS: '{"articles":0}',
+      RESPONSE_TTL_SECONDS: '{}',
     },
     async replicaUrl(component, url) {
       let used = url;

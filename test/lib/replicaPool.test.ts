@@ -30,6 +30,36 @@ describe('ReplicaPool', () => {
     for (const count of counts.values()) expect(count).toBeGreaterThan(600);
   });
 
+  it('sends less to a slow replica even when nothing is in flight, and tries it again once its latency has faded', () => {
+    const time = clock();
+    const pool = new ReplicaPool({ name: 't', urls: ['http://fast', 'http://slow'], now: time.now });
+    const [fast, slow] = pool.all();
+    for (const [replica, ms] of [[fast, 5], [slow, 150]] as const) {
+      pool.onStart(replica);
+      pool.onSuccess(replica, ms);
+    }
+    const picks = Array.from({ length: 200 }, () => pool.pick()!.url);
+    expect(picks.filter((url) => url === 'http://slow')).toHaveLength(0);
+    time.advance(60_000); // the slow sample has faded: worth another look
+    const later = Array.from({ length: 200 }, () => pool.pick()!.url);
+    expect(later.filter((url) => url === 'http://slow').length).toBeGreaterThan(20);
+  });
+
+  it('does not take fast failures for a fast replica', () => {
+    const pool = new ReplicaPool({ name: 't', urls: ['http://ok', 'http://dead'], consecutiveFailuresToEject: 1000 });
+    const [ok, dead] = pool.all();
+    pool.onStart(ok);
+    pool.onSuccess(ok, 20);
+    for (let i = 0; i < 10; i++) {
+      pool.onStart(dead);
+      pool.onFailure(dead, 0.5);
+    }
+    expect(pool.state()[1].latencyEwmaMs).toBe(0);
+    expect(pool.state()[1].errorRate).toBe(1);
+    const picks = Array.from({ length: 100 }, () => pool.pick()!.url);
+    expect(picks.filter((url) => url === 'http://dead')).toHaveLength(0);
+  });
+
   it('ejects after consecutive failures, for longer each time, and brings the replica back', () => {
     const time = clock();
     const pool = new ReplicaPool({ name: 't', urls: ['http://a', 'http://b'], consecutiveFailuresToEject: 3, baseEjectionMs: 1000, maxEjectionMs: 3000, now: time.now });
@@ -101,6 +131,19 @@ describe('ReplicaPool', () => {
 });
 
 describe('RetryBudget', () => {
+  it('slides: the budget earned in the last window is still there just after it ends', () => {
+    const time = clock();
+    const budget = new RetryBudget({ ratio: 0.2, minRetriesPerWindow: 0, windowMs: 10_000, now: time.now });
+    for (let i = 0; i < 1000; i++) {
+      budget.recordRequest();
+      time.advance(10);
+    }
+    time.advance(20); // just past the window's end
+    let granted = 0;
+    while (budget.tryAcquireRetry()) granted++;
+    expect(granted).toBeGreaterThan(190);
+  });
+
   it('allows retries up to the configured share of requests per window', () => {
     const time = clock();
     const budget = new RetryBudget({ ratio: 0.2, minRetriesPerWindow: 0, windowMs: 1000, now: time.now });
@@ -108,7 +151,7 @@ describe('RetryBudget', () => {
     let granted = 0;
     while (budget.tryAcquireRetry()) granted++;
     expect(granted).toBe(20);
-    time.advance(1001);
+    time.advance(2001); // two windows on: the old counts no longer weigh in
     for (let i = 0; i < 10; i++) budget.recordRequest();
     expect(budget.tryAcquireRetry()).toBe(true);
     expect(budget.tryAcquireRetry()).toBe(true);

@@ -41,7 +41,7 @@ describe('apiKeyResolver', () => {
   });
 
   it('caches an unknown key for a shorter time', async () => {
-    let now = 0;
+    let now = 1_000; // lru-cache reads a start time of 0 as "no TTL"
     const { client, calls } = fakeIdentity(() => unknown);
     const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 30_000, negativeTtlMs: 1_000, now: () => now });
     expect(await resolver.resolve('nope')).toEqual({ status: 'invalid' });
@@ -98,5 +98,21 @@ describe('apiKeyResolver', () => {
     for (const key of ['a', 'b', 'c', 'c', 'b', 'a']) await resolver.resolve(key);
     // a, b, c looked up; c and b still cached; a was evicted when c arrived.
     expect(calls.map((c) => c.variables!.apiKey)).toEqual(['a', 'b', 'c', 'a']);
+  });
+});
+
+describe('apiKeyResolver during an identity outage', () => {
+  it('keeps a known key working with its last valid answer, but never guesses an unknown one', async () => {
+    let now = 1_000_000;
+    let identityUp = true;
+    const { client } = fakeIdentity(() => (identityUp ? found('u1') : { ok: false, reason: 'network', attempts: 2, detail: 'down' }));
+    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 1_000, staleIfErrorMs: 60_000, now: () => now });
+    await resolver.resolve('key-1');
+    identityUp = false;
+    now += 5_000; // past the fresh TTL
+    expect(await resolver.resolve('key-1')).toEqual({ status: 'valid', principal: { userId: 'u1', scopes: ['orders:write'] } });
+    expect(await resolver.resolve('key-2')).toMatchObject({ status: 'unavailable', reason: 'network' });
+    now += 60_000; // past the stale window too
+    expect(await resolver.resolve('key-1')).toMatchObject({ status: 'unavailable' });
   });
 });
