@@ -19,12 +19,16 @@ export interface Replica {
   latencyEwmaMs: number;
   /** When the average last took a sample; an old average counts for less (see `cost`). */
   latencySampledAt: number;
+  /** Samples in the average since start or revival; it counts once there are a few. */
+  latencySamples: number;
   requests: number;
   failures: number;
 }
 
 /** Time constant of the latency average's fading: after 10 s unsampled it counts ~37 %. */
 const LATENCY_MEMORY_MS = 10_000;
+/** Samples before a replica's latency average is trusted. */
+const WARM_UP_SAMPLES = 5;
 
 export interface ReplicaPoolOptions {
   /** Upstream name, for state and metrics. */
@@ -125,7 +129,10 @@ export class ReplicaPool {
 
   private cost(replica: Replica, now: number): number {
     const age = Math.max(0, now - replica.latencySampledAt);
-    const latency = replica.latencyEwmaMs * Math.exp(-age / LATENCY_MEMORY_MS);
+    // A cold process answers its first calls slowly (JIT, connection set-up); judging it on those
+    // would starve a revived replica, so its latency counts only once a few samples are in.
+    const warm = replica.latencySamples >= WARM_UP_SAMPLES;
+    const latency = warm ? replica.latencyEwmaMs * Math.exp(-age / LATENCY_MEMORY_MS) : 0;
     // Latencies under 1 ms are noise on loopback: treat them as equal. Each consecutive failure
     // doubles the cost, so a replica failing fast is avoided before outlier detection ejects it.
     const failing = 2 ** Math.min(replica.consecutiveFailures, 10);
@@ -148,6 +155,7 @@ export class ReplicaPool {
     replica.consecutiveFailures = 0;
     replica.latencyEwmaMs = replica.latencyEwmaMs === 0 ? latencyMs : replica.latencyEwmaMs * 0.8 + latencyMs * 0.2;
     replica.latencySampledAt = this.now();
+    replica.latencySamples += 1;
     if (replica.ejections > 0 && replica.requests % 50 === 0) replica.ejections -= 1;
   }
 
@@ -184,6 +192,7 @@ export class ReplicaPool {
       replica.ejectedUntil = 0;
       replica.consecutiveFailures = 0;
       replica.latencyEwmaMs = 0; // a revived process starts afresh
+      replica.latencySamples = 0;
     }
     replica.healthy = healthy;
   }
@@ -214,6 +223,7 @@ function newReplica(url: string): Replica {
     consecutiveFailures: 0,
     latencyEwmaMs: 0,
     latencySampledAt: 0,
+    latencySamples: 0,
     requests: 0,
     failures: 0,
   };

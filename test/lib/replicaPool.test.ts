@@ -35,8 +35,10 @@ describe('ReplicaPool', () => {
     const pool = new ReplicaPool({ name: 't', urls: ['http://fast', 'http://slow'], now: time.now });
     const [fast, slow] = pool.all();
     for (const [replica, ms] of [[fast, 5], [slow, 150]] as const) {
-      pool.onStart(replica);
-      pool.onSuccess(replica, ms);
+      for (let i = 0; i < 5; i++) {
+        pool.onStart(replica);
+        pool.onSuccess(replica, ms);
+      }
     }
     const picks = Array.from({ length: 200 }, () => pool.pick()!.url);
     expect(picks.filter((url) => url === 'http://slow')).toHaveLength(0);
@@ -48,8 +50,10 @@ describe('ReplicaPool', () => {
   it('does not take fast failures for a fast replica', () => {
     const pool = new ReplicaPool({ name: 't', urls: ['http://ok', 'http://dead'], consecutiveFailuresToEject: 1000 });
     const [ok, dead] = pool.all();
-    pool.onStart(ok);
-    pool.onSuccess(ok, 20);
+    for (let i = 0; i < 5; i++) {
+      pool.onStart(ok);
+      pool.onSuccess(ok, 20);
+    }
     for (let i = 0; i < 10; i++) {
       pool.onStart(dead);
       pool.onFailure(dead, 0.5);
