@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
 import { SUBGRAPH_NAMES } from '../../lib/topology.ts';
 import { replicasByUrl, type ReplicaStateView } from '../support/gatewayState.ts';
-import { bearer, postGraphQL } from '../support/graphqlClient.ts';
+import { bearer, postGraphQL, waitFor } from '../support/graphqlClient.ts';
 import { startLatencyProxy, type LatencyProxy } from '../support/latencyProxy.ts';
 import { startRedisServer, type RedisServer } from '../support/redisServer.ts';
 import { describeFailures, percentile, runLoad, sleep, type LoadReport } from '../support/steadyLoad.ts';
@@ -40,8 +40,7 @@ beforeAll(async () => {
       HEALTH_CHECK_INTERVAL_MS: String(HEALTH_CHECK_INTERVAL_MS),
       // Short-lived API key cache at the router, so the auth subgraph sees steady traffic too.
       AUTH_CACHE_TTL_MS: '500',
-      // No fresh response cache for articles at the router: every query must reach the replicas under
-      // test. ('{}' would be the obvious spelling, but lib/config.ts prune() drops it and keeps the defaults.)
+      // No fresh response cache at the router: every query must reach the replicas under test.
       RESPONSE_TTL_SECONDS: '{}',
     },
     async replicaUrl(component, url) {
@@ -179,5 +178,31 @@ describe('replica failures under steady load', () => {
     expect(slowState.latencyEwmaMs).toBeGreaterThan(10 * fastState.latencyEwmaMs);
     expect(slowState.latencyEwmaMs).toBeGreaterThan(75);
     expect(slowState.healthy).toBe(true);
+  });
+
+  it('cancels the subgraph call a client started when the client disconnects', async () => {
+    await stack.kill('articles-0'); // every articles call now goes to the slowed replica
+    proxy!.setLatency(1_500);
+    try {
+      const controller = new AbortController();
+      const pending = fetch(stack.routerUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: ARTICLES_QUERY }),
+        signal: controller.signal,
+      }).catch((error: Error) => error);
+      await waitFor(async () => (await replicaState(SLOW_REPLICA)).inFlight === 1, 5_000, 20);
+      const abortedAt = performance.now();
+      controller.abort();
+      expect(await pending).toMatchObject({ name: 'AbortError' });
+      // The slowed replica would answer after ~3 s; the gateway lets go of the call long before that.
+      await waitFor(async () => (await replicaState(SLOW_REPLICA)).inFlight === 0, 2_000, 20);
+      const releasedAfterMs = performance.now() - abortedAt;
+      console.info(`(cancel) gateway released the subgraph call ${releasedAfterMs.toFixed(0)} ms after the client left`);
+      expect(releasedAfterMs).toBeLessThan(1_000);
+    } finally {
+      proxy!.setLatency(0);
+      await stack.restart('articles-0');
+    }
   });
 });
