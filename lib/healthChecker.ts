@@ -8,6 +8,8 @@ export interface HealthCheckOptions {
   timeoutMs?: number;
   /** Path probed on each replica's origin. @default "/healthz" */
   path?: string;
+  /** Failed checks in a row before a replica counts as down; one pass brings it back. @default 2 */
+  failureThreshold?: number;
   dispatcher?: Dispatcher;
 }
 
@@ -20,6 +22,9 @@ export function startHealthChecks(pool: ReplicaPool, options: HealthCheckOptions
   const intervalMs = options.intervalMs ?? 1_000;
   const timeoutMs = options.timeoutMs ?? 500;
   const path = options.path ?? '/healthz';
+  const failureThreshold = options.failureThreshold ?? 2;
+  // One slow answer on a busy machine is not an outage: a replica leaves after a run of failures.
+  const failuresInARow = new WeakMap<object, number>();
   let running = false;
   const controller = new AbortController();
 
@@ -38,7 +43,10 @@ export function startHealthChecks(pool: ReplicaPool, options: HealthCheckOptions
           } catch {
             healthy = false;
           }
-          if (!controller.signal.aborted) pool.setHealth(replica, healthy);
+          if (controller.signal.aborted) return;
+          const failures = healthy ? 0 : (failuresInARow.get(replica) ?? 0) + 1;
+          failuresInARow.set(replica, failures);
+          if (healthy || failures >= failureThreshold) pool.setHealth(replica, healthy);
         }),
       );
     } finally {

@@ -107,15 +107,19 @@ export class ReplicaPool {
    * loses even when nothing is in flight on it, which plain least-request cannot see at low
    * concurrency). The latency average fades with time since its last sample, so a replica that was
    * slow once is tried again later instead of being starved forever. Equal costs are broken at
-   * random. Falls back to any replica not excluded when none is available, so a pool whose health
-   * checks all failed still tries rather than failing without a call. Undefined when all are excluded.
+   * random. Replicas failing their health check are never picked: with none healthy the answer is
+   * undefined (`no_healthy_replica`, at once, and the breaker hears of it) rather than a call that
+   * waits for a hung process's deadline. Ejection is a softer signal: when every healthy replica is
+   * ejected, they are all tried anyway (panic routing), since ejection can be wrong under load.
+   * Undefined also when every replica is excluded.
    */
   pick(exclude?: ReadonlySet<Replica>): Replica | undefined {
     const now = this.now();
     const candidates = this.replicas.filter((r) => !exclude?.has(r));
-    if (candidates.length === 0) return undefined;
-    const live = candidates.filter((r) => this.available(r, now));
-    const from = live.length > 0 ? live : candidates;
+    const healthy = candidates.filter((r) => r.healthy);
+    if (healthy.length === 0) return undefined;
+    const live = healthy.filter((r) => r.ejectedUntil <= now);
+    const from = live.length > 0 ? live : healthy;
     if (from.length === 1) return from[0];
     const i = Math.floor(this.random() * from.length);
     let j = Math.floor(this.random() * (from.length - 1));

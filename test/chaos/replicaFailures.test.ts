@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
 import { SUBGRAPH_NAMES } from '../../lib/topology.ts';
-import { replicasByUrl, type ReplicaStateView } from '../support/gatewayState.ts';
+import { readGatewayState, replicasByUrl, type ReplicaStateView } from '../support/gatewayState.ts';
 import { bearer, postGraphQL, waitFor } from '../support/graphqlClient.ts';
 import { startLatencyProxy, type LatencyProxy } from '../support/latencyProxy.ts';
 import { startRedisServer, type RedisServer } from '../support/redisServer.ts';
-import { describeFailures, percentile, runLoad, sleep, type LoadReport } from '../support/steadyLoad.ts';
+import { describeFailures, percentile, runLoad, sleep, startLoad, type LoadReport } from '../support/steadyLoad.ts';
 import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.ts';
 
 // Chaos at the replica level: one stack of real processes with a real Redis; replicas are killed,
@@ -204,5 +204,33 @@ describe('replica failures under steady load', () => {
       proxy!.setLatency(0);
       await stack.restart('articles-0');
     }
+  });
+
+  it('opens the breaker of a hung subgraph, after which answers come at once from the fallback', async () => {
+    const me = { query: '{ me { id name } }' };
+    await postGraphQL(stack.routerUrl, me, bearer(DEMO_KEY)); // a fresh entry in the fallback cache
+    const pids = ['users-0', 'users-1'].map((name) => stack.get(name).pid!);
+    for (const pid of pids) process.kill(pid, 'SIGSTOP'); // hung, not dead: connections open, no answer
+    const load = startLoad({ concurrency: 6, send: () => postGraphQL(stack.routerUrl, me, bearer(DEMO_KEY)) });
+    let openedAt = 0;
+    try {
+      const started = performance.now();
+      await waitFor(async () => (await readGatewayState(stack, 'identity')).subgraphs.users.breaker === 'open', 20_000, 100);
+      openedAt = Date.now();
+      console.info(`(hung) users breaker open ${(performance.now() - started).toFixed(0)} ms after the replicas hung`);
+      await sleep(1_500);
+    } finally {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    }
+    const report = await load.stop();
+    const afterOpen = report.samples.filter((s) => s.startedAt > openedAt + 100 && s.startedAt < openedAt + 1_400);
+    const latencies = afterOpen.map((s) => s.latencyMs);
+    console.info(`(hung) ${afterOpen.length} answers while open: p50 ${percentile(latencies, 50).toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`);
+    expect(afterOpen.length).toBeGreaterThan(10);
+    for (const sample of afterOpen) {
+      expect(sample.body?.data?.me).toEqual({ id: 'u1', name: expect.any(String) });
+      expect(sample.body?.errors?.[0]?.extensions).toMatchObject({ serviceName: 'users', fallback: { source: 'cache' } });
+    }
+    expect(Math.max(...latencies)).toBeLessThan(1_000); // nobody waits for the 4 s subgraph deadline
   });
 });
