@@ -1,14 +1,12 @@
 import { launchScratchStack } from '../scripts/launchScratchStack.ts';
+import { BENCH } from './benchSettings.ts';
 import { measureLoad, median, type LoadResult } from './measureLoad.ts';
 
 // `npm run bench` (second part): the cost of the fallback path. The same operation (users + articles)
 // with everything healthy, during the first seconds after every users replica is killed, and once the
 // users breaker is open and `me` comes from the fallback cache. Healthy rounds run before and after the
 // outage so drift on a shared machine shows up; medians and ratios are printed.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4_000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const KEY = 'bench-demo-key-0123456789';
+const { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY, demoApiKey: KEY } = BENCH;
 
 const stack = await launchScratchStack({
   demoApiKey: KEY,

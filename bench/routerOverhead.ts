@@ -1,13 +1,11 @@
 import { launchScratchStack } from '../scripts/launchScratchStack.ts';
+import { BENCH } from './benchSettings.ts';
 import { measureLoad, median, type LoadResult } from './measureLoad.ts';
 
 // `npm run bench` (first part): router overhead. The same one-supergraph query through the router and straight to
 // its gateway, and a two-supergraph query through the router, interleaved over several rounds so
 // machine noise hits all three alike; medians of the rounds and their ratios are printed.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 4_000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const KEY = 'bench-demo-key-0123456789';
+const { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY, demoApiKey: KEY } = BENCH;
 
 const stack = await launchScratchStack({
   demoApiKey: KEY,

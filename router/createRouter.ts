@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { CacheStore } from '../lib/cache/cacheStore.ts';
@@ -7,6 +6,7 @@ import { createCacheStore } from '../lib/cache/createCacheStore.ts';
 import { FallbackCache } from '../lib/cache/fallbackCache.ts';
 import type { Config } from '../lib/config.ts';
 import { drainHttpServer } from '../lib/drainHttpServer.ts';
+import { listenHttp } from '../lib/listenHttp.ts';
 import { upstreamState } from '../lib/upstream.ts';
 import { createUpstreamMetrics } from '../lib/upstreamMetrics.ts';
 import { yogaLogger } from '../lib/yogaLogger.ts';
@@ -138,17 +138,8 @@ export function createRouter(options: RouterOptions): Router {
     async listen(port, host = config.host) {
       if (server) throw new Error('router is already listening');
       if (closing) throw new Error('router is closed');
-      const http = createServer(yoga);
-      server = http;
-      await new Promise<void>((resolve, reject) => {
-        http.once('error', reject);
-        http.listen(port, host, () => {
-          http.off('error', reject);
-          resolve();
-        });
-      });
-      const actual = (http.address() as AddressInfo).port;
-      return { url: `http://${host.includes(':') ? `[${host}]` : host}:${actual}/graphql`, port: actual };
+      server = createServer(yoga);
+      return listenHttp(server, port, host);
     },
     close() {
       closing ??= (async () => {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { sql } from 'kysely';
 import { drainHttpServer } from '../lib/drainHttpServer.ts';
+import { listenHttp } from '../lib/listenHttp.ts';
 import { componentLogger } from '../lib/logger.ts';
 import type { Store } from '../lib/store/openDatabase.ts';
 import type { SubgraphName } from '../lib/topology.ts';
@@ -87,20 +87,12 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
   // Must exceed keepAliveTimeout, or Node may drop a socket while a request header is arriving.
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = (server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const bound = await listenHttp(server, port, host);
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${bound}/graphql`,
-    port: bound,
+    url: bound.url,
+    port: bound.port,
     close: () =>
       (closing ??= (async () => {
         await drainHttpServer(server, { graceMs: drainGraceMs });

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { Agent } from 'undici';
 import { requireInternalSecret, type Config } from '../lib/config.ts';
 import { drainHttpServer } from '../lib/drainHttpServer.ts';
+import { listenHttp } from '../lib/listenHttp.ts';
 import { createCacheStore } from '../lib/cache/createCacheStore.ts';
 import { FallbackCache } from '../lib/cache/fallbackCache.ts';
 import { isPublicError } from '../lib/errors.ts';
@@ -169,12 +169,7 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const actualPort = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}/graphql`;
+  const { port: actualPort, url } = await listenHttp(server, port, host);
 
   let closing: Promise<void> | undefined;
   return {
