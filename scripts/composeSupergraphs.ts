@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { parse } from 'graphql';
+import { parse, type GraphQLSchema } from 'graphql';
 import YAML from 'yaml';
+import type { SupergraphName } from '../lib/topology.ts';
+import { buildApiSchema } from '../router/loadApiSchema.ts';
+import { buildRoutingTable, printPublicSchema } from '../router/routingTable.ts';
 
 /** One composition target: a rover supergraph config and the file its supergraph SDL is written to. */
 export interface CompositionTarget {
@@ -48,4 +51,15 @@ export function composeFromRoverConfig(configPath: string, root = process.cwd())
     };
   }
   return { ok: true, supergraphSdl: result.supergraphSdl.endsWith('\n') ? result.supergraphSdl : `${result.supergraphSdl}\n` };
+}
+
+/** Where the router's public schema (both supergraphs' API schemas merged) is written. */
+export const PUBLIC_SCHEMA_FILE = 'schema/public.graphql';
+
+/** The router's public schema, printed from the composed identity and commerce SDLs. */
+export function printRouterSchema(supergraphSdls: Record<SupergraphName, string>): string {
+  const table = buildRoutingTable(
+    Object.fromEntries(Object.entries(supergraphSdls).map(([name, sdl]) => [name, buildApiSchema(sdl)])) as Record<SupergraphName, GraphQLSchema>,
+  );
+  return `${printPublicSchema(table)}\n`;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { COMPOSITION_TARGETS, composeFromRoverConfig } from '../../scripts/composeSupergraphs.ts';
+import { COMPOSITION_TARGETS, PUBLIC_SCHEMA_FILE, composeFromRoverConfig, printRouterSchema } from '../../scripts/composeSupergraphs.ts';
 
 describe('composition', () => {
   for (const target of COMPOSITION_TARGETS) {
@@ -14,6 +14,11 @@ describe('composition', () => {
       if (outcome.ok) expect(readFileSync(target.output, 'utf8')).toBe(outcome.supergraphSdl);
     });
   }
+
+  it(`the committed ${PUBLIC_SCHEMA_FILE} is the router's public schema of the committed supergraphs`, () => {
+    const sdl = (name: string) => readFileSync(`schema/${name}.supergraph.graphql`, 'utf8');
+    expect(readFileSync(PUBLIC_SCHEMA_FILE, 'utf8')).toBe(printRouterSchema({ identity: sdl('identity'), commerce: sdl('commerce') }));
+  });
 
   it('rover.yaml names every subgraph of both supergraph configs, with the same routing URLs and files', () => {
     const all = YAML.parse(readFileSync('rover.yaml', 'utf8')).subgraphs;
