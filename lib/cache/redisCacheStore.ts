@@ -21,6 +21,9 @@ export class RedisCacheStore implements CacheStore {
   private readonly redis: Redis;
   private readonly logger?: Logger;
   private down = false;
+  /** Consecutive failed commands; a run of them means Redis hangs, so it is skipped for a while. */
+  private failures = 0;
+  private skipUntil = 0;
 
   constructor(options: RedisCacheStoreOptions) {
     this.logger = options.logger;
@@ -46,47 +49,53 @@ export class RedisCacheStore implements CacheStore {
     this.down = true;
   }
 
+  /**
+   * Connected, and not in a hang: a Redis that accepts connections but answers nothing (overloaded,
+   * stopped) would cost every request a command timeout, so after three timeouts in a row it is
+   * skipped for a second, then tried again.
+   */
   get available(): boolean {
-    return this.redis.status === 'ready';
+    return this.redis.status === 'ready' && Date.now() >= this.skipUntil;
   }
 
-  async get(key: string): Promise<string | undefined> {
+  private async run<T>(command: () => Promise<T>): Promise<T | undefined> {
     if (!this.available) return undefined;
     try {
-      return (await this.redis.get(key)) ?? undefined;
+      const result = await command();
+      this.failures = 0;
+      return result;
     } catch {
+      this.failures += 1;
+      if (this.failures >= 3) {
+        if (this.skipUntil < Date.now()) this.logger?.warn('redis is not answering; skipping it for a second');
+        this.skipUntil = Date.now() + 1_000;
+        this.failures = 0;
+      }
       return undefined;
     }
   }
 
+  async get(key: string): Promise<string | undefined> {
+    return (await this.run(() => this.redis.get(key))) ?? undefined;
+  }
+
+  // Writes that fail are dropped: a cache write is never worth failing a request for.
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
-    if (!this.available) return;
-    try {
-      await this.redis.set(key, value, 'EX', ttlSeconds);
-    } catch {
-      // dropped: a cache write is never worth failing a request for
-    }
+    await this.run(() => this.redis.set(key, value, 'EX', ttlSeconds));
   }
 
   async tag(tag: string, key: string, ttlSeconds: number): Promise<void> {
-    if (!this.available) return;
-    try {
-      // Members are stored unprefixed; ioredis prefixes them again when invalidateTag deletes them.
-      await this.redis.multi().sadd(tag, key).expire(tag, ttlSeconds).exec();
-    } catch {
-      // as above
-    }
+    // Members are stored unprefixed; ioredis prefixes them again when invalidateTag deletes them.
+    await this.run(() => this.redis.multi().sadd(tag, key).expire(tag, ttlSeconds).exec());
   }
 
+  // A missed invalidation is bounded by the entries' short TTL.
   async invalidateTag(tag: string): Promise<void> {
-    if (!this.available) return;
-    try {
+    await this.run(async () => {
       const keys = await this.redis.smembers(tag);
       if (keys.length) await this.redis.del(...keys);
       await this.redis.del(tag);
-    } catch {
-      // as above: a missed invalidation is bounded by the entries' short TTL
-    }
+    });
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,32 @@ function sendMixed(loop: number) {
 const p = (samples: LoadSample[], q: number) => percentile(samples.map((s) => s.latencyMs), q).toFixed(1);
 
 describe('Redis outage', () => {
+  it('(e, slow) loses no request while Redis hangs, and each request waits at most a cache timeout', async () => {
+    for (let i = 0; i < 4; i++) expect((await sendMixed(i)).body.errors).toBeUndefined();
+    const healthy = await runLoad({ concurrency: 6, durationMs: 1_000, send: sendMixed });
+    let pausedAt = 0;
+    const report = await runLoad({
+      concurrency: 6,
+      durationMs: 2_500,
+      send: sendMixed,
+      during: async () => {
+        await sleep(500);
+        pausedAt = Date.now();
+        redis.pause();
+      },
+    });
+    redis.resume();
+    const hung = report.samples.filter((s) => s.startedAt >= pausedAt);
+    console.info(
+      `(e, slow) ${report.samples.length} requests, ${report.failures.length} failed; p50/p99 healthy ${p(healthy.samples, 50)}/${p(healthy.samples, 99)} ms, Redis hung ${p(hung, 50)}/${p(hung, 99)} ms`,
+    );
+    expect(report.failures.length, describeFailures(report.failures)).toBe(0);
+    expect(hung.length).toBeGreaterThan(10);
+    // A hung Redis costs a few command timeouts (150 ms) until it is skipped, never a hang.
+    expect(Math.max(...hung.map((s) => s.latencyMs))).toBeLessThan(2_000);
+    expect(percentile(hung.map((s) => s.latencyMs), 50)).toBeLessThan(150);
+  });
+
   it('(e) loses no request while Redis is down, and the caches use Redis again once it is back', async () => {
     for (let i = 0; i < 4; i++) expect((await sendMixed(i)).body.errors).toBeUndefined();
     const keysBefore = await redisKeys();

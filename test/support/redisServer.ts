@@ -9,6 +9,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port (empty: it keeps nothing on disk). */
   start(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open, nothing answers — a slow Redis at its worst. */
+  pause(): void;
+  /** Thaws it (SIGCONT). */
+  resume(): void;
 }
 
 export async function freePort(): Promise<number> {
@@ -64,5 +68,12 @@ export async function startRedisServer(): Promise<RedisServer> {
     });
   }
   await start();
-  return { url: `redis://127.0.0.1:${port}`, port, start, stop };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    start,
+    stop,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
+  };
 }
