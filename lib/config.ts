@@ -169,8 +169,12 @@ function envName(name: string): string {
   return name.toUpperCase();
 }
 
-/** Turns environment variables into the shape of the config (only the ones that are set). */
-function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+/**
+ * Turns environment variables into the shape of the config (only the ones that are set). With
+ * `namesOnly`, every leaf is the name of its variable instead: the map error messages use to say
+ * which variable to fix.
+ */
+function fromEnv(env: NodeJS.ProcessEnv, namesOnly = false): Record<string, unknown> {
   const gatewayUrls: Record<string, unknown> = {};
   for (const name of SUPERGRAPH_NAMES) {
     const urls = list(env[`${envName(name)}_GATEWAY_URLS`]);
@@ -227,9 +231,26 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   });
   // Set after pruning: `{}` (no field served from the fresh cache) is a value, not an absence.
   if (env.RESPONSE_TTL_SECONDS) {
-    values.cache = { ...(values.cache as object), responseTtlSeconds: parseJson('RESPONSE_TTL_SECONDS', env.RESPONSE_TTL_SECONDS) };
+    const ttls = namesOnly ? env.RESPONSE_TTL_SECONDS : parseJson('RESPONSE_TTL_SECONDS', env.RESPONSE_TTL_SECONDS);
+    values.cache = { ...(values.cache as object), responseTtlSeconds: ttls };
   }
   return values;
+}
+
+/** Every variable's name where its value would sit in the config. */
+const ENV_NAMES = fromEnv(new Proxy({}, { get: (_, name) => (typeof name === 'string' ? name : undefined) }), true);
+
+/** The environment variable behind a config path, e.g. gateway.subgraphUrls.orders.0 → ORDERS_URLS. */
+function envNameOf(path: ReadonlyArray<string | number>): string | undefined {
+  let node: unknown = ENV_NAMES;
+  for (const key of path) {
+    if (typeof node === 'string') break;
+    if (Array.isArray(node)) node = node[0]; // one variable holds the whole list
+    else if (node !== null && typeof node === 'object') node = (node as Record<string, unknown>)[key];
+    else return undefined;
+  }
+  if (Array.isArray(node)) node = node[0];
+  return typeof node === 'string' ? node : undefined;
 }
 
 function parseJson(name: string, value: string): unknown {
@@ -281,7 +302,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const result = checkedConfigSchema.safeParse(deepMerge(fileValues, fromEnv(env)));
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const problems = result.error.issues.map((issue) => {
+      const name = envNameOf(issue.path);
+      return `${issue.path.join('.') || '(root)'}${name ? ` (${name})` : ''}: ${issue.message}`;
+    });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return result.data;

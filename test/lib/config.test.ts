@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config.ts';
+
+describe('loadConfig', () => {
+  it('has working defaults without any environment', () => {
+    const config = loadConfig({});
+    expect(config.router.port).toBe(4000);
+    expect(config.gateway.subgraphUrls.orders).toEqual(['http://127.0.0.1:4131/graphql', 'http://127.0.0.1:4132/graphql']);
+    expect(config.fallback.subgraphs).toMatchObject({ auth: 'cache', users: 'cache', orders: 'degraded', chat: 'none' });
+    expect(config.cache.redisUrl).toBeUndefined();
+  });
+
+  it('takes lists, numbers and JSON from the environment, including an empty TTL map', () => {
+    const config = loadConfig({ ORDERS_URLS: 'http://a:1/graphql, http://b:2/graphql', RETRY_BUDGET_RATIO: '0.1', RESPONSE_TTL_SECONDS: '{}' });
+    expect(config.gateway.subgraphUrls.orders).toEqual(['http://a:1/graphql', 'http://b:2/graphql']);
+    expect(config.resilience.retryBudgetRatio).toBe(0.1);
+    expect(config.cache.responseTtlSeconds).toEqual({});
+  });
+
+  it('names the bad key and its environment variable, every one of them', () => {
+    const attempt = () => loadConfig({ SUBGRAPH_TIMEOUT_MS: 'soon', ORDERS_URLS: 'http://ok:1/graphql,not a url', FALLBACK_USERS: 'maybe' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/gateway\.subgraphTimeoutMs \(SUBGRAPH_TIMEOUT_MS\)/);
+    expect(attempt).toThrow(/gateway\.subgraphUrls\.orders\.1 \(ORDERS_URLS\): Invalid url/);
+    expect(attempt).toThrow(/fallback\.subgraphs\.users \(FALLBACK_USERS\)/);
+  });
+
+  it('refuses a subgraph timeout whose retry would outlast the router’s gateway deadline', () => {
+    expect(() => loadConfig({ SUBGRAPH_TIMEOUT_MS: '6000' })).toThrow(/must stay under router\.gatewayTimeoutMs/);
+    expect(loadConfig({ SUBGRAPH_TIMEOUT_MS: '6000', GATEWAY_TIMEOUT_MS: '15000' }).gateway.subgraphTimeoutMs).toBe(6000);
+  });
+});
