@@ -11,6 +11,8 @@ beforeAll(async () => {
   // (null + error); test/chaos checks what the fallbacks serve instead.
   stack = await startTestStack({
     env: { FALLBACK_USERS: 'none', FALLBACK_IDENTITY_GATEWAY: 'none', FALLBACK_COMMERCE_GATEWAY: 'none' },
+    // quota-0 is named by DNS (`localhost`) and resolved by the gateway.
+    replicaUrl: (component, url) => (component === 'quota-0' ? url.replace('http://127.0.0.1', 'dns+http://localhost') : url),
   });
 }, 120_000);
 
@@ -208,6 +210,25 @@ describe('operator endpoints', () => {
     const metrics = await (await fetch(`${gatewayUrl}/metrics`)).text();
     expect(metrics).toMatch(/upstream_breaker_state\{upstream="users"[^}]*\} 0/);
     expect(metrics).toMatch(/upstream_replica_healthy\{[^}]*upstream="auth"[^}]*\} 1/);
+  });
+});
+
+describe('replica discovery by DNS', () => {
+  it('turns a dns+ name into one replica per address it resolves to, health-checked like any other', async () => {
+    const gatewayUrl = `http://127.0.0.1:${stack.get('gateway-identity').port}`;
+    const quotaPort = stack.get('quota-0').port;
+    const replicas = async () =>
+      ((await (await fetch(`${gatewayUrl}/internal/state`)).json()).subgraphs.quota.replicas as Array<{ url: string; healthy: boolean }>);
+    await waitFor(async () => (await replicas()).some((r) => r.url === `http://127.0.0.1:${quotaPort}/graphql`), 10_000);
+    const resolved = await replicas();
+    expect(resolved.some((r) => r.url.startsWith('dns+') || r.url.includes('localhost'))).toBe(false);
+    // Whatever else localhost resolves to here (::1 on some machines) is a replica too.
+    expect(resolved.length).toBeGreaterThanOrEqual(2);
+    expect(resolved.find((r) => r.url === `http://127.0.0.1:${quotaPort}/graphql`)!.healthy).toBe(true);
+    for (let i = 0; i < 10; i++) {
+      const { body } = await postGraphQL(stack.routerUrl, { query: '{ me { quota { remaining } } }' }, auth());
+      expect(body.errors).toBeUndefined();
+    }
   });
 });
 
