@@ -1,13 +1,22 @@
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Upstream } from './upstream.ts';
 
 const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
+/** How a failed upstream call was answered: the last good answer, a degraded one, or an error. */
+export type FailureAnswer = 'cache' | 'degraded' | 'none';
+
+export interface UpstreamMetrics {
+  registry: Registry;
+  /** Counts one failed upstream call by what answered in its place. */
+  countFailure(upstream: string, answer: FailureAnswer): void;
+}
+
 /**
- * A Prometheus registry exposing the live state of upstream pools and breakers. Values are read at
- * scrape time from the pools themselves, so there is one source of truth.
+ * A Prometheus registry exposing the live state of upstream pools and breakers (read at scrape time
+ * from the pools themselves, so there is one source of truth) and how failed calls were answered.
  */
-export function createUpstreamMetrics(component: string, upstreams: () => Record<string, Upstream>): Registry {
+export function createUpstreamMetrics(component: string, upstreams: () => Record<string, Upstream>): UpstreamMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ component });
   collectDefaultMetrics({ register: registry });
@@ -39,5 +48,11 @@ export function createUpstreamMetrics(component: string, upstreams: () => Record
       for (const [upstream, u] of Object.entries(upstreams())) this.set({ upstream }, BREAKER_VALUE[u.client.breakerState]);
     },
   });
-  return registry;
+  const failures = new Counter({
+    name: 'upstream_failures_answered_total',
+    help: 'Failed upstream calls, by what answered in their place (cache, degraded, none)',
+    labelNames: ['upstream', 'answer'] as const,
+    registers: [registry],
+  });
+  return { registry, countFailure: (upstream, answer) => failures.inc({ upstream, answer }) };
 }

@@ -78,6 +78,7 @@ export function createRouter(options: RouterOptions): Router {
   ) as Record<SupergraphName, GatewayClient>;
 
   const upstreams = () => Object.fromEntries(owned.map((client) => [client.supergraph, client.upstream]));
+  const metrics = createUpstreamMetrics('router', upstreams);
   const cacheStore = options.cacheStore ?? createCacheStore(config.cache, log);
   let draining = false;
   const yoga = createYoga<Record<string, never>, RouterContext>({
@@ -95,7 +96,7 @@ export function createRouter(options: RouterOptions): Router {
       }),
       useInternalEndpoints({
         state: () => ({ component: 'router', gateways: upstreamState(upstreams()) }),
-        metrics: createUpstreamMetrics('router', upstreams),
+        metrics: metrics.registry,
       }),
       useErrorCodes(),
       useMaxDepth({ maxDepth: config.router.maxDepth }),
@@ -125,6 +126,7 @@ export function createRouter(options: RouterOptions): Router {
           cache: new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds),
           policies: config.fallback.supergraphs,
           publicRootFields: new Set(config.fallback.publicRootFields),
+          onFailure: (supergraph, answer) => metrics.countFailure(supergraph, answer),
         }),
       }),
     ],

@@ -11,6 +11,8 @@ export interface GatewayFallbackOptions {
   policies: Readonly<Record<SupergraphName, FallbackPolicy>>;
   /** Root fields whose answers are the same for everyone. */
   publicRootFields: ReadonlySet<string>;
+  /** Told how each failed part was answered (metrics). */
+  onFailure?: (supergraph: SupergraphName, answer: 'cache' | 'degraded' | 'none') => void;
 }
 
 /** One sub-operation as the fallback sees it. */
@@ -58,12 +60,17 @@ export class GatewayFallback {
       });
     if (key) {
       const cached = await this.options.cache.recall(key);
-      if (cached) return { data: cached.data as Record<string, unknown>, errors: errors(cached.fallback) };
+      if (cached) {
+        this.options.onFailure?.(target.supergraph, 'cache');
+        return { data: cached.data as Record<string, unknown>, errors: errors(cached.fallback) };
+      }
     }
     if (!isMutation && this.options.policies[target.supergraph] === 'degraded') {
+      this.options.onFailure?.(target.supergraph, 'degraded');
       const message = `The ${target.supergraph} supergraph is unavailable; its fields are empty for now.`;
       return { data: null, errors: errors({ source: 'degraded', message }) };
     }
+    this.options.onFailure?.(target.supergraph, 'none');
     return undefined;
   }
 }

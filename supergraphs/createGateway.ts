@@ -83,6 +83,7 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
         subgraphSchema: subgraphSchema(subgraph),
         publicRootFields,
         publicEntityTypes,
+        onFailure: (answer) => metrics.countFailure(subgraph, answer),
       });
     },
   });
@@ -114,8 +115,8 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
     if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (req.method === 'GET' && path === '/readyz') return sendJson(res, 200, { status: 'ready', supergraph: name });
     if (req.method === 'GET' && path === '/metrics') {
-      res.setHeader('content-type', metrics.contentType);
-      return void res.end(await metrics.metrics());
+      res.setHeader('content-type', metrics.registry.contentType);
+      return void res.end(await metrics.registry.metrics());
     }
     if (req.method === 'GET' && path === '/internal/state') {
       return sendJson(res, 200, { supergraph: name, subgraphs: upstreamState(upstreams) });

@@ -28,6 +28,8 @@ export interface ReplicaDataSourceOptions {
   subgraphSchema: GraphQLSchema;
   publicRootFields: ReadonlySet<string>;
   publicEntityTypes: ReadonlySet<string>;
+  /** Told how each failed call was answered (metrics). */
+  onFailure?: (answer: 'cache' | 'degraded' | 'none') => void;
 }
 
 /**
@@ -82,15 +84,20 @@ export class ReplicaDataSource extends RemoteGraphQLDataSource<GatewayContext> {
         });
       if (cacheKey) {
         const cached = await fallbackCache.recall(cacheKey);
-        if (cached) return { data: cached.data, errors: errors(cached.fallback) } as GatewayGraphQLResponse;
+        if (cached) {
+          this.options.onFailure?.('cache');
+          return { data: cached.data, errors: errors(cached.fallback) } as GatewayGraphQLResponse;
+        }
       }
       if (!shape.isMutation && policy === 'degraded' && shape.document) {
         const data = degradedData(this.options.subgraphSchema, shape.document);
         if (data) {
           const message = `The ${serviceName} service is unavailable; an empty answer stands in for its fields.`;
+          this.options.onFailure?.('degraded');
           return { data, errors: errors({ source: 'degraded', message }) } as GatewayGraphQLResponse;
         }
       }
+      this.options.onFailure?.('none');
       return { data: null, errors: errors() } as GatewayGraphQLResponse;
     }
   }

@@ -247,6 +247,8 @@ describe('faults', () => {
       const error = body.errors!.find((e) => e.path?.[0] === 'me')!;
       expect(error.extensions).toMatchObject({ code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'users' });
       expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|stack/i);
+      const metrics = await (await fetch(`http://127.0.0.1:${stack.get('gateway-identity').port}/metrics`)).text();
+      expect(metrics).toMatch(/upstream_failures_answered_total\{upstream="users",answer="none"[^}]*\} [1-9]/);
     } finally {
       await Promise.all([stack.restart('users-0'), stack.restart('users-1')]);
     }
