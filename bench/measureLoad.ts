@@ -8,10 +8,17 @@ export interface LoadResult {
   p99Ms: number;
 }
 
-export interface LoadOptions {
+/** One POST; several of them in `also` go out together and count as one request (the slowest decides). */
+export interface LoadTarget {
   url: string;
   body: string;
-  headers?: Record<string, string>;
+  /** Fixed headers, or a function for headers that must be fresh (a signed principal). */
+  headers?: Record<string, string> | (() => Record<string, string>);
+}
+
+export interface LoadOptions extends LoadTarget {
+  /** Further targets sent in parallel with the first, as one logical request. */
+  also?: LoadTarget[];
   /** Requests in flight at once. */
   concurrency: number;
   /** How long to send, ms; the loop always stops by itself. */
@@ -22,8 +29,10 @@ export interface LoadOptions {
 
 /** Closed-loop load: `concurrency` workers send back to back for `durationMs`; latencies in ms. */
 export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
-  const url = new URL(options.url);
-  const pool = new Pool(url.origin, { connections: options.concurrency, keepAliveTimeout: 30_000 });
+  const targets = [options, ...(options.also ?? [])].map((target) => {
+    const url = new URL(target.url);
+    return { ...target, path: url.pathname, pool: new Pool(url.origin, { connections: options.concurrency, keepAliveTimeout: 30_000 }) };
+  });
   const latencies: number[] = [];
   let failures = 0;
   const isFailure = options.isFailure ?? ((body: string) => body.includes('"errors"'));
@@ -33,14 +42,19 @@ export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
     while (performance.now() < endAt) {
       const t0 = performance.now();
       try {
-        const res = await pool.request({
-          path: url.pathname,
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...options.headers },
-          body: options.body,
-        });
-        const text = await res.body.text();
-        if (res.statusCode >= 300 || isFailure(text)) failures += 1;
+        const answers = await Promise.all(
+          targets.map(async (target) => {
+            const headers = typeof target.headers === 'function' ? target.headers() : target.headers;
+            const res = await target.pool.request({
+              path: target.path,
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...headers },
+              body: target.body,
+            });
+            return res.statusCode < 300 && !isFailure(await res.body.text());
+          }),
+        );
+        if (answers.includes(false)) failures += 1;
       } catch {
         failures += 1;
       }
@@ -49,7 +63,7 @@ export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
   }
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   const elapsed = (performance.now() - started) / 1000;
-  await pool.close();
+  await Promise.all(targets.map((t) => t.pool.close()));
   latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,
