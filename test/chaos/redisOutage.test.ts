@@ -65,9 +65,13 @@ describe('Redis outage', () => {
     );
     expect(report.failures.length, describeFailures(report.failures)).toBe(0);
     expect(hung.length).toBeGreaterThan(10);
-    // A hung Redis costs a few command timeouts (150 ms) until it is skipped, never a hang.
+    // A hung Redis costs a few command timeouts (150 ms) until it is skipped, never a hang: were it
+    // not skipped, every public query (a fresh-cache read first) would take at least 150 ms.
     expect(Math.max(...hung.map((s) => s.latencyMs))).toBeLessThan(2_000);
-    expect(percentile(hung.map((s) => s.latencyMs), 50)).toBeLessThan(150);
+    const publicHung = hung.filter((s) => s.loop % 2 === 0);
+    const waitedForRedis = publicHung.filter((s) => s.latencyMs >= 150).length;
+    console.info(`(e, slow) public queries taking ≥ 150 ms while Redis hung: ${waitedForRedis} of ${publicHung.length}`);
+    expect(waitedForRedis).toBeLessThan(publicHung.length / 2);
   });
 
   it('(e) loses no request while Redis is down, and the caches use Redis again once it is back', async () => {
