@@ -77,6 +77,12 @@ const configSchema = z.object({
     ).default({}),
   }).default({}),
   resilience: z.object({
+    /**
+     * How power-of-two-choices compares two replicas: `peak-ewma` weighs requests in flight by recent
+     * latency, `least-request` counts requests in flight only. `npm run bench` compares them.
+     * @default "peak-ewma"
+     */
+    balancer: z.enum(['peak-ewma', 'least-request']).default('peak-ewma'),
     /** Interval of active health checks on every replica. @default 1000 */
     healthCheckIntervalMs: ms.default(1_000),
     /** Deadline of one health check. @default 500 */
@@ -205,6 +211,7 @@ function fromEnv(env: NodeJS.ProcessEnv, namesOnly = false): Record<string, unkn
     gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls },
     database: { path: env.DATABASE_PATH },
     resilience: {
+      balancer: env.LOAD_BALANCER,
       healthCheckIntervalMs: env.HEALTH_CHECK_INTERVAL_MS,
       healthCheckTimeoutMs: env.HEALTH_CHECK_TIMEOUT_MS,
       ejectAfterConsecutiveFailures: env.EJECT_AFTER_CONSECUTIVE_FAILURES,

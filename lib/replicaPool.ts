@@ -42,6 +42,8 @@ export interface ReplicaPoolOptions {
   maxEjectionMs?: number;
   /** Largest share of replicas ejected at once; one replica may always be ejected. @default 0.5 */
   maxEjectedShare?: number;
+  /** `peak-ewma`: in flight × recent latency; `least-request`: in flight only. @default "peak-ewma" */
+  balancer?: 'peak-ewma' | 'least-request';
   /** Injected for tests. @default Date.now */
   now?: () => number;
   /** Injected for tests. @default Math.random */
@@ -67,6 +69,7 @@ export class ReplicaPool {
   private readonly baseEjectionMs: number;
   private readonly maxEjectionMs: number;
   private readonly maxEjectedShare: number;
+  private readonly balancer: 'peak-ewma' | 'least-request';
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -77,6 +80,7 @@ export class ReplicaPool {
     this.baseEjectionMs = options.baseEjectionMs ?? 2_000;
     this.maxEjectionMs = options.maxEjectionMs ?? 30_000;
     this.maxEjectedShare = options.maxEjectedShare ?? 0.5;
+    this.balancer = options.balancer ?? 'peak-ewma';
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.replicas = options.urls.map(newReplica);
@@ -132,6 +136,7 @@ export class ReplicaPool {
   }
 
   private cost(replica: Replica, now: number): number {
+    if (this.balancer === 'least-request') return replica.inFlight;
     const age = Math.max(0, now - replica.latencySampledAt);
     // A cold process answers its first calls slowly (JIT, connection set-up); judging it on those
     // would starve a revived replica, so its latency counts only once a few samples are in.

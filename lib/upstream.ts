@@ -40,6 +40,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     baseEjectionMs: resilience.baseEjectionMs,
     maxEjectionMs: resilience.maxEjectionMs,
     maxEjectedShare: resilience.maxEjectedShare,
+    balancer: resilience.balancer,
   });
   const health = startHealthChecks(pool, {
     intervalMs: resilience.healthCheckIntervalMs,

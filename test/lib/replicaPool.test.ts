@@ -47,6 +47,19 @@ describe('ReplicaPool', () => {
     expect(later.filter((url) => url === 'http://slow').length).toBeGreaterThan(20);
   });
 
+  it('with the least-request balancer, looks at requests in flight only', () => {
+    const pool = new ReplicaPool({ name: 't', urls: ['http://fast', 'http://slow'], balancer: 'least-request' });
+    const [fast, slow] = pool.all();
+    for (const [replica, ms] of [[fast, 5], [slow, 150]] as const) {
+      for (let i = 0; i < 5; i++) {
+        pool.onStart(replica);
+        pool.onSuccess(replica, ms);
+      }
+    }
+    const picks = Array.from({ length: 400 }, () => pool.pick()!.url);
+    expect(picks.filter((url) => url === 'http://slow').length).toBeGreaterThan(100);
+  });
+
   it('does not take fast failures for a fast replica', () => {
     const pool = new ReplicaPool({ name: 't', urls: ['http://ok', 'http://dead'], consecutiveFailuresToEject: 1000 });
     const [ok, dead] = pool.all();
