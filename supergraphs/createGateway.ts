@@ -101,6 +101,7 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
   });
   await apollo.start();
 
+  let closing: Promise<void> | undefined;
   const server = createServer((req, res) => {
     handle(req, res).catch((error) => {
       log.error({ err: error }, 'gateway request failed');
@@ -113,7 +114,12 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (req.method === 'GET' && path === '/readyz') return sendJson(res, 200, { status: 'ready', supergraph: name });
+    if (req.method === 'GET' && path === '/readyz') {
+      // Not ready while draining, so a balancer moves on before the connections close.
+      return closing
+        ? sendJson(res, 503, { status: 'draining', supergraph: name })
+        : sendJson(res, 200, { status: 'ready', supergraph: name });
+    }
     if (req.method === 'GET' && path === '/metrics') {
       res.setHeader('content-type', metrics.registry.contentType);
       return void res.end(await metrics.registry.metrics());
@@ -172,7 +178,6 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
 
   const { port: actualPort, url } = await listenHttp(server, port, host);
 
-  let closing: Promise<void> | undefined;
   return {
     url,
     port: actualPort,
