@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { percentile } from '../test/support/steadyLoad.ts';
 
 export interface LoadResult {
   requests: number;
@@ -64,22 +65,16 @@ export async function measureLoad(options: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   const elapsed = (performance.now() - started) / 1000;
   await Promise.all(targets.map((t) => t.pool.close()));
-  latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,
     failures,
     requestsPerSecond: latencies.length / elapsed,
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
   };
 }
 
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
-
+/** Median of some numbers (of rounds, here). */
 export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  return percentile(values, 50);
 }

@@ -101,10 +101,6 @@ export class ReplicaPool {
     this.replicas = urls.map((url) => byUrl.get(url) ?? newReplica(url));
   }
 
-  private available(replica: Replica, now: number): boolean {
-    return replica.healthy && replica.ejectedUntil <= now;
-  }
-
   /**
    * Power of two choices: two random candidates, the cheaper wins, cost = (in flight + 1) × recent
    * latency (the "peak EWMA" refinement of least-request that Finagle and Linkerd use: a slow replica
@@ -146,12 +142,6 @@ export class ReplicaPool {
     // doubles the cost, so a replica failing fast is avoided before outlier detection ejects it.
     const failing = 2 ** Math.min(replica.consecutiveFailures, 10);
     return (replica.inFlight + 1) * Math.max(1, Math.round(latency)) * failing;
-  }
-
-  /** True when at least one replica is healthy and not ejected. */
-  hasAvailable(): boolean {
-    const now = this.now();
-    return this.replicas.some((r) => this.available(r, now));
   }
 
   onStart(replica: Replica): void {

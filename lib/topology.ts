@@ -28,13 +28,6 @@ export const DEFAULT_PORTS = {
 /** Default number of replicas `npm start` runs per subgraph. */
 export const DEFAULT_REPLICAS = 2;
 
-export function supergraphOf(subgraph: SubgraphName): SupergraphName {
-  for (const name of SUPERGRAPH_NAMES) {
-    if ((SUPERGRAPHS[name] as readonly string[]).includes(subgraph)) return name;
-  }
-  throw new Error(`unknown subgraph ${subgraph}`);
-}
-
 export function isSubgraphName(name: string): name is SubgraphName {
   return (SUBGRAPH_NAMES as string[]).includes(name);
 }

@@ -7,6 +7,7 @@ import { FallbackCache } from '../lib/cache/fallbackCache.ts';
 import type { Config } from '../lib/config.ts';
 import { drainHttpServer } from '../lib/drainHttpServer.ts';
 import { listenHttp } from '../lib/listenHttp.ts';
+import { useHealthEndpoints } from '../lib/useHealthEndpoints.ts';
 import { upstreamState } from '../lib/upstream.ts';
 import { createUpstreamMetrics } from '../lib/upstreamMetrics.ts';
 import { yogaLogger } from '../lib/yogaLogger.ts';
@@ -19,7 +20,6 @@ import { createGatewayReadiness } from './gatewayReadiness.ts';
 import { loadApiSchema } from './loadApiSchema.ts';
 import { useAuth } from './plugins/useAuth.ts';
 import { useErrorCodes } from './plugins/useErrorCodes.ts';
-import { useHealthChecks } from './plugins/useHealthChecks.ts';
 import { useMaxDepth } from './plugins/useMaxDepth.ts';
 import { useInternalEndpoints } from './plugins/useInternalEndpoints.ts';
 import { useOperationRouting } from './plugins/useOperationRouting.ts';
@@ -81,6 +81,7 @@ export function createRouter(options: RouterOptions): Router {
   const metrics = createUpstreamMetrics('router', upstreams);
   const cacheStore = options.cacheStore ?? createCacheStore(config.cache, log);
   let draining = false;
+  const gatewayReadiness = createGatewayReadiness({ gateways, internalSecret });
   const yoga = createYoga<Record<string, never>, RouterContext>({
     schema: routingTable.schema,
     graphqlEndpoint: '/graphql',
@@ -90,9 +91,9 @@ export function createRouter(options: RouterOptions): Router {
     maxRequestBodySize: config.router.maxBodyBytes,
     logging: yogaLogger(log),
     plugins: [
-      useHealthChecks({
-        readiness: createGatewayReadiness({ gateways, internalSecret }),
-        isDraining: () => draining,
+      useHealthEndpoints({
+        // A draining router reports not ready so balancers move on before its connections close.
+        readiness: async () => (draining ? { ready: false, status: 'draining' } : gatewayReadiness()),
       }),
       useInternalEndpoints({
         state: () => ({ component: 'router', gateways: upstreamState(upstreams()) }),

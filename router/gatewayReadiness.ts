@@ -4,10 +4,10 @@ import type { SupergraphName } from '../lib/topology.ts';
 import type { GatewayClient } from './gatewayClient.ts';
 
 /** What `/readyz` reports. */
-export interface ReadinessReport {
+export type ReadinessReport = {
   ready: boolean;
   supergraphs: Partial<Record<SupergraphName, 'up' | 'down'>>;
-}
+};
 
 export interface GatewayReadinessOptions {
   gateways: Readonly<Record<SupergraphName, GatewayClient>>;

@@ -5,6 +5,7 @@ import { parse } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { sql } from 'kysely';
 import { drainHttpServer } from '../lib/drainHttpServer.ts';
+import { useHealthEndpoints } from '../lib/useHealthEndpoints.ts';
 import { listenHttp } from '../lib/listenHttp.ts';
 import { componentLogger } from '../lib/logger.ts';
 import type { Store } from '../lib/store/openDatabase.ts';
@@ -13,7 +14,7 @@ import { yogaLogger } from '../lib/yogaLogger.ts';
 import { maskSubgraphError } from './maskSubgraphError.ts';
 import { createSubgraphContext, type SubgraphContext } from './subgraphContext.ts';
 import { SUBGRAPH_DEFINITIONS } from './subgraphDefinitions.ts';
-import { useHealthEndpoints } from './useHealthEndpoints.ts';
+
 
 export interface SubgraphYogaOptions {
   name: SubgraphName;
@@ -64,12 +65,13 @@ export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInst
     logging: yogaLogger(log),
     plugins: [
       useHealthEndpoints({
-        checkReady: async () => {
+        readiness: async () => {
           try {
             await sql`select 1`.execute(store.db);
+            return { ready: true };
           } catch (error) {
             log.warn({ err: error }, 'readiness check failed: store unreachable');
-            throw error;
+            return { ready: false };
           }
         },
       }),

@@ -80,7 +80,7 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
         client: upstream.client,
         policy: config.fallback.subgraphs[subgraph as SubgraphName],
         fallbackCache,
-        subgraphSchema: subgraphSchema(subgraph),
+        subgraphSchema: () => subgraphSchema(subgraph),
         publicRootFields,
         publicEntityTypes,
         onFailure: (answer) => metrics.countFailure(subgraph, answer),
@@ -202,7 +202,7 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 }
 
 /** Reads a request body up to `limit` bytes; undefined when it is larger. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

@@ -24,8 +24,8 @@ export interface ReplicaDataSourceOptions {
   /** What a failed call is answered with. */
   policy: FallbackPolicy;
   fallbackCache: FallbackCache;
-  /** The subgraph's own schema, to shape degraded answers. */
-  subgraphSchema: GraphQLSchema;
+  /** The subgraph's own schema, to shape degraded answers; built only when one is needed. */
+  subgraphSchema: () => GraphQLSchema;
   publicRootFields: ReadonlySet<string>;
   publicEntityTypes: ReadonlySet<string>;
   /** Told how each failed call was answered (metrics). */
@@ -90,7 +90,7 @@ export class ReplicaDataSource extends RemoteGraphQLDataSource<GatewayContext> {
         }
       }
       if (!shape.isMutation && policy === 'degraded' && shape.document) {
-        const data = degradedData(this.options.subgraphSchema, shape.document);
+        const data = degradedData(this.options.subgraphSchema(), shape.document);
         if (data) {
           const message = `The ${serviceName} service is unavailable; an empty answer stands in for its fields.`;
           this.options.onFailure?.('degraded');

@@ -54,7 +54,7 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<RouterCo
       if (operation.operation === 'mutation') {
         return {
           onExecuteDone() {
-            const changed = typesIn(schema, document, operationName);
+            const changed = new Set(typesIn(schema, document, operationName));
             for (const root of roots) for (const type of mutationInvalidates[root.fieldName] ?? []) changed.add(type);
             for (const type of changed) void store.invalidateTag(tagOf(type));
           },
@@ -96,8 +96,19 @@ function tagOf(type: string): string {
   return `rc-type:${type}`;
 }
 
+// yoga caches parsed documents, so a repeated operation is the same DocumentNode: walk it once.
+const typesByDocument = new WeakMap<DocumentNode, Map<string, ReadonlySet<string>>>();
+
 /** Every object, interface or union type the operation selects (what its answer contains). */
-function typesIn(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): Set<string> {
+function typesIn(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): ReadonlySet<string> {
+  let byOperation = typesByDocument.get(document);
+  if (!byOperation) typesByDocument.set(document, (byOperation = new Map()));
+  let types = byOperation.get(operationName ?? '');
+  if (!types) byOperation.set(operationName ?? '', (types = collectTypes(schema, document, operationName)));
+  return types;
+}
+
+function collectTypes(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): Set<string> {
   const types = new Set<string>();
   const typeInfo = new TypeInfo(schema);
   const operation = getOperationAST(document, operationName);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '../support/freePort.ts';
 
 /** What a fake gateway saw. */
 export interface SeenRequest {
@@ -47,9 +48,5 @@ export async function startFakeGateway(answer: (request: SeenRequest) => FakeAns
 
 /** A loopback URL nothing listens on. */
 export async function refusedUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/graphql`;
+  return `http://127.0.0.1:${await freePort()}/graphql`;
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './freePort.ts';
 
 /** A real redis-server on a free loopback port, owned by one test file. */
 export interface RedisServer {
@@ -13,17 +13,6 @@ export interface RedisServer {
   pause(): void;
   /** Thaws it (SIGCONT). */
   resume(): void;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startRedisServer(): Promise<RedisServer> {
