@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createDeadline } from '../lib/deadline.ts';
+import { createDeadline } from '../lib/upstream/deadline.ts';
 import type { FailureReason } from '../lib/errors.ts';
 import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../lib/principal.ts';
 import type { GatewayClient } from './gatewayClient.ts';

@@ -1,9 +1,9 @@
 import { Agent, type Dispatcher } from 'undici';
 import { loadConfig, type Config } from '../lib/config.ts';
 import type { FailureReason } from '../lib/errors.ts';
-import { RetryBudget } from '../lib/retryBudget.ts';
-import { createUpstream, type Upstream } from '../lib/upstream.ts';
-import { UpstreamError } from '../lib/upstreamClient.ts';
+import { RetryBudget } from '../lib/upstream/retryBudget.ts';
+import { createUpstream, type Upstream } from '../lib/upstream/createUpstream.ts';
+import { UpstreamError } from '../lib/upstream/upstreamClient.ts';
 import type { SupergraphName } from '../lib/topology.ts';
 import type { GatewayResult } from './mergeResults.ts';
 

@@ -1,4 +1,4 @@
-import type { FallbackCache } from '../lib/cache/fallbackCache.ts';
+import type { FallbackCache } from '../lib/fallback/fallbackCache.ts';
 import type { FallbackPolicy } from '../lib/config.ts';
 import { supergraphUnavailable, type FailureReason } from '../lib/errors.ts';
 import type { Principal } from '../lib/principal.ts';

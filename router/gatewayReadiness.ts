@@ -1,4 +1,4 @@
-import { createDeadline } from '../lib/deadline.ts';
+import { createDeadline } from '../lib/upstream/deadline.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../lib/principal.ts';
 import type { SupergraphName } from '../lib/topology.ts';
 import type { GatewayClient } from './gatewayClient.ts';

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, listenPort, loadConfig, requireInternalSecret } from '../lib/config.ts';
 import { componentLogger } from '../lib/logger.ts';
-import { openDatabase, type Store } from '../lib/store/openDatabase.ts';
+import { openDatabase, type Store } from './store/openDatabase.ts';
 import { DEFAULT_PORTS, SUBGRAPH_NAMES, isSubgraphName } from '../lib/topology.ts';
 import { startSubgraph, type RunningSubgraph } from './subgraphServer.ts';
 

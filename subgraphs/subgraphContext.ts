@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { PRINCIPAL_HEADER, verifyPrincipal, type Principal } from '../lib/principal.ts';
-import type { Database } from '../lib/store/tables.ts';
+import type { Database } from './store/tables.ts';
 import { unauthenticated } from '../lib/errors.ts';
 
 /** What every resolver receives: who asks, the store, and this request's DataLoaders. */

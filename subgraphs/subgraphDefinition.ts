@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Kysely } from 'kysely';
-import type { Database } from '../lib/store/tables.ts';
+import type { Database } from './store/tables.ts';
 import type { SubgraphContext } from './subgraphContext.ts';
 
 /**

@@ -4,16 +4,16 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { sql } from 'kysely';
-import { drainHttpServer } from '../lib/drainHttpServer.ts';
-import { useHealthEndpoints } from '../lib/useHealthEndpoints.ts';
-import { listenHttp } from '../lib/listenHttp.ts';
+import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
+import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
+import { listenHttp } from '../lib/server/listenHttp.ts';
 import { componentLogger } from '../lib/logger.ts';
-import type { Store } from '../lib/store/openDatabase.ts';
+import type { Store } from './store/openDatabase.ts';
 import type { SubgraphName } from '../lib/topology.ts';
-import { yogaLogger } from '../lib/yogaLogger.ts';
+import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { maskSubgraphError } from './maskSubgraphError.ts';
 import { createSubgraphContext, type SubgraphContext } from './subgraphContext.ts';
-import { SUBGRAPH_DEFINITIONS } from './subgraphDefinitions.ts';
+import { SUBGRAPH_CATALOG } from './subgraphCatalog.ts';
 
 
 export interface SubgraphYogaOptions {
@@ -49,7 +49,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** The yoga instance of one subgraph, without a server: for in-process tests (`yoga.fetch`). */
 export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInstance<Record<string, unknown>, SubgraphContext> {
   const { name, store, internalSecret } = options;
-  const definition = SUBGRAPH_DEFINITIONS[name];
+  const definition = SUBGRAPH_CATALOG[name];
   const log = componentLogger(`subgraph-${name}`);
   const schema = buildSubgraphSchema([{ typeDefs: parse(readFileSync(definition.typeDefs, 'utf8')), resolvers: definition.resolvers }]);
   return createYoga<Record<string, unknown>, SubgraphContext>({
@@ -82,7 +82,7 @@ export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInst
 /** Serves one subgraph over HTTP at `/graphql`, with `/healthz` and `/readyz`. */
 export async function startSubgraph(options: StartSubgraphOptions): Promise<RunningSubgraph> {
   const { name, store, host = '127.0.0.1', port, demoApiKey, drainGraceMs = 10_000 } = options;
-  await SUBGRAPH_DEFINITIONS[name].onStart?.({ db: store.db, demoApiKey });
+  await SUBGRAPH_CATALOG[name].onStart?.({ db: store.db, demoApiKey });
   const yoga = createSubgraphYoga(options);
   const server = createServer(yoga);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

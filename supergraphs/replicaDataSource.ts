@@ -1,12 +1,12 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { GraphQLSchema } from 'graphql';
-import type { FallbackCache, FallbackExtension, CacheScope } from '../lib/cache/fallbackCache.ts';
+import type { FallbackCache, FallbackExtension, CacheScope } from '../lib/fallback/fallbackCache.ts';
 import type { FallbackPolicy } from '../lib/config.ts';
 import { downstreamError } from '../lib/errors.ts';
 import { PRINCIPAL_HEADER, type Principal } from '../lib/principal.ts';
-import { requestScope } from '../lib/requestScope.ts';
-import { UpstreamError, type UpstreamClient } from '../lib/upstreamClient.ts';
+import { requestScope } from './requestScope.ts';
+import { UpstreamError, type UpstreamClient } from '../lib/upstream/upstreamClient.ts';
 import { degradedData } from './degradedData.ts';
 import { fetchShape, type FetchShape } from './fetchShape.ts';
 

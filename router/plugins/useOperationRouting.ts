@@ -7,7 +7,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { createDeadline } from '../../lib/deadline.ts';
+import { createDeadline } from '../../lib/upstream/deadline.ts';
 import { ErrorCode, badRequest, type FailureReason } from '../../lib/errors.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
 import type { SupergraphName } from '../../lib/topology.ts';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../../lib/store/tables.ts';
+import type { Database } from '../store/tables.ts';
 import { keyedLoader } from '../keyedLoader.ts';
 
 /** Per-request DataLoaders of the analytics subgraph. */

@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { ArticleStatsTable } from '../../lib/store/tables.ts';
+import type { ArticleStatsTable } from '../store/tables.ts';
 import { pageSize } from '../pagination.ts';
 import type { SubgraphContext } from '../subgraphContext.ts';
 import type { SubgraphResolvers } from '../subgraphDefinition.ts';

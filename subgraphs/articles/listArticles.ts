@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { ArticlesTable, Database } from '../../lib/store/tables.ts';
+import type { ArticlesTable, Database } from '../store/tables.ts';
 
 /** `length(id), id` sorts a2 before a10 (natural id order) in SQLite and PostgreSQL alike. */
 const idLength = sql<number>`length(id)`;

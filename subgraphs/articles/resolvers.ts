@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { ArticlesTable } from '../../lib/store/tables.ts';
+import type { ArticlesTable } from '../store/tables.ts';
 import { decodeCursor, encodeCursor, pageSize, unknownCursor } from '../pagination.ts';
 import type { SubgraphContext } from '../subgraphContext.ts';
 import type { SubgraphResolvers } from '../subgraphDefinition.ts';

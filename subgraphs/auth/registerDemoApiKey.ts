@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import { registerApiKey } from '../../lib/store/apiKeys.ts';
-import { SEED } from '../../lib/store/seed.ts';
-import type { Database } from '../../lib/store/tables.ts';
+import { registerApiKey } from '../store/apiKeys.ts';
+import { SEED } from '../store/seed.ts';
+import type { Database } from '../store/tables.ts';
 
 /** Scopes of the demo key: everything the demo user may do. */
 export const DEMO_API_KEY_SCOPES = ['orders:write', 'chat'];

@@ -1,5 +1,5 @@
 import { forbidden } from '../../lib/errors.ts';
-import { hashApiKey } from '../../lib/store/apiKeys.ts';
+import { hashApiKey } from '../store/apiKeys.ts';
 import { requireUserId, type SubgraphContext } from '../subgraphContext.ts';
 import type { SubgraphResolvers } from '../subgraphDefinition.ts';
 import type { AuthLoaders } from './loaders.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { badUserInput, notFound } from '../../lib/errors.ts';
-import type { ConversationsTable, Database, MessagesTable, ModelsTable } from '../../lib/store/tables.ts';
+import type { ConversationsTable, Database, MessagesTable, ModelsTable } from '../store/tables.ts';
 import { firstWords, generateReply } from './generateReply.ts';
 
 export interface ChatInput {

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { ConversationsTable, MessagesTable, ModelsTable } from '../../lib/store/tables.ts';
+import type { ConversationsTable, MessagesTable, ModelsTable } from '../store/tables.ts';
 import { requireUserId, type SubgraphContext } from '../subgraphContext.ts';
 import type { SubgraphResolvers } from '../subgraphDefinition.ts';
 import type { ChatLoaders } from './loaders.ts';

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Database, OrdersTable } from '../../lib/store/tables.ts';
+import type { Database, OrdersTable } from '../store/tables.ts';
 
 export interface ListUserOrdersOptions {
   userId: string;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { badUserInput } from '../../lib/errors.ts';
-import type { Database, OrdersTable } from '../../lib/store/tables.ts';
+import type { Database, OrdersTable } from '../store/tables.ts';
 
 export interface PlaceOrderInput {
   idempotencyKey: string;

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { OrderLinesTable, OrdersTable } from '../../lib/store/tables.ts';
+import type { OrderLinesTable, OrdersTable } from '../store/tables.ts';
 import { decodeCursor, encodeCursor, pageSize, unknownCursor } from '../pagination.ts';
 import { requireUserId, type SubgraphContext } from '../subgraphContext.ts';
 import type { SubgraphResolvers } from '../subgraphDefinition.ts';

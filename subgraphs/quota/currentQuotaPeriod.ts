@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { QuotasTable } from '../../lib/store/tables.ts';
+import type { QuotasTable } from '../store/tables.ts';
 
 /** The Quota a client sees. */
 export interface QuotaView {

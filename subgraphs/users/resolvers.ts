@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { UsersTable } from '../../lib/store/tables.ts';
+import type { UsersTable } from '../store/tables.ts';
 import { requireUserId, type SubgraphContext } from '../subgraphContext.ts';
 import type { SubgraphResolvers } from '../subgraphDefinition.ts';
 import type { UsersLoaders } from './loaders.ts';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerApiKey } from '../../lib/store/apiKeys.ts';
-import { openDatabase } from '../../lib/store/openDatabase.ts';
+import { registerApiKey } from '../../subgraphs/store/apiKeys.ts';
+import { openDatabase } from '../../subgraphs/store/openDatabase.ts';
 import { readGatewayState } from '../support/gatewayState.ts';
 import { bearer, postGraphQL, waitFor, type GraphQLHttpResult } from '../support/graphqlClient.ts';
 import { startRedisServer, type RedisServer } from '../support/redisServer.ts';

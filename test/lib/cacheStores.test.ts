@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FallbackCache } from '../../lib/cache/fallbackCache.ts';
+import { FallbackCache } from '../../lib/fallback/fallbackCache.ts';
 import { MemoryCacheStore } from '../../lib/cache/memoryCacheStore.ts';
 import { RedisCacheStore } from '../../lib/cache/redisCacheStore.ts';
 import { waitFor } from '../support/graphqlClient.ts';

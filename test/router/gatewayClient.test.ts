@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDeadline } from '../../lib/deadline.ts';
+import { createDeadline } from '../../lib/upstream/deadline.ts';
 import { createGatewayClient, type GatewayClient } from '../../router/gatewayClient.ts';
 import { refusedUrl, startFakeGateway, type FakeGateway } from './fakeGateway.ts';
 

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Upstream } from './upstream.ts';
+import type { Upstream } from './createUpstream.ts';
 
 const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 

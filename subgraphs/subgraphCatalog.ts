@@ -19,7 +19,7 @@ import { usersResolvers } from './users/resolvers.ts';
 const sdl = (name: SubgraphName) => new URL(`../schema/${name}.graphql`, import.meta.url);
 
 /** Every subgraph this project ships, by name. */
-export const SUBGRAPH_DEFINITIONS: { [N in SubgraphName]: SubgraphDefinition<any> } = {
+export const SUBGRAPH_CATALOG: { [N in SubgraphName]: SubgraphDefinition<any> } = {
   auth: { typeDefs: sdl('auth'), resolvers: authResolvers, createLoaders: createAuthLoaders, onStart: registerDemoApiKey },
   users: { typeDefs: sdl('users'), resolvers: usersResolvers, createLoaders: createUsersLoaders },
   quota: { typeDefs: sdl('quota'), resolvers: quotaResolvers, createLoaders: createQuotaLoaders },

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type { Config } from './config.ts';
+import type { Config } from '../config.ts';
 import { startHealthChecks } from './healthChecker.ts';
 import { needsDiscovery, startReplicaDiscovery, type Lookup } from './replicaDiscovery.ts';
 import { ReplicaPool } from './replicaPool.ts';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CacheStore } from './cacheStore.ts';
+import type { CacheStore } from '../cache/cacheStore.ts';
 
 /** What is served in place of a failed call, as reported in `extensions.fallback`. */
 export type FallbackExtension =
