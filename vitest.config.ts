@@ -7,11 +7,16 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
     // Integration files each start a whole stack of processes; on a 2-core machine two at once is the most.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // `npm test` runs all three; `npx vitest run --project unit` runs the fast in-process tests alone.
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+      { extends: true, test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'] } },
+    ],
   },
 });

@@ -11,7 +11,7 @@ const { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY, demoA
 const stack = await launchScratchStack({
   demoApiKey: KEY,
   // The fresh response cache is off: this measures the routing work, not cache hits.
-  env: { RESPONSE_TTL_SECONDS: '{}' },
+  env: { RESPONSE_CACHE: 'off' },
 });
 const commerceUrl = `http://127.0.0.1:${stack.get('gateway-commerce').port}/graphql`;
 const oneSupergraph = JSON.stringify({ query: '{ articles(first: 5) { edges { node { id title price } } } }' });

@@ -1,6 +1,9 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLErrorOptions } from 'graphql';
 
-/** Every `extensions.code` this platform sets, in one place. */
+/**
+ * The error registry: every `extensions.code`, failure reason, fallback source and masked message this
+ * platform sets is defined here, and every error is built by one of the factories below.
+ */
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   BAD_REQUEST: 'BAD_REQUEST',
@@ -10,7 +13,9 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
+  /** Set by the chat flow (streamed-chat issue) when a caller's token allowance is spent. */
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  /** Set by the edge's rate limits (edge issue). */
   RATE_LIMITED: 'RATE_LIMITED',
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
   SUPERGRAPH_UNAVAILABLE: 'SUPERGRAPH_UNAVAILABLE',
@@ -21,58 +26,155 @@ export const ErrorCode = {
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** Why an upstream call failed, as reported in `extensions.reason`. */
-export type FailureReason = 'timeout' | 'circuit_open' | 'http_5xx' | 'http_4xx' | 'network' | 'bad_response' | 'no_healthy_replica';
+export const FAILURE_REASONS = ['timeout', 'circuit_open', 'http_5xx', 'http_4xx', 'network', 'bad_response', 'no_healthy_replica'] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+export function isFailureReason(value: unknown): value is FailureReason {
+  return typeof value === 'string' && (FAILURE_REASONS as readonly string[]).includes(value);
+}
+
+/** How an upstream call failed after every attempt: the one shape a failure keeps on its way to the client. */
+export interface UpstreamFailure {
+  reason: FailureReason;
+  attempts: number;
+}
+
+/** What answered in place of a failed call, as reported in `extensions.fallback`. */
+export const FALLBACK_SOURCES = ['cache', 'degraded'] as const;
+export type FallbackSource = (typeof FALLBACK_SOURCES)[number];
+export type FallbackExtension =
+  | { source: 'cache'; cachedAt: string; ageMs: number }
+  | { source: 'degraded'; message: string };
+
+/** What a client sees in place of an error it may not see verbatim. */
+export const MASKED_MESSAGE = 'Unexpected error.';
 
 type Path = ReadonlyArray<string | number>;
+type Extensions = Record<string, unknown>;
+
+function error(message: string, code: ErrorCode, extensions: Extensions = {}, options: GraphQLErrorOptions = {}): GraphQLError {
+  return new GraphQLError(message, { ...options, extensions: { code, ...extensions } });
+}
+
+/** An error the client caused, answered before execution with `status` (400 unless said otherwise). */
+function refusal(message: string, code: ErrorCode, status: number, extensions: Extensions = {}, options: GraphQLErrorOptions = {}): GraphQLError {
+  // spec: false keeps the status for `Accept: application/json` too, where yoga would answer a
+  // validation error with 200; an `http` in `extensions` (yoga's own, on a converted error) wins.
+  return error(message, code, { http: { status, spec: false }, ...extensions }, options);
+}
 
 export function unauthenticated(message = 'Authentication required: send an API key as "Authorization: Bearer <key>" or "x-api-key".'): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+  return error(message, ErrorCode.UNAUTHENTICATED);
+}
+
+/** An API key that names no one: 401 with a `WWW-Authenticate` challenge. */
+export function invalidApiKey(): GraphQLError {
+  return error('Invalid API key', ErrorCode.UNAUTHENTICATED, { http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } });
 }
 
 export function forbidden(message = 'Not allowed.'): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN } });
+  return error(message, ErrorCode.FORBIDDEN);
 }
 
-export function badUserInput(message: string, extra: Record<string, unknown> = {}): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...extra } });
+export function badUserInput(message: string, extra: Extensions = {}): GraphQLError {
+  return error(message, ErrorCode.BAD_USER_INPUT, extra);
+}
+
+/** Variables the operation cannot run with: 400 BAD_USER_INPUT, keeping graphql-js's locations. */
+export function invalidVariables(original: GraphQLError): GraphQLError {
+  return refusal(original.message, ErrorCode.BAD_USER_INPUT, 400, {}, { nodes: original.nodes, source: original.source, positions: original.positions });
 }
 
 export function notFound(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCode.NOT_FOUND } });
+  return error(message, ErrorCode.NOT_FOUND);
 }
 
-/** A request the router refuses before execution, with the HTTP status it answers with. */
-export function badRequest(message: string, code: ErrorCode = ErrorCode.BAD_REQUEST, status = 400): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, http: { status } } });
+/** A malformed HTTP request (body, content type, size): refused with `status`. */
+export function badRequest(message: string, status = 400): GraphQLError {
+  return refusal(message, ErrorCode.BAD_REQUEST, status);
 }
 
-/** A whole supergraph (gateway) could not answer its part of the operation. */
-export function supergraphUnavailable(supergraph: string, path: Path, reason: FailureReason, attempts = 1): GraphQLError {
-  const code = reason === 'timeout' ? ErrorCode.GATEWAY_TIMEOUT : ErrorCode.SUPERGRAPH_UNAVAILABLE;
-  return new GraphQLError(`The ${supergraph} supergraph is unavailable.`, {
-    path,
-    extensions: { code, supergraph, reason, attempts },
-  });
+/** A document that does not parse (keeping yoga's `http` extension when it set one, as for validation). */
+export function parseFailed(original: GraphQLError): GraphQLError {
+  return refusal(original.message, ErrorCode.GRAPHQL_PARSE_FAILED, 400, { ...original.extensions }, { source: original.source, positions: original.positions });
 }
 
-/** A subgraph call failed; serialised as a plain GraphQL error object for the gateway to relay. */
-export function downstreamError(serviceName: string, reason: FailureReason, attempts = 1, path?: Path) {
+/**
+ * A document that breaks a validation rule: 400 whatever the client accepts, unless `extra` brings
+ * its own `http` (graphql-js rules keep yoga's, which answers `Accept: application/json` with 200 as
+ * the GraphQL-over-HTTP spec says). `extra` also says which limit, when one was exceeded.
+ */
+export function validationFailed(message: string, options: GraphQLErrorOptions = {}, extra: Extensions = {}): GraphQLError {
+  return refusal(message, ErrorCode.GRAPHQL_VALIDATION_FAILED, 400, extra, options);
+}
+
+/** No operation, or not the one named, in the document. */
+export function operationResolutionFailure(message: string): GraphQLError {
+  return refusal(message, ErrorCode.OPERATION_RESOLUTION_FAILURE, 400);
+}
+
+/** A whole supergraph (gateway) could not answer its part of the operation; `fallback` when something stood in. */
+export function supergraphUnavailable(supergraph: string, path: Path | undefined, failure: UpstreamFailure, fallback?: FallbackExtension): GraphQLError {
+  const code = failure.reason === 'timeout' ? ErrorCode.GATEWAY_TIMEOUT : ErrorCode.SUPERGRAPH_UNAVAILABLE;
+  return error(`The ${supergraph} supergraph is unavailable.`, code, { supergraph, ...failure, ...(fallback ? { fallback } : {}) }, { path });
+}
+
+/** The API key could not be checked because the identity supergraph failed; the request runs anonymously. */
+export function identityUnavailable(supergraph: string, failure: UpstreamFailure): GraphQLError {
+  return error(
+    `The API key could not be checked because the ${supergraph} supergraph is unavailable; the request ran anonymously.`,
+    ErrorCode.SUPERGRAPH_UNAVAILABLE,
+    { supergraph, ...failure },
+  );
+}
+
+/** A subgraph call failed; `fallback` when something stood in. Plain JSON: the gateway relays it as a subgraph error. */
+export function downstreamError(serviceName: string, failure: UpstreamFailure, path?: Path, fallback?: FallbackExtension) {
   return {
     message: `The ${serviceName} service is unavailable.`,
     ...(path ? { path: [...path] } : {}),
     extensions: {
-      code: reason === 'timeout' ? ErrorCode.GATEWAY_TIMEOUT : ErrorCode.DOWNSTREAM_SERVICE_ERROR,
+      code: failure.reason === 'timeout' ? ErrorCode.GATEWAY_TIMEOUT : ErrorCode.DOWNSTREAM_SERVICE_ERROR,
       serviceName,
-      reason,
-      attempts,
+      ...failure,
+      ...(fallback ? { fallback } : {}),
     },
   };
 }
 
-/** The codes a client may see verbatim; anything else is masked. */
+/** The same error with a code it lacked (the few yoga and graphql-js leave without one). */
+export function withErrorCode(original: GraphQLError, code: ErrorCode): GraphQLError {
+  return new GraphQLError(original.message, {
+    nodes: original.nodes,
+    source: original.source,
+    positions: original.positions,
+    path: original.path,
+    originalError: original.originalError,
+    extensions: { ...original.extensions, code },
+  });
+}
+
+/** Another tier's error passed on to a client, once its extensions are known to be public and clean. */
+export function relayedError(message: string, options: Pick<GraphQLErrorOptions, 'path' | 'extensions' | 'source' | 'positions'>): GraphQLError {
+  return new GraphQLError(message, options);
+}
+
+/** What `npm run compose` reports for a rover config it cannot read, next to composition's own codes. */
+export const INVALID_COMPOSITION_CONFIG = 'INVALID_CONFIG';
+
+/** An error a client may not see verbatim, reduced to the masked message and its path. */
+export function maskedError(path?: Path, extra: Extensions = {}): GraphQLError {
+  return error(MASKED_MESSAGE, ErrorCode.INTERNAL_SERVER_ERROR, extra, { path });
+}
+
+/** The same as JSON, for HTTP answers built outside GraphQL execution. */
+export function errorBody(...errors: GraphQLError[]): { errors: unknown[] } {
+  return { errors: errors.map((e) => { const { http: _http, ...extensions } = e.extensions; return { ...e.toJSON(), extensions }; }) };
+}
+
 const PUBLIC_CODES = new Set<string>(Object.values(ErrorCode));
 
-/** Keeps a known code and its extensions, hides everything else (stack traces, internal messages). */
+/** Whether an error carries one of our codes and may reach a client as it is; anything else is masked. */
 export function isPublicError(error: { extensions?: Record<string, unknown> }): boolean {
   const code = error.extensions?.code;
   return typeof code === 'string' && PUBLIC_CODES.has(code);

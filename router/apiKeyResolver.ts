@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createDeadline } from '../lib/upstream/deadline.ts';
-import type { FailureReason } from '../lib/errors.ts';
+import { isFailureReason, type UpstreamFailure } from '../lib/errors.ts';
 import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../lib/principal.ts';
 import type { GatewayClient } from './gatewayClient.ts';
 import { LRUCache } from 'lru-cache';
@@ -13,7 +13,7 @@ export const AUTHENTICATE_QUERY =
 export type ApiKeyResolution =
   | { status: 'valid'; principal: Principal }
   | { status: 'invalid' }
-  | { status: 'unavailable'; reason: FailureReason; attempts: number };
+  | { status: 'unavailable'; failure: UpstreamFailure };
 
 export interface ApiKeyResolver {
   /** Resolves a key through the identity supergraph, from the cache when possible. Never rejects. */
@@ -43,8 +43,6 @@ export interface ApiKeyResolverOptions {
   logger?: Logger;
 }
 
-const FAILURE_REASONS = new Set<string>(['timeout', 'circuit_open', 'http_5xx', 'http_4xx', 'network', 'bad_response', 'no_healthy_replica']);
-
 /** Caches API key lookups by the key's SHA-256 (never the key itself), answers included. */
 export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyResolver {
   const { identity, internalSecret, ttlMs = 30_000, maxEntries = 10_000, timeoutMs = 5_000, now = Date.now, logger } = options;
@@ -70,8 +68,8 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
         deadline.signal,
       );
       if (!outcome.ok) {
-        logger?.warn({ reason: outcome.reason, detail: outcome.detail }, 'API key lookup failed: identity supergraph unavailable');
-        return { status: 'unavailable', reason: outcome.reason, attempts: outcome.attempts };
+        logger?.warn({ reason: outcome.failure.reason, detail: outcome.detail }, 'API key lookup failed: identity supergraph unavailable');
+        return { status: 'unavailable', failure: outcome.failure };
       }
       const { data, errors } = outcome.result;
       const answer = data?._internalAuthenticate as { userId?: unknown; scopes?: unknown } | null | undefined;
@@ -79,12 +77,12 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
         // An error (auth subgraph down, or FORBIDDEN because the secrets differ) says nothing about the key.
         const first = errors?.[0]?.extensions as { code?: unknown; reason?: unknown } | undefined;
         logger?.warn({ code: first?.code, reason: first?.reason }, 'API key lookup answered with errors');
-        const reason = typeof first?.reason === 'string' && FAILURE_REASONS.has(first.reason) ? (first.reason as FailureReason) : 'bad_response';
-        return { status: 'unavailable', reason, attempts: outcome.attempts };
+        const reason = isFailureReason(first?.reason) ? first.reason : 'bad_response';
+        return { status: 'unavailable', failure: { reason, attempts: outcome.attempts } };
       }
       if (answer === null) return { status: 'invalid' };
       if (typeof answer.userId !== 'string' || !Array.isArray(answer.scopes)) {
-        return { status: 'unavailable', reason: 'bad_response', attempts: outcome.attempts };
+        return { status: 'unavailable', failure: { reason: 'bad_response', attempts: outcome.attempts } };
       }
       return {
         status: 'valid',
@@ -105,7 +103,7 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
         pending = lookup(apiKey)
           .catch((error): ApiKeyResolution => {
             logger?.error({ err: error }, 'API key lookup threw');
-            return { status: 'unavailable', reason: 'network', attempts: 1 };
+            return { status: 'unavailable', failure: { reason: 'network', attempts: 1 } };
           })
           .then((resolution): ApiKeyResolution => {
             // Outages are not cached: the next request should try again.
@@ -118,7 +116,7 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
             } else {
               const known = lastValid.get(hash);
               if (known) {
-                logger?.warn({ reason: resolution.reason }, 'identity supergraph unavailable: using the last valid answer for this key');
+                logger?.warn({ reason: resolution.failure.reason }, 'identity supergraph unavailable: using the last valid answer for this key');
                 return { status: 'valid', principal: known };
               }
             }

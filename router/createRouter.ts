@@ -3,7 +3,10 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { CacheStore } from '../lib/cache/cacheStore.ts';
 import { createCacheStore } from '../lib/cache/createCacheStore.ts';
+import { readCacheHints } from '../lib/fallback/cacheHints.ts';
 import { FallbackCache } from '../lib/fallback/fallbackCache.ts';
+import { StaleIfError } from '../lib/fallback/staleIfError.ts';
+import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
 import type { Config } from '../lib/config.ts';
 import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
@@ -15,9 +18,8 @@ import { componentLogger } from '../lib/logger.ts';
 import { SUPERGRAPH_NAMES, type SupergraphName } from '../lib/topology.ts';
 import { createApiKeyResolver } from './apiKeyResolver.ts';
 import { createGatewayClient, type GatewayClient } from './gatewayClient.ts';
-import { GatewayFallback } from './gatewayFallback.ts';
 import { createGatewayReadiness } from './gatewayReadiness.ts';
-import { loadApiSchema } from './loadApiSchema.ts';
+import { loadSupergraph } from './loadApiSchema.ts';
 import { useAuth } from './plugins/useAuth.ts';
 import { useErrorCodes } from './plugins/useErrorCodes.ts';
 import { useMaxDepth } from './plugins/useMaxDepth.ts';
@@ -57,8 +59,10 @@ export interface Router {
 export function createRouter(options: RouterOptions): Router {
   const { config, internalSecret, schemaDir, drainTimeoutMs = 10_000 } = options;
   const log = options.logger ?? componentLogger('router');
+  const supergraphs = SUPERGRAPH_NAMES.map((name) => [name, loadSupergraph(name, schemaDir)] as const);
   const routingTable = buildRoutingTable(
-    Object.fromEntries(SUPERGRAPH_NAMES.map((name) => [name, loadApiSchema(name, schemaDir)])),
+    Object.fromEntries(supergraphs.map(([name, loaded]) => [name, loaded.apiSchema])),
+    readCacheHints(...supergraphs.map(([, loaded]) => loaded.sdl)),
   );
 
   const owned: Array<ReturnType<typeof createGatewayClient>> = [];
@@ -87,7 +91,7 @@ export function createRouter(options: RouterOptions): Router {
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'Supergraph router' },
     landingPage: false,
-    maskedErrors: true,
+    maskedErrors: { isDev: false, maskError: maskUnexpectedError },
     maxRequestBodySize: config.router.maxBodyBytes,
     logging: yogaLogger(log),
     plugins: [
@@ -111,23 +115,20 @@ export function createRouter(options: RouterOptions): Router {
           logger: log,
         }),
       }),
-      useResponseCache({
-        store: cacheStore,
-        ttlSeconds: config.cache.responseTtlSeconds,
-        mutationInvalidates: config.cache.mutationInvalidates,
-        schema: routingTable.schema,
-      }),
+      ...(config.cache.responseCache === 'on'
+        ? [useResponseCache({ store: cacheStore, routingTable, mutationInvalidates: config.cache.mutationInvalidates })]
+        : []),
       useOperationRouting({
         routingTable,
         gateways,
         internalSecret,
         gatewayTimeoutMs: config.router.gatewayTimeoutMs,
         logger: log,
-        fallback: new GatewayFallback({
+        staleIfError: new StaleIfError({
           cache: new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds),
-          policies: config.fallback.supergraphs,
-          publicRootFields: new Set(config.fallback.publicRootFields),
-          onFailure: (supergraph, answer) => metrics.countFailure(supergraph, answer),
+          namespace: 'gateway',
+          policyOf: (supergraph) => config.fallback.supergraphs[supergraph as SupergraphName] ?? 'none',
+          onAnswer: (supergraph, answer) => metrics.countFailure(supergraph, answer),
         }),
       }),
     ],

@@ -1,11 +1,11 @@
 import { Agent, type Dispatcher } from 'undici';
 import { loadConfig, type Config } from '../lib/config.ts';
-import type { FailureReason } from '../lib/errors.ts';
-import { RetryBudget } from '../lib/upstream/retryBudget.ts';
-import { createUpstream, type Upstream } from '../lib/upstream/createUpstream.ts';
-import { UpstreamError } from '../lib/upstream/upstreamClient.ts';
+import type { UpstreamFailure } from '../lib/errors.ts';
 import type { SupergraphName } from '../lib/topology.ts';
-import type { GatewayResult } from './mergeResults.ts';
+import { createUpstream, type Upstream } from '../lib/upstream/createUpstream.ts';
+import { parseGraphQLResponse, type GraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
+import { RetryBudget } from '../lib/upstream/retryBudget.ts';
+import { UpstreamError } from '../lib/upstream/upstreamClient.ts';
 
 /** One GraphQL-over-HTTP POST to a supergraph gateway. */
 export interface GatewayRequest {
@@ -18,8 +18,8 @@ export interface GatewayRequest {
 
 /** A gateway answer with a GraphQL body, or why there was none. */
 export type GatewayOutcome =
-  | { ok: true; result: GatewayResult; status: number; attempts: number }
-  | { ok: false; reason: FailureReason; attempts: number; detail: string };
+  | { ok: true; result: GraphQLResponse; status: number; attempts: number }
+  | { ok: false; failure: UpstreamFailure; detail: string };
 
 export interface ExecuteOptions {
   /** Whether the request may be sent twice (queries); mutations are never retried. @default true */
@@ -79,7 +79,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     supergraph,
     upstream,
     async execute(request, signal, { idempotent = true } = {}) {
-      if (closing) return { ok: false, reason: 'network', attempts: 0, detail: 'client closed' };
+      if (closing) return { ok: false, failure: { reason: 'network', attempts: 0 }, detail: 'client closed' };
       const body = JSON.stringify({ query: request.query, variables: request.variables ?? {}, operationName: request.operationName });
       let response;
       try {
@@ -91,15 +91,15 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       } catch (error) {
         if (!(error instanceof UpstreamError)) throw error;
         if (error.cancelled) {
-          if (isTimeout(signal)) return { ok: false, reason: 'timeout', attempts: error.attempts, detail: 'deadline exceeded' };
+          if (isTimeout(signal)) return { ok: false, failure: { reason: 'timeout', attempts: error.attempts }, detail: 'deadline exceeded' };
           throw signal.reason ?? error;
         }
-        return { ok: false, reason: error.reason, attempts: error.attempts, detail: error.message };
+        return { ok: false, failure: error.failure, detail: error.message };
       }
-      const result = parseGraphQLBody(response.body);
+      const result = parseGraphQLResponse(response.body);
       if (!result) {
-        const reason: FailureReason = response.status >= 400 ? 'http_4xx' : 'bad_response';
-        return { ok: false, reason, attempts: response.attempts, detail: `HTTP ${response.status} without a GraphQL body` };
+        const failure: UpstreamFailure = { reason: response.status >= 400 ? 'http_4xx' : 'bad_response', attempts: response.attempts };
+        return { ok: false, failure, detail: `HTTP ${response.status} without a GraphQL body` };
       }
       lastAnswer = now();
       return { ok: true, result, status: response.status, attempts: response.attempts };
@@ -113,22 +113,6 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       return closing;
     },
   };
-}
-
-/** A JSON object with `data` or `errors`, i.e. something a GraphQL server meant as an answer. */
-function parseGraphQLBody(text: string): GatewayResult | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const { data, errors } = parsed as { data?: unknown; errors?: unknown };
-  const dataOk = data === undefined || data === null || (typeof data === 'object' && !Array.isArray(data));
-  const errorsOk = errors === undefined || (Array.isArray(errors) && errors.every((e) => typeof e === 'object' && e !== null));
-  if (!dataOk || !errorsOk || (data === undefined && errors === undefined)) return undefined;
-  return { data: data as GatewayResult['data'], errors: errors as GatewayResult['errors'] };
 }
 
 function isTimeout(signal: AbortSignal): boolean {

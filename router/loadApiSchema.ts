@@ -15,11 +15,23 @@ export function buildApiSchema(supergraphSdl: string): GraphQLSchema {
   return buildSchema(printSchema(Supergraph.build(supergraphSdl).apiSchema()));
 }
 
-/**
- * Loads a supergraph's API schema from its committed composed SDL rather than from the live
- * gateway, so the router can start (and answer for the other supergraph) while a gateway is down.
- */
+/** A composed supergraph as the router reads it. */
+export interface LoadedSupergraph {
+  /** The composed SDL, which keeps the `@cacheControl` hints the API schema drops. */
+  sdl: string;
+  apiSchema: GraphQLSchema;
+}
+
+/** The API schema alone; see loadSupergraph. */
 export function loadApiSchema(name: SupergraphName, schemaDir: string = DEFAULT_SCHEMA_DIR): GraphQLSchema {
+  return loadSupergraph(name, schemaDir).apiSchema;
+}
+
+/**
+ * Loads a supergraph from its committed composed SDL rather than from the live gateway, so the
+ * router can start (and answer for the other supergraph) while a gateway is down.
+ */
+export function loadSupergraph(name: SupergraphName, schemaDir: string = DEFAULT_SCHEMA_DIR): LoadedSupergraph {
   const file = resolve(schemaDir, `${name}.supergraph.graphql`);
   let sdl: string;
   try {
@@ -28,7 +40,7 @@ export function loadApiSchema(name: SupergraphName, schemaDir: string = DEFAULT_
     throw new Error(`cannot read the ${name} supergraph schema ${file}: ${(error as Error).message}`);
   }
   try {
-    return buildApiSchema(sdl);
+    return { sdl, apiSchema: buildApiSchema(sdl) };
   } catch (error) {
     throw new Error(`invalid ${name} supergraph schema ${file}: ${(error as Error).message}`);
   }

@@ -1,15 +1,10 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
-import { supergraphUnavailable, type FailureReason } from '../lib/errors.ts';
+import { supergraphUnavailable, type FallbackExtension, type UpstreamFailure } from '../lib/errors.ts';
+import type { GraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import type { RootField } from './collectRootFields.ts';
-import { relayGatewayError, type WireError } from './relayGatewayError.ts';
+import { relayGatewayError } from './relayGatewayError.ts';
 
-/** What a gateway answered (already parsed JSON). */
-export interface GatewayResult {
-  data?: Record<string, unknown> | null;
-  errors?: ReadonlyArray<WireError>;
-}
-
-/** How one sub-operation ended. */
+/** How one sub-operation ended: answered by its gateway, failed, or answered by a fallback in its place. */
 export type PartOutcome = {
   supergraph: string;
   /** Root response keys this part answers. */
@@ -17,8 +12,9 @@ export type PartOutcome = {
   /** The client's query text when it was sent unchanged, so relayed error locations stay valid. */
   passthroughSource?: string;
 } & (
-  | { ok: true; result: GatewayResult }
-  | { ok: false; reason: FailureReason; attempts: number }
+  | { kind: 'answered'; result: GraphQLResponse }
+  | { kind: 'failed'; failure: UpstreamFailure }
+  | { kind: 'fallback'; failure: UpstreamFailure; data: unknown; fallback: FallbackExtension }
 );
 
 export interface MergeInput {
@@ -33,17 +29,20 @@ export interface MergeInput {
 
 /**
  * Merges the parts' answers into one result in the client's field order. A failed part nulls only
- * its own root keys and adds one error per key; gateway errors are relayed, sanitised.
+ * its own root keys and adds one error per key; a part a fallback answered keeps the fallback's data
+ * with one error per key saying so; gateway errors are relayed, sanitised.
  */
 export function mergeResults(input: MergeInput): ExecutionResult {
   const values = new Map<string, unknown>();
   const errors: GraphQLError[] = [];
 
   for (const part of input.parts) {
-    if (!part.ok) {
+    if (part.kind !== 'answered') {
+      const data = part.kind === 'fallback' ? asRecord(part.data) : undefined;
+      const fallback = part.kind === 'fallback' ? part.fallback : undefined;
       for (const key of part.responseKeys) {
-        values.set(key, null);
-        errors.push(supergraphUnavailable(part.supergraph, [key], part.reason, part.attempts));
+        values.set(key, data && Object.hasOwn(data, key) ? data[key] : null);
+        errors.push(supergraphUnavailable(part.supergraph, [key], part.failure, fallback));
       }
       continue;
     }
@@ -67,4 +66,8 @@ export function mergeResults(input: MergeInput): ExecutionResult {
   const data: Record<string, unknown> = {};
   for (const field of input.rootFields) data[field.responseKey] = values.has(field.responseKey) ? values.get(field.responseKey) : null;
   return errors.length ? { data, errors } : { data };
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }

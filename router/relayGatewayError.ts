@@ -1,13 +1,6 @@
-import { GraphQLError, Source } from 'graphql';
-import { ErrorCode, isPublicError } from '../lib/errors.ts';
-
-/** An error object as a gateway sends it over the wire. */
-export interface WireError {
-  message?: unknown;
-  path?: unknown;
-  locations?: unknown;
-  extensions?: unknown;
-}
+import { Source, type GraphQLError } from 'graphql';
+import { MASKED_MESSAGE, isPublicError, maskedError, relayedError } from '../lib/errors.ts';
+import type { WireError } from '../lib/upstream/graphqlResponse.ts';
 
 export interface RelayOptions {
   /** Supergraph that answered; added as `extensions.supergraph` unless the gateway set one. */
@@ -20,7 +13,7 @@ export interface RelayOptions {
 }
 
 /** Extension keys that can carry stack traces, internal details or another hop's HTTP status. */
-const DROPPED_EXTENSIONS = new Set(['exception', 'stacktrace', 'stack', 'originalError', 'http']);
+const DROPPED_EXTENSIONS = new Set(['exception', 'stacktrace', 'stack', 'originalError', 'http', 'unexpected']);
 
 /**
  * Absolute URLs and `host:port` pairs (IPv4, localhost): inside this platform they are internal
@@ -32,9 +25,6 @@ const ADDRESS_PATTERNS = [
   /\blocalhost:\d+\b/gi,
 ];
 
-/** The masked message of an error a client may not see verbatim. */
-export const MASKED_MESSAGE = 'Unexpected error.';
-
 /**
  * Turns a gateway's error into one a client may see: path and known codes (with their extensions)
  * relayed, stack traces and internal URLs removed, anything with an unknown code masked.
@@ -43,10 +33,7 @@ export function relayGatewayError(wire: WireError, options: RelayOptions): Graph
   const rawExtensions = isRecord(wire.extensions) ? wire.extensions : {};
   const path = isPath(wire.path) ? wire.path : undefined;
   if (!isPublicError({ extensions: rawExtensions })) {
-    return new GraphQLError(MASKED_MESSAGE, {
-      path,
-      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, supergraph: options.supergraph },
-    });
+    return maskedError(path, { supergraph: options.supergraph });
   }
   const extensions: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(rawExtensions)) {
@@ -55,7 +42,7 @@ export function relayGatewayError(wire: WireError, options: RelayOptions): Graph
   extensions.supergraph ??= options.supergraph;
   const message = typeof wire.message === 'string' ? redact(wire.message) as string : MASKED_MESSAGE;
   const located = options.source !== undefined ? positionsOf(wire.locations, options.source) : undefined;
-  return new GraphQLError(message, {
+  return relayedError(message, {
     path,
     extensions,
     ...(located ? { source: located.source, positions: located.positions } : {}),

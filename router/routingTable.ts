@@ -13,6 +13,7 @@ import {
   type GraphQLFieldConfigMap,
   type GraphQLNamedType,
 } from 'graphql';
+import { readCacheHints, type CacheHints } from '../lib/fallback/cacheHints.ts';
 import type { SupergraphName } from '../lib/topology.ts';
 
 export type RootOperation = 'query' | 'mutation' | 'subscription';
@@ -23,6 +24,8 @@ export interface RoutingTable {
   readonly schema: GraphQLSchema;
   /** Supergraphs in the table, in the order they were given. */
   readonly supergraphs: readonly SupergraphName[];
+  /** What is public, from the supergraphs' `@cacheControl` hints. */
+  readonly cacheHints: CacheHints;
   /** The supergraph owning a root field (hidden `_internal*` fields included), if any. */
   ownerOf(rootType: RootOperation, fieldName: string): SupergraphName | undefined;
 }
@@ -44,7 +47,11 @@ function rootTypeOf(schema: GraphQLSchema, operation: RootOperation): GraphQLObj
  * Throws when two supergraphs define the same root field or the same type differently, because the
  * router could not tell which one to ask or what shape the answer has.
  */
-export function buildRoutingTable(apiSchemas: Partial<Record<SupergraphName, GraphQLSchema>>): RoutingTable {
+export function buildRoutingTable(
+  apiSchemas: Partial<Record<SupergraphName, GraphQLSchema>>,
+  /** @default no hints: nothing is public */
+  cacheHints: CacheHints = readCacheHints(),
+): RoutingTable {
   const entries = Object.entries(apiSchemas).filter((entry): entry is [SupergraphName, GraphQLSchema] => !!entry[1]);
   const rootNames = new Set<string>();
   for (const [, schema] of entries) {
@@ -102,6 +109,7 @@ export function buildRoutingTable(apiSchemas: Partial<Record<SupergraphName, Gra
   return {
     schema,
     supergraphs: entries.map(([name]) => name),
+    cacheHints,
     ownerOf: (rootType, fieldName) => owners[rootType].get(fieldName),
   };
 }

@@ -11,9 +11,10 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { ErrorCode, badRequest } from '../lib/errors.ts';
+import { cacheScopeOf } from '../lib/fallback/cacheScope.ts';
 import type { SupergraphName } from '../lib/topology.ts';
-import { collectRootFields, type RootField } from './collectRootFields.ts';
+import type { RootField } from './collectRootFields.ts';
+import { analyseOperation, rootFieldsOf, type OperationAnalysis } from './operationAnalysis.ts';
 import type { RootOperation, RoutingTable } from './routingTable.ts';
 
 /** Root fields the router answers itself from the public schema. */
@@ -30,6 +31,8 @@ export interface SubOperation {
   operationName?: string;
   /** Root response keys this part answers, in client order. */
   responseKeys: string[];
+  /** Its answer is the same for everyone (`@cacheControl` hints): its fallback entry is shared. */
+  isPublic: boolean;
 }
 
 /** The root introspection / `__typename` part the router executes against the public schema. */
@@ -66,19 +69,46 @@ export interface SplitInput {
 
 type Owner = SupergraphName | 'local';
 
+/** A part of a plan without its variable values: what is memoised per operation. */
+type PartShape = Omit<SubOperation, 'variables' | 'query'> & { query: string | undefined; variableNames: readonly string[] | 'all' };
+interface PlanShape {
+  operationType: OperationTypeNode;
+  rootFields: RootField[];
+  parts: PartShape[];
+  local?: Omit<LocalOperation, 'variables'> & { variableNames: readonly string[] };
+  passthrough: boolean;
+}
+
 /**
  * Splits a validated operation into one sub-operation per supergraph it touches (mutations: one per
  * consecutive run of root fields of the same supergraph, so side effects keep the client's order),
- * plus a local part for root `__typename` and introspection.
+ * plus a local part for root `__typename` and introspection. The split itself is memoised per
+ * operation (and per set of root fields `@skip`/`@include` leave); only the variables are bound per call.
  */
 export function splitOperation(input: SplitInput): OperationPlan {
   const { document, routingTable } = input;
   const rawVariables = input.variables ?? {};
-  const operation = findOperation(document, input.operationName);
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
+  const analysis = analyseOperation(routingTable, document, input.operationName);
+  const rootFields = rootFieldsOf(analysis, input.coercedVariables ?? rawVariables);
+  const shapeKey = analysis.staticRootFields ? '' : rootFields.map((f) => f.responseKey).join('\0');
+  let shape = analysis.plans.get(shapeKey) as PlanShape | undefined;
+  if (!shape) analysis.plans.set(shapeKey, (shape = planShape(analysis, rootFields, routingTable)));
+  const bind = (names: readonly string[] | 'all') => (names === 'all' ? { ...rawVariables } : pick(rawVariables, names));
+  return {
+    operationType: shape.operationType,
+    rootFields: shape.rootFields,
+    parts: shape.parts.map(({ variableNames, query, ...part }) => ({
+      ...part,
+      query: query ?? input.query ?? printOnce(analysis),
+      variables: bind(variableNames),
+    })),
+    local: shape.local && (({ variableNames, ...local }) => ({ ...local, variables: bind(variableNames) }))(shape.local),
+    passthrough: shape.passthrough,
+  };
+}
+
+function planShape(analysis: OperationAnalysis, rootFields: RootField[], routingTable: RoutingTable): PlanShape {
+  const { document, operation, fragments } = analysis;
   const rootOperation = operation.operation as RootOperation;
   const ownerOf = (fieldName: string): Owner => {
     if (LOCAL_ROOT_FIELDS.has(fieldName)) return 'local';
@@ -87,7 +117,6 @@ export function splitOperation(input: SplitInput): OperationPlan {
     if (!owner) throw new Error(`no supergraph owns ${rootOperation} field ${fieldName}`);
     return owner;
   };
-  const rootFields = collectRootFields(operation.selectionSet, fragments, input.coercedVariables ?? rawVariables);
   const operationName = operation.name?.value;
 
   const written = writtenOwners(operation.selectionSet, fragments, ownerOf);
@@ -100,10 +129,11 @@ export function splitOperation(input: SplitInput): OperationPlan {
       parts: [{
         supergraph,
         document,
-        query: input.query ?? print(document),
-        variables: { ...rawVariables },
+        query: undefined,
+        variableNames: 'all',
         operationName,
         responseKeys: rootFields.map((field) => field.responseKey),
+        isPublic: analysis.cacheScope.isPublic,
       }],
       passthrough: true,
     };
@@ -115,13 +145,14 @@ export function splitOperation(input: SplitInput): OperationPlan {
       ownerOf(field.name.value) === owner && wanted.has(field.alias?.value ?? field.name.value),
     );
     // Every wanted key came from this selection set, so the filter never comes back empty.
-    return { ...assemble(operation, selectionSet!, fragments, document, rawVariables), operationName, responseKeys: keys };
+    return { ...assemble(operation, selectionSet!, fragments, document), operationName, responseKeys: keys };
   };
 
-  const parts: SubOperation[] = [];
+  const parts: PartShape[] = [];
   for (const group of groupByOwner(rootFields, ownerOf, operation.operation === 'mutation')) {
     const part = build(group.owner, group.keys);
-    parts.push({ supergraph: group.owner, ...part, query: print(part.document) });
+    const isPublic = cacheScopeOf(routingTable.schema, routingTable.cacheHints, part.document).isPublic;
+    parts.push({ supergraph: group.owner, ...part, query: print(part.document), isPublic });
   }
   const localKeys = rootFields.filter((f) => ownerOf(f.fieldName) === 'local').map((f) => f.responseKey);
   return {
@@ -133,19 +164,18 @@ export function splitOperation(input: SplitInput): OperationPlan {
   };
 }
 
-/** The operation graphql-js would run, or a 400 OPERATION_RESOLUTION_FAILURE. */
-export function findOperation(document: DocumentNode, operationName?: string | null): OperationDefinitionNode {
-  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  if (operationName) {
-    const found = operations.find((op) => op.name?.value === operationName);
-    if (found) return found;
-    throw badRequest(`Unknown operation named "${operationName}".`, ErrorCode.OPERATION_RESOLUTION_FAILURE);
-  }
-  if (operations.length === 1) return operations[0];
-  throw badRequest(
-    operations.length ? 'Must provide operation name if query contains multiple operations.' : 'Must provide an operation.',
-    ErrorCode.OPERATION_RESOLUTION_FAILURE,
-  );
+const printed = new WeakMap<OperationAnalysis, string>();
+/** The client's document as text, for a passthrough without the client's own text at hand. */
+function printOnce(analysis: OperationAnalysis): string {
+  let text = printed.get(analysis);
+  if (text === undefined) printed.set(analysis, (text = print(analysis.document)));
+  return text;
+}
+
+function pick(values: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) if (Object.hasOwn(values, name)) out[name] = values[name];
+  return out;
 }
 
 /**
@@ -224,8 +254,7 @@ function assemble(
   selectionSet: SelectionSetNode,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
   original: DocumentNode,
-  rawVariables: Record<string, unknown>,
-): { document: DocumentNode; variables: Record<string, unknown> } {
+): { document: DocumentNode; variableNames: string[] } {
   const usedFragments = new Set<string>();
   const pending: ASTNode[] = [selectionSet];
   while (pending.length) {
@@ -250,11 +279,6 @@ function assemble(
   for (const fragment of fragmentDefinitions) visit(fragment, collectVariables);
 
   const variableDefinitions = (operation.variableDefinitions ?? []).filter((v) => usedVariables.has(v.variable.name.value));
-  const variables: Record<string, unknown> = {};
-  for (const definition of variableDefinitions) {
-    const name = definition.variable.name.value;
-    if (Object.hasOwn(rawVariables, name)) variables[name] = rawVariables[name];
-  }
   const part: OperationDefinitionNode = {
     kind: Kind.OPERATION_DEFINITION,
     operation: operation.operation,
@@ -263,5 +287,8 @@ function assemble(
     directives: operation.directives,
     selectionSet,
   };
-  return { document: { kind: Kind.DOCUMENT, definitions: [part, ...fragmentDefinitions] }, variables };
+  return {
+    document: { kind: Kind.DOCUMENT, definitions: [part, ...fragmentDefinitions] },
+    variableNames: variableDefinitions.map((v) => v.variable.name.value),
+  };
 }

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse, type GraphQLSchema } from 'graphql';
 import YAML from 'yaml';
+import { INVALID_COMPOSITION_CONFIG } from '../lib/errors.ts';
 import type { SupergraphName } from '../lib/topology.ts';
 import { buildApiSchema } from '../router/loadApiSchema.ts';
 import { buildRoutingTable, printPublicSchema } from '../router/routingTable.ts';
@@ -34,7 +35,7 @@ export function composeFromRoverConfig(configPath: string, root = process.cwd())
   const absolute = resolve(root, configPath);
   const config = YAML.parse(readFileSync(absolute, 'utf8')) as RoverConfig;
   if (!config?.subgraphs || typeof config.subgraphs !== 'object') {
-    return { ok: false, errors: [{ code: 'INVALID_CONFIG', message: `${configPath}: no "subgraphs" map` }] };
+    return { ok: false, errors: [{ code: INVALID_COMPOSITION_CONFIG, message: `${configPath}: no "subgraphs" map` }] };
   }
   const services = Object.entries(config.subgraphs).map(([name, subgraph]) => {
     const file = resolve(dirname(absolute), subgraph.schema.file);

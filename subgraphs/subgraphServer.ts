@@ -11,7 +11,7 @@ import { componentLogger } from '../lib/logger.ts';
 import type { Store } from './store/openDatabase.ts';
 import type { SubgraphName } from '../lib/topology.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
-import { maskSubgraphError } from './maskSubgraphError.ts';
+import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
 import { createSubgraphContext, type SubgraphContext } from './subgraphContext.ts';
 import { SUBGRAPH_CATALOG } from './subgraphCatalog.ts';
 
@@ -58,7 +58,7 @@ export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInst
     context: ({ request }) =>
       createSubgraphContext(request, { db: store.db, internalSecret, createLoaders: definition.createLoaders }),
     // isDev false: even with NODE_ENV=development, unexpected errors never carry their original message.
-    maskedErrors: { isDev: false, maskError: maskSubgraphError },
+    maskedErrors: { isDev: false, maskError: maskUnexpectedError },
     graphiql: false,
     landingPage: false,
     batching: false,

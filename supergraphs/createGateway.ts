@@ -1,41 +1,57 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { buildSchema } from 'graphql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import { Agent } from 'undici';
-import { requireInternalSecret, type Config } from '../lib/config.ts';
+import { createCacheStore } from '../lib/cache/createCacheStore.ts';
+import type { Config } from '../lib/config.ts';
+import { readCacheHints } from '../lib/fallback/cacheHints.ts';
+import { FallbackCache } from '../lib/fallback/fallbackCache.ts';
+import { StaleIfError } from '../lib/fallback/staleIfError.ts';
+import { componentLogger } from '../lib/logger.ts';
 import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
-import { createCacheStore } from '../lib/cache/createCacheStore.ts';
-import { FallbackCache } from '../lib/fallback/fallbackCache.ts';
-import { isPublicError } from '../lib/errors.ts';
-import { componentLogger } from '../lib/logger.ts';
-import { PRINCIPAL_HEADER, verifyPrincipal } from '../lib/principal.ts';
-import type { ReplicaPool } from '../lib/upstream/replicaPool.ts';
-import { requestScope } from './requestScope.ts';
-import { RetryBudget } from '../lib/upstream/retryBudget.ts';
+import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
+import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
+import { useInternalEndpoints } from '../lib/server/useInternalEndpoints.ts';
+import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { SUPERGRAPHS, type SubgraphName, type SupergraphName } from '../lib/topology.ts';
 import { createUpstream, upstreamState, type Upstream } from '../lib/upstream/createUpstream.ts';
+import type { ReplicaPool } from '../lib/upstream/replicaPool.ts';
+import { RetryBudget } from '../lib/upstream/retryBudget.ts';
 import { createUpstreamMetrics } from '../lib/upstream/upstreamMetrics.ts';
-import { ReplicaDataSource, type GatewayContext } from './replicaDataSource.ts';
+import { degradedData } from './degradedData.ts';
+import { createFetchShapes } from './fetchShape.ts';
+import { gatewayContextFactory, type GatewayContext } from './gatewayContext.ts';
+import { ReplicaDataSource } from './replicaDataSource.ts';
 import { subgraphSchema } from './subgraphSchema.ts';
+import { useApolloGateway } from './useApolloGateway.ts';
 
 export interface GatewayOptions {
   name: SupergraphName;
   config: Config;
+  /** Verifies the principal the router signs. */
+  internalSecret: string;
   /** Composed supergraph SDL. @default the committed schema/<name>.supergraph.graphql */
   supergraphSdl?: string;
+  /** How long close() waits for in-flight requests before cutting connections. @default 10000 */
+  drainTimeoutMs?: number;
+  /** @default componentLogger(`gateway-${name}`) */
+  logger?: Logger;
 }
 
-export interface RunningGateway {
-  url: string;
-  port: number;
+export interface Gateway {
+  /** `yoga.fetch(...)` serves requests in-process without a port. */
+  yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
   /** Replica pools by subgraph, for state and tests. */
   pools: Record<string, ReplicaPool>;
+  /** Starts the HTTP server; `port: 0` picks a free port. */
+  listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  /** Stops accepting, drains in-flight requests, closes subgraph connections and the cache; idempotent. */
   close(): Promise<void>;
 }
-
-const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 /** Loads a committed supergraph SDL by supergraph name. */
 export function readSupergraphSdl(name: SupergraphName): string {
@@ -43,13 +59,14 @@ export function readSupergraphSdl(name: SupergraphName): string {
 }
 
 /**
- * One supergraph gateway: @apollo/gateway behind @apollo/server, on a plain node:http server so each
- * request runs in a request scope (client cancellation reaches subgraph calls) and can be drained.
+ * One supergraph gateway, built like the router: graphql-yoga serves HTTP, health, readiness and the
+ * operator endpoints through the same shared plugins, and @apollo/gateway plans and executes, every
+ * subgraph fetch going through a replica pool with its breaker and stale-if-error fallback.
  */
-export async function startGateway(options: GatewayOptions, host: string, port: number): Promise<RunningGateway> {
-  const { name, config } = options;
-  const internalSecret = requireInternalSecret(config);
-  const log = componentLogger(`gateway-${name}`);
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { name, config, internalSecret, drainTimeoutMs = 10_000 } = options;
+  const log = options.logger ?? componentLogger(`gateway-${name}`);
+  const supergraphSdl = options.supergraphSdl ?? readSupergraphSdl(name);
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
   const retryBudget = new RetryBudget({ ratio: config.resilience.retryBudgetRatio });
   const upstreams: Record<string, Upstream> = {};
@@ -64,128 +81,74 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
     });
   }
   const cacheStore = createCacheStore(config.cache, log);
-  const fallbackCache = new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds);
-  const publicRootFields = new Set(config.fallback.publicRootFields);
-  const publicEntityTypes = new Set(config.fallback.publicEntityTypes);
   const metrics = createUpstreamMetrics(`gateway-${name}`, () => upstreams);
-  const pools = Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.pool]));
+  const staleIfError = new StaleIfError({
+    cache: new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds),
+    policyOf: (subgraph) => config.fallback.subgraphs[subgraph as SubgraphName] ?? 'none',
+    onAnswer: (subgraph, answer) => metrics.countFailure(subgraph, answer),
+  });
+  const shapes = createFetchShapes(buildSchema(supergraphSdl, { assumeValidSDL: true }), readCacheHints(supergraphSdl));
 
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl ?? readSupergraphSdl(name),
+    supergraphSdl,
+    logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
     buildService: ({ name: subgraph }) => {
       const upstream = upstreams[subgraph];
       if (!upstream) throw new Error(`supergraph ${name} names subgraph ${subgraph}, which has no replica pool`);
       return new ReplicaDataSource({
         serviceName: subgraph,
         client: upstream.client,
-        policy: config.fallback.subgraphs[subgraph as SubgraphName],
-        fallbackCache,
-        subgraphSchema: () => subgraphSchema(subgraph),
-        publicRootFields,
-        publicEntityTypes,
-        onFailure: (answer) => metrics.countFailure(subgraph, answer),
+        staleIfError,
+        shapes,
+        degradedData: (shape) => (shape.document ? (degradedData(subgraphSchema(subgraph), shape.document) ?? undefined) : undefined),
       });
     },
   });
+  await gateway.load();
 
-  const apollo = new ApolloServer<GatewayContext>({
-    gateway,
-    includeStacktraceInErrorResponses: false,
-    // Only the router calls gateways, with JSON bodies; the browser CSRF guard has nothing to guard.
-    csrfPrevention: false,
-    formatError: (formatted) => {
-      if (isPublicError(formatted)) return formatted;
-      return { message: 'Internal server error.', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-    },
-    logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(m), error: (m) => log.error(m) },
+  let draining = false;
+  const yoga = createYoga<Record<string, never>, GatewayContext>({
+    // The API schema the gateway derived from the supergraph: what clients of this gateway validate against.
+    schema: gateway.schema!,
+    graphqlEndpoint: '/graphql',
+    graphiql: false,
+    landingPage: false,
+    batching: false,
+    maskedErrors: { isDev: false, maskError: maskUnexpectedError },
+    maxRequestBodySize: 2 * 1024 * 1024,
+    logging: yogaLogger(log),
+    context: gatewayContextFactory(internalSecret),
+    plugins: [
+      useHealthEndpoints({
+        // Not ready while draining, so a balancer moves on before the connections close.
+        readiness: async () => (draining ? { ready: false, status: 'draining', supergraph: name } : { ready: true, supergraph: name }),
+      }),
+      useInternalEndpoints({
+        state: () => ({ supergraph: name, subgraphs: upstreamState(upstreams) }),
+        metrics: metrics.registry,
+      }),
+      useApolloGateway({ gateway, logger: log }),
+    ],
   });
-  await apollo.start();
 
+  let server: Server | undefined;
   let closing: Promise<void> | undefined;
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error) => {
-      log.error({ err: error }, 'gateway request failed');
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-      else res.destroy();
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (req.method === 'GET' && path === '/readyz') {
-      // Not ready while draining, so a balancer moves on before the connections close.
-      return closing
-        ? sendJson(res, 503, { status: 'draining', supergraph: name })
-        : sendJson(res, 200, { status: 'ready', supergraph: name });
-    }
-    if (req.method === 'GET' && path === '/metrics') {
-      res.setHeader('content-type', metrics.registry.contentType);
-      return void res.end(await metrics.registry.metrics());
-    }
-    if (req.method === 'GET' && path === '/internal/state') {
-      return sendJson(res, 200, { supergraph: name, subgraphs: upstreamState(upstreams) });
-    }
-    if (path !== '/graphql') return sendJson(res, 404, { errors: [{ message: 'Not found.', extensions: { code: 'NOT_FOUND' } }] });
-
-    const controller = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) controller.abort(new Error('client closed the connection'));
-    };
-    res.on('close', onClose);
-    try {
-      const raw = await readBody(req, MAX_BODY_BYTES);
-      if (raw === undefined) return sendJson(res, 413, { errors: [{ message: 'Request body too large.', extensions: { code: 'BAD_REQUEST' } }] });
-      let body: unknown;
-      if (raw.length) {
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          return sendJson(res, 400, { errors: [{ message: 'Malformed JSON body.', extensions: { code: 'BAD_REQUEST' } }] });
-        }
-      }
-      const headers = new HeaderMap();
-      for (const [key, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-      }
-      const result = await requestScope.run({ signal: controller.signal }, () =>
-        apollo.executeHTTPGraphQLRequest({
-          httpGraphQLRequest: {
-            method: req.method ?? 'POST',
-            headers,
-            search: new URL(req.url ?? '/', 'http://gateway').search,
-            body,
-          },
-          context: async () => {
-            const principalToken = req.headers[PRINCIPAL_HEADER] as string | undefined;
-            return { principalToken, principal: verifyPrincipal(principalToken, internalSecret) };
-          },
-        }),
-      );
-      res.statusCode = result.status ?? 200;
-      for (const [key, value] of result.headers) res.setHeader(key, value);
-      if (result.body.kind === 'complete') {
-        res.end(result.body.string);
-      } else {
-        for await (const chunk of result.body.asyncIterator) res.write(chunk);
-        res.end();
-      }
-    } finally {
-      res.off('close', onClose);
-    }
-  }
-
-  const { port: actualPort, url } = await listenHttp(server, port, host);
-
   return {
-    url,
-    port: actualPort,
-    pools,
+    yoga,
+    pools: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.pool])),
+    async listen(port, host = config.host) {
+      if (server) throw new Error('gateway is already listening');
+      server = createServer(yoga);
+      server.keepAliveTimeout = 65_000;
+      server.headersTimeout = 66_000;
+      return listenHttp(server, port, host);
+    },
     close() {
       closing ??= (async () => {
-        await drainHttpServer(server);
-        await apollo.stop();
+        draining = true;
+        if (server?.listening) await drainHttpServer(server, { graceMs: drainTimeoutMs });
+        await yoga.dispose();
+        await gateway.stop();
         await Promise.all(Object.values(upstreams).map((u) => u.close()));
         await dispatcher.close();
         await cacheStore.close();
@@ -193,22 +156,4 @@ export async function startGateway(options: GatewayOptions, host: string, port: 
       return closing;
     },
   };
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify(value));
-}
-
-/** Reads a request body up to `limit` bytes; undefined when it is larger. */
-async function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

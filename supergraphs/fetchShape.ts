@@ -1,46 +1,62 @@
-import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { Kind, parse, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
+import type { CacheHints } from '../lib/fallback/cacheHints.ts';
+import { cacheScopeOf } from '../lib/fallback/cacheScope.ts';
 
-/** What the data source needs to know about one subgraph fetch the gateway generated. */
+/** What the data source needs to know about one subgraph fetch of a query plan, worked out once per fetch. */
 export interface FetchShape {
   document: DocumentNode | undefined;
   isMutation: boolean;
   /** `_entities` fetch (paths are per representation) or a root fetch. */
   isEntities: boolean;
-  rootFieldNames: string[];
   /** Response keys (aliases) of the root fields. */
   rootKeys: string[];
+  /** Its answer is the same for every principal (`@cacheControl(scope: PUBLIC)` on all it selects). */
+  isPublic: boolean;
 }
 
-// The gateway sends a bounded set of operation texts (one per query-plan fetch): parse each once.
-const shapes = new LRUCache<string, FetchShape>({ max: 2_000 });
-
-export function fetchShape(query: string | undefined): FetchShape {
-  const text = query ?? '';
-  let shape = shapes.get(text);
-  if (!shape) {
-    shape = analyse(text);
-    shapes.set(text, shape);
-  }
-  return shape;
+/** Reads fetch shapes against the supergraph schema and its cache hints. */
+export interface FetchShapes {
+  /** By the plan's parsed fetch document (kept by the gateway's plan cache), or by its text. */
+  of(document: DocumentNode | undefined, query: string): FetchShape;
 }
 
-function analyse(query: string): FetchShape {
-  let document: DocumentNode | undefined;
-  try {
-    document = parse(query);
-  } catch {
-    document = undefined;
-  }
-  const operation = document?.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const fields = (operation?.selectionSet.selections ?? []).flatMap((s) =>
-    s.kind === Kind.FIELD && s.name.value !== '__typename' ? [s] : [],
-  );
-  return {
-    document,
-    isMutation: operation?.operation === 'mutation' || (!operation && /^\s*mutation\b/.test(query)),
-    isEntities: fields.some((f) => f.name.value === '_entities'),
-    rootFieldNames: fields.map((f) => f.name.value),
-    rootKeys: fields.map((f) => f.alias?.value ?? f.name.value),
+export function createFetchShapes(supergraphSchema: GraphQLSchema, hints: CacheHints): FetchShapes {
+  // Query plans are cached, so each fetch document is one object for as long as its plan lives.
+  const byDocument = new WeakMap<DocumentNode, FetchShape>();
+  const byText = new LRUCache<string, FetchShape>({ max: 2_000 });
+  const analyse = (document: DocumentNode | undefined, query: string): FetchShape => {
+    const operation = document?.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    const fields = (operation?.selectionSet.selections ?? []).flatMap((s) =>
+      s.kind === Kind.FIELD && s.name.value !== '__typename' ? [s] : [],
+    );
+    return {
+      document,
+      // An unreadable fetch is treated as a mutation: never retried, cached or stood in for.
+      isMutation: !operation || operation.operation === 'mutation',
+      isEntities: fields.some((f) => f.name.value === '_entities'),
+      rootKeys: fields.map((f) => f.alias?.value ?? f.name.value),
+      isPublic: document ? cacheScopeOf(supergraphSchema, hints, document).isPublic : false,
+    };
   };
+  return {
+    of(document, query) {
+      if (document) {
+        let shape = byDocument.get(document);
+        if (!shape) byDocument.set(document, (shape = analyse(document, query)));
+        return shape;
+      }
+      let shape = byText.get(query);
+      if (!shape) byText.set(query, (shape = analyse(tryParse(query), query)));
+      return shape;
+    },
+  };
+}
+
+function tryParse(query: string): DocumentNode | undefined {
+  try {
+    return parse(query);
+  } catch {
+    return undefined;
+  }
 }

@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CacheStore } from '../cache/cacheStore.ts';
-
-/** What is served in place of a failed call, as reported in `extensions.fallback`. */
-export type FallbackExtension =
-  | { source: 'cache'; cachedAt: string; ageMs: number }
-  | { source: 'degraded'; message: string };
+import type { FallbackExtension } from '../errors.ts';
 
 export interface CachedAnswer {
   data: unknown;
@@ -12,7 +8,7 @@ export interface CachedAnswer {
 }
 
 /** Whose data an entry is: one principal's, or everyone's when the data is declared public. */
-export type CacheScope = { kind: 'public' } | { kind: 'principal'; id: string };
+export type CacheScopeKey = { kind: 'public' } | { kind: 'principal'; id: string };
 
 /**
  * The stale-if-error store: the last good answer of each (upstream, operation, variables, scope).
@@ -26,9 +22,10 @@ export class FallbackCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  key(upstream: string, query: string, variables: unknown, scope: CacheScope): string {
+  /** `variablesJson` is the variables already serialised (once per request, under the request's size guard). */
+  key(upstream: string, query: string, variablesJson: string, scope: CacheScopeKey): string {
     const scopeId = scope.kind === 'public' ? 'public' : `p:${scope.id}`;
-    const digest = createHash('sha256').update(query).update('\0').update(JSON.stringify(variables ?? {})).digest('base64url');
+    const digest = createHash('sha256').update(query).update('\0').update(variablesJson).digest('base64url');
     return `fb:${upstream}:${scopeId}:${digest}`;
   }
 
@@ -44,6 +41,7 @@ export class FallbackCache {
       const entry = JSON.parse(raw) as { data: unknown; cachedAt: number };
       return {
         data: entry.data,
+        // An entry from a clock slightly ahead (another host) is not "from the future".
         fallback: { source: 'cache', cachedAt: new Date(entry.cachedAt).toISOString(), ageMs: Math.max(0, this.now() - entry.cachedAt) },
       };
     } catch {

@@ -1,7 +1,7 @@
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import { Agent, request, type Dispatcher } from 'undici';
 import { breakerState, createBreaker, type BreakerState } from './circuitBreaker.ts';
-import type { FailureReason } from '../errors.ts';
+import type { FailureReason, UpstreamFailure } from '../errors.ts';
 import { createDeadline } from './deadline.ts';
 import type { Replica, ReplicaPool } from './replicaPool.ts';
 import { RetryBudget } from './retryBudget.ts';
@@ -17,6 +17,11 @@ export class UpstreamError extends Error {
     readonly cancelled = false,
   ) {
     super(`${upstream}: ${reason} after ${attempts} attempt(s)`);
+  }
+
+  /** The failure as clients are told of it. */
+  get failure(): UpstreamFailure {
+    return { reason: this.reason, attempts: this.attempts };
   }
 }
 

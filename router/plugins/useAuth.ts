@@ -1,6 +1,5 @@
-import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../../lib/errors.ts';
+import { identityUnavailable, invalidApiKey } from '../../lib/errors.ts';
 import type { Principal } from '../../lib/principal.ts';
 import type { ApiKeyResolution, ApiKeyResolver } from '../apiKeyResolver.ts';
 import type { RouterContext } from '../routerContext.ts';
@@ -32,13 +31,9 @@ export function useAuth({ resolver, maxKeyLength = 512 }: AuthOptions): Plugin<R
       if (resolution.status === 'valid') {
         extendContext({ principal: resolution.principal });
       } else if (resolution.status === 'invalid') {
-        throw new GraphQLError('Invalid API key', {
-          extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
-        });
+        throw invalidApiKey();
       } else {
-        const error = new GraphQLError('The API key could not be checked because the identity supergraph is unavailable; the request ran anonymously.', {
-          extensions: { code: ErrorCode.SUPERGRAPH_UNAVAILABLE, supergraph: 'identity', reason: resolution.reason, attempts: resolution.attempts },
-        });
+        const error = identityUnavailable('identity', resolution.failure);
         extendContext({ principal: ANONYMOUS, requestErrors: [...(context.requestErrors ?? []), error] });
       }
     },

@@ -1,23 +1,32 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../../lib/errors.ts';
+import { ErrorCode, badRequest, parseFailed, validationFailed, withErrorCode } from '../../lib/errors.ts';
 
 type ResultLike = { errors?: readonly GraphQLError[] };
 
 /**
- * Makes sure every error a client gets carries `extensions.code`, including the few yoga and
- * graphql-js leave without one, and answers a POST with an unsupported content type with a GraphQL
- * error (415) instead of an empty body.
+ * Makes sure every error a client gets carries `extensions.code`: parse failures become
+ * GRAPHQL_PARSE_FAILED and graphql-js validation errors GRAPHQL_VALIDATION_FAILED where they arise
+ * (by type, not by message), a POST with an unsupported content type gets a GraphQL error (415)
+ * instead of an empty body, and anything yoga still leaves without a code gets one from its HTTP
+ * status.
  */
 export function useErrorCodes(): Plugin {
   return {
     onRequestParse({ request, requestParser }) {
       // Built-in parsers register before user plugins, so no parser here means none will match.
-      if (request.method === 'POST' && !requestParser) {
-        throw new GraphQLError('Unsupported content type: send application/json.', {
-          extensions: { code: ErrorCode.BAD_REQUEST, http: { status: 415 } },
-        });
-      }
+      if (request.method === 'POST' && !requestParser) throw badRequest('Unsupported content type: send application/json.', 415);
+    },
+    onParse() {
+      return ({ result, replaceParseResult }) => {
+        if (result instanceof GraphQLError && !result.extensions?.code) replaceParseResult(parseFailed(result));
+      };
+    },
+    onValidate() {
+      return ({ valid, result, setResult }) => {
+        if (valid || result.every((e) => e.extensions?.code)) return;
+        setResult(result.map((e) => (e.extensions?.code ? e : validationFailed(e.message, { nodes: e.nodes, source: e.source, positions: e.positions }, { ...e.extensions }))));
+      };
     },
     onResultProcess({ result, setResult }) {
       if (!result || typeof result !== 'object' || Symbol.asyncIterator in result) return;
@@ -29,15 +38,9 @@ export function useErrorCodes(): Plugin {
   };
 }
 
+/** Yoga's own request errors say their HTTP status; a client error is BAD_REQUEST, anything else internal. */
 function withCode(error: GraphQLError): GraphQLError {
   if (error.extensions?.code) return error;
-  const code = error.message.startsWith('Syntax Error') ? ErrorCode.GRAPHQL_PARSE_FAILED : ErrorCode.INTERNAL_SERVER_ERROR;
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions: { ...error.extensions, code },
-  });
+  const status = (error.extensions?.http as { status?: number } | undefined)?.status;
+  return withErrorCode(error, status !== undefined && status >= 400 && status < 500 ? ErrorCode.BAD_REQUEST : ErrorCode.INTERNAL_SERVER_ERROR);
 }

@@ -1,5 +1,4 @@
 import {
-  GraphQLError,
   Kind,
   type ASTVisitor,
   type SelectionSetNode,
@@ -7,7 +6,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../../lib/errors.ts';
+import { validationFailed } from '../../lib/errors.ts';
 
 export interface MaxDepthOptions {
   /** Deepest selection accepted: `{ a }` is 1, `{ a { b } }` is 2. */
@@ -87,12 +86,8 @@ export function maxDepthRule(maxDepth: number, introspectionMaxDepth = Math.max(
           : [depths.data, maxDepth];
         if (depth <= limit) return;
         context.reportError(
-          new GraphQLError(`The operation is ${depth} levels deep; at most ${limit} are allowed.`, {
-            nodes: [node],
-            // spec: false keeps the 400 even for `Accept: application/json`, where yoga answers
-            // ordinary validation errors with 200 as the GraphQL-over-HTTP spec says.
-            extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED, maxDepth: limit, http: { status: 400, spec: false } },
-          }),
+          // The 400 stands even for `Accept: application/json`, where yoga answers ordinary validation errors with 200.
+          validationFailed(`The operation is ${depth} levels deep; at most ${limit} are allowed.`, { nodes: [node] }, { maxDepth: limit }),
         );
       },
     };

@@ -7,16 +7,17 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { createDeadline } from '../../lib/upstream/deadline.ts';
-import { ErrorCode, badRequest, type FailureReason } from '../../lib/errors.ts';
+import { badRequest, invalidVariables, type UpstreamFailure } from '../../lib/errors.ts';
+import type { StaleIfError } from '../../lib/fallback/staleIfError.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
 import type { SupergraphName } from '../../lib/topology.ts';
+import { createDeadline } from '../../lib/upstream/deadline.ts';
 import type { GatewayClient } from '../gatewayClient.ts';
-import type { GatewayFallback } from '../gatewayFallback.ts';
 import { mergeResults, type PartOutcome } from '../mergeResults.ts';
+import { analyseOperation } from '../operationAnalysis.ts';
 import type { RouterContext, RouterExecutionContext } from '../routerContext.ts';
 import type { RoutingTable } from '../routingTable.ts';
-import { findOperation, splitOperation, type SubOperation } from '../splitOperation.ts';
+import { splitOperation, type SubOperation } from '../splitOperation.ts';
 
 export interface OperationRoutingOptions {
   routingTable: RoutingTable;
@@ -26,8 +27,8 @@ export interface OperationRoutingOptions {
   internalSecret: string;
   /** Deadline of one gateway call. @default 10000 */
   gatewayTimeoutMs?: number;
-  /** Stale-if-error for whole gateways. @default none */
-  fallback?: GatewayFallback;
+  /** Stale-if-error for whole gateways, keyed by supergraph name. @default none */
+  staleIfError?: StaleIfError;
   logger?: Logger;
 }
 
@@ -50,20 +51,20 @@ export function useOperationRouting(options: OperationRoutingOptions): Plugin<Ro
 
 /** The execute function behind useOperationRouting (exported for tests that skip yoga). */
 export function createRoutedExecute(options: OperationRoutingOptions): (args: ExecutionArgs) => Promise<ExecutionResult> {
-  const { routingTable, gateways, internalSecret, gatewayTimeoutMs = 10_000, logger, fallback } = options;
+  const { routingTable, gateways, internalSecret, gatewayTimeoutMs = 10_000, logger, staleIfError } = options;
 
   return async function routedExecute(args) {
     const context = (args.contextValue ?? {}) as Partial<RouterExecutionContext>;
     const rawVariables = (args.variableValues ?? {}) as Record<string, unknown>;
-    let operation;
+    let analysis;
     try {
-      operation = findOperation(args.document, args.operationName);
+      analysis = analyseOperation(routingTable, args.document, args.operationName);
     } catch (error) {
       if (error instanceof GraphQLError) return { errors: [error] };
       throw error;
     }
-    const coerced = getVariableValues(routingTable.schema, operation.variableDefinitions ?? [], rawVariables, { maxErrors: 25 });
-    if (coerced.errors) return { errors: coerced.errors.map(asBadUserInput) };
+    const coerced = getVariableValues(routingTable.schema, analysis.operation.variableDefinitions ?? [], rawVariables, { maxErrors: 25 });
+    if (coerced.errors) return { errors: coerced.errors.map(invalidVariables) };
 
     const plan = splitOperation({
       document: args.document,
@@ -73,28 +74,31 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
       query: typeof context.params?.query === 'string' ? context.params.query : undefined,
       routingTable,
     });
-    const principalToken = signPrincipal(context.principal ?? { scopes: [] }, internalSecret);
+    const principal = context.principal ?? { scopes: [] };
+    const principalToken = signPrincipal(principal, internalSecret);
     const clientSignal = context.request?.signal;
     const isMutation = plan.operationType === 'mutation';
-    const fieldNameByKey = new Map(plan.rootFields.map((f) => [f.responseKey, f.fieldName]));
-    const fieldNamesOf = (keys: readonly string[]) => keys.map((k) => fieldNameByKey.get(k) ?? k);
 
     const forward = async (part: SubOperation): Promise<PartOutcome> => {
-      const common = {
-        supergraph: part.supergraph,
-        responseKeys: part.responseKeys,
-        passthroughSource: plan.passthrough ? part.query : undefined,
+      const common = { supergraph: part.supergraph, responseKeys: part.responseKeys };
+      const target = {
+        upstream: part.supergraph,
+        query: part.query,
+        variablesJson: JSON.stringify(part.variables),
+        isMutation,
+        isPublic: part.isPublic,
+        principalId: principal.userId,
+      };
+      const key = staleIfError?.keyFor(target);
+      const failed = async (failure: UpstreamFailure): Promise<PartOutcome> => {
+        const recovered = await staleIfError?.recover(target, key, {
+          message: `The ${part.supergraph} supergraph is unavailable; its fields are empty for now.`,
+          data: () => null,
+        });
+        return recovered ? { ...common, kind: 'fallback', failure, ...recovered } : { ...common, kind: 'failed', failure };
       };
       const gateway = gateways[part.supergraph];
-      if (!gateway) return { ...common, ok: false, reason: 'network', attempts: 0 };
-      const target = { ...part, fieldNames: fieldNamesOf(part.responseKeys) };
-      const cacheKey = fallback?.keyFor(target, context.principal, isMutation);
-      const failed = async (failure: { reason: FailureReason; attempts: number }): Promise<PartOutcome> => {
-        const recovered = await fallback?.recover(target, cacheKey, failure, isMutation);
-        // A served fallback keeps its own errors (with extensions.fallback); not a relayed passthrough.
-        if (recovered) return { ...common, passthroughSource: undefined, ok: true, result: recovered };
-        return { ...common, ok: false, ...failure };
-      };
+      if (!gateway) return failed({ reason: 'network', attempts: 0 });
       const deadline = createDeadline(gatewayTimeoutMs, clientSignal);
       try {
         const outcome = await gateway.execute(
@@ -103,11 +107,12 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
           { idempotent: !isMutation },
         );
         if (outcome.ok) {
-          fallback?.remember(cacheKey, outcome.result);
-          return { ...common, ok: true, result: outcome.result };
+          staleIfError?.remember(key, outcome.result.data, Boolean(outcome.result.errors?.length));
+          // The client's own text went through unchanged: relayed error locations point into it.
+          return { ...common, kind: 'answered', result: outcome.result, passthroughSource: plan.passthrough ? part.query : undefined };
         }
-        logger?.warn({ supergraph: part.supergraph, reason: outcome.reason, attempts: outcome.attempts, detail: outcome.detail }, 'gateway call failed');
-        return await failed(outcome);
+        logger?.warn({ supergraph: part.supergraph, ...outcome.failure, detail: outcome.detail }, 'gateway call failed');
+        return await failed(outcome.failure);
       } catch (error) {
         // The client went away: nobody is waiting for an answer, let yoga drop the request.
         if (clientSignal?.aborted) throw error;
@@ -141,14 +146,4 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
     };
     return mergeResults({ rootFields: plan.rootFields, parts: outcomes, local, extraErrors: context.requestErrors });
   };
-}
-
-/** Variable coercion failures are the client's: 400 BAD_USER_INPUT rather than a bare 200. */
-function asBadUserInput(error: GraphQLError): GraphQLError {
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    extensions: { ...error.extensions, code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
-  });
 }

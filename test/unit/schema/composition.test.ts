@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { COMPOSITION_TARGETS, PUBLIC_SCHEMA_FILE, composeFromRoverConfig, printRouterSchema } from '../../scripts/composeSupergraphs.ts';
+import { COMPOSITION_TARGETS, PUBLIC_SCHEMA_FILE, composeFromRoverConfig, printRouterSchema } from '../../../scripts/composeSupergraphs.ts';
 
 describe('composition', () => {
   for (const target of COMPOSITION_TARGETS) {

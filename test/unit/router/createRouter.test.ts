@@ -1,7 +1,8 @@
 import pino from 'pino';
+import { deferred } from '../../support/deferred.ts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig, type Config } from '../../lib/config.ts';
-import { createRouter, type Router } from '../../router/createRouter.ts';
+import { loadConfig, type Config } from '../../../lib/config.ts';
+import { createRouter, type Router } from '../../../router/createRouter.ts';
 import { refusedUrl, startFakeGateway, type FakeAnswer, type FakeGateway, type SeenRequest } from './fakeGateway.ts';
 
 // Over real HTTP on port 0: the router's own server, undici pools and drain, with fake gateways.
@@ -11,7 +12,7 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
 
-async function gateway(answer: (request: SeenRequest) => FakeAnswer): Promise<FakeGateway> {
+async function gateway(answer: (request: SeenRequest) => FakeAnswer | Promise<FakeAnswer>): Promise<FakeGateway> {
   const fake = await startFakeGateway(answer);
   cleanups.push(fake.close);
   return fake;
@@ -64,12 +65,19 @@ describe('createRouter over HTTP', () => {
 
   it('drains an in-flight request on close, then refuses connections; close is idempotent', async () => {
     const identity = await gateway(() => ({ json: { data: {} } }));
-    const commerce = await gateway(() => ({ json: { data: { models: [] } }, delayMs: 300 }));
+    const arrived = deferred();
+    const release = deferred();
+    const commerce = await gateway(async () => {
+      arrived.resolve();
+      await release.promise;
+      return { json: { data: { models: [] } } };
+    });
     const { router, url } = await start(configFor({ identity: identity.url, commerce: commerce.url }));
     const inFlight = post(url, '{ models { id } }');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await arrived.promise;
     const closing = router.close();
     expect(router.close()).toBe(closing);
+    release.resolve();
     const response = await inFlight;
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ data: { models: [] } });

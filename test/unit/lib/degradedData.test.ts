@@ -1,7 +1,7 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { degradedData } from '../../supergraphs/degradedData.ts';
-import { subgraphSchema } from '../../supergraphs/subgraphSchema.ts';
+import { degradedData } from '../../../supergraphs/degradedData.ts';
+import { subgraphSchema } from '../../../supergraphs/subgraphSchema.ts';
 
 describe('degradedData', () => {
   const orders = subgraphSchema('orders');

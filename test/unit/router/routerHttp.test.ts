@@ -1,11 +1,11 @@
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { loadConfig } from '../../lib/config.ts';
-import { verifyPrincipal, type Principal } from '../../lib/principal.ts';
-import type { SupergraphName } from '../../lib/topology.ts';
-import { createRouter } from '../../router/createRouter.ts';
-import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../router/gatewayClient.ts';
+import { loadConfig } from '../../../lib/config.ts';
+import { verifyPrincipal, type Principal } from '../../../lib/principal.ts';
+import type { SupergraphName } from '../../../lib/topology.ts';
+import { createRouter } from '../../../router/createRouter.ts';
+import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../../router/gatewayClient.ts';
 
 // In-process: yoga.fetch with scripted gateway clients, no ports.
 const SECRET = 'router-test-secret-0123456789';
@@ -53,7 +53,7 @@ const base = loadConfig({});
 const config = {
   ...base,
   router: { ...base.router, maxDepth: 5, maxBodyBytes: 4_096, gatewayTimeoutMs: 200 },
-  cache: { ...base.cache, responseTtlSeconds: {} },
+  cache: { ...base.cache, responseCache: 'off' as const },
 };
 const router = createRouter({
   config,
@@ -152,7 +152,7 @@ describe('router: routing and merging', () => {
   });
 
   it('keeps the answer of one supergraph when the other fails', async () => {
-    behaviour.commerce = () => ({ ok: false, reason: 'network', attempts: 2, detail: 'ECONNREFUSED 127.0.0.1:4002' });
+    behaviour.commerce = () => ({ ok: false, failure: { reason: 'network', attempts: 2 }, detail: 'ECONNREFUSED 127.0.0.1:4002' });
     const result = await post({ query: '{ me { id } articles(first: 3) { totalCount } }' });
     expect(result.status).toBe(200);
     expect(result.body.data).toEqual({ me: { id: 'u1' }, articles: null });
@@ -164,7 +164,7 @@ describe('router: routing and merging', () => {
 
   it('gives each gateway call a deadline of gatewayTimeoutMs', async () => {
     behaviour.commerce = (_request, signal) =>
-      new Promise((resolve) => signal.addEventListener('abort', () => resolve({ ok: false, reason: 'timeout', attempts: 1, detail: String(signal.reason) })));
+      new Promise((resolve) => signal.addEventListener('abort', () => resolve({ ok: false, failure: { reason: 'timeout', attempts: 1 }, detail: String(signal.reason) })));
     const started = Date.now();
     const result = await post({ query: '{ me { id } models { id } }' });
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -218,7 +218,7 @@ describe('router: auth', () => {
   });
 
   it('runs anonymously with one SUPERGRAPH_UNAVAILABLE error when the identity supergraph cannot check the key', async () => {
-    behaviour.identity = () => ({ ok: false, reason: 'network', attempts: 1, detail: 'down' });
+    behaviour.identity = () => ({ ok: false, failure: { reason: 'network', attempts: 1 }, detail: 'down' });
     const result = await post({ query: '{ models { id } }' }, { 'x-api-key': 'some-other-key-42' });
     expect(result.status).toBe(200);
     expect(result.body.data).toEqual({ models: [{ id: 'm1' }] });
@@ -240,7 +240,7 @@ describe('router: endpoints', () => {
 
     const ready = await router.yoga.fetch('http://router.test/readyz');
     expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready', supergraphs: { identity: 'up', commerce: 'up' } }]);
-    behaviour.commerce = () => ({ ok: false, reason: 'network', attempts: 1, detail: 'down' });
+    behaviour.commerce = () => ({ ok: false, failure: { reason: 'network', attempts: 1 }, detail: 'down' });
     const notReady = await router.yoga.fetch('http://router.test/readyz');
     expect([notReady.status, await notReady.json()]).toEqual([503, { status: 'unavailable', supergraphs: { identity: 'up', commerce: 'down' } }]);
   });

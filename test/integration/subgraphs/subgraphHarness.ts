@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../../lib/principal.ts';
-import { openDatabase, type Store } from '../../subgraphs/store/openDatabase.ts';
-import type { Database } from '../../subgraphs/store/tables.ts';
-import type { SubgraphName } from '../../lib/topology.ts';
-import { startSubgraph, type RunningSubgraph } from '../../subgraphs/subgraphServer.ts';
-import { postGraphQL, type GraphQLHttpResult } from '../support/graphqlClient.ts';
+import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../../../lib/principal.ts';
+import { openDatabase, type Store } from '../../../subgraphs/store/openDatabase.ts';
+import type { Database } from '../../../subgraphs/store/tables.ts';
+import type { SubgraphName } from '../../../lib/topology.ts';
+import { startSubgraph, type RunningSubgraph } from '../../../subgraphs/subgraphServer.ts';
+import { postGraphQL, type GraphQLHttpResult } from '../../support/graphqlClient.ts';
 
 export const TEST_SECRET = 'subgraph-test-secret-0123456789';
 export const TEST_DEMO_KEY = 'subgraph-demo-key-0123456789';

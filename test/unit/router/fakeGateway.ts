@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort } from '../support/freePort.ts';
+import { freePort } from '../../support/freePort.ts';
 
 /** What a fake gateway saw. */
 export interface SeenRequest {

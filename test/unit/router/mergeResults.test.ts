@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { mergeResults } from '../../router/mergeResults.ts';
-import { relayGatewayError } from '../../router/relayGatewayError.ts';
+import { mergeResults } from '../../../router/mergeResults.ts';
+import { relayGatewayError } from '../../../router/relayGatewayError.ts';
 
 const fields = (...keys: string[]) => keys.map((responseKey) => ({ responseKey, fieldName: responseKey }));
 const json = (value: unknown) => JSON.parse(JSON.stringify(value));
@@ -11,8 +11,8 @@ describe('mergeResults', () => {
     const result = mergeResults({
       rootFields: fields('a', 'me', 'b', '__typename'),
       parts: [
-        { supergraph: 'commerce', responseKeys: ['a', 'b'], ok: true, result: { data: { b: 2, a: 1 } } },
-        { supergraph: 'identity', responseKeys: ['me'], ok: true, result: { data: { me: { id: 'u1' } } } },
+        { supergraph: 'commerce', responseKeys: ['a', 'b'], kind: 'answered', result: { data: { b: 2, a: 1 } } },
+        { supergraph: 'identity', responseKeys: ['me'], kind: 'answered', result: { data: { me: { id: 'u1' } } } },
       ],
       local: { responseKeys: ['__typename'], result: { data: { __typename: 'Query' } } },
     });
@@ -25,8 +25,8 @@ describe('mergeResults', () => {
     const result = mergeResults({
       rootFields: fields('me', 'articles', 'models'),
       parts: [
-        { supergraph: 'identity', responseKeys: ['me'], ok: true, result: { data: { me: { id: 'u1' } } } },
-        { supergraph: 'commerce', responseKeys: ['articles', 'models'], ok: false, reason: 'network', attempts: 2 },
+        { supergraph: 'identity', responseKeys: ['me'], kind: 'answered', result: { data: { me: { id: 'u1' } } } },
+        { supergraph: 'commerce', responseKeys: ['articles', 'models'], kind: 'failed', failure: { reason: 'network', attempts: 2 } },
       ],
     });
     expect(result.data).toEqual({ me: { id: 'u1' }, articles: null, models: null });
@@ -39,7 +39,7 @@ describe('mergeResults', () => {
   it('reports a timeout as GATEWAY_TIMEOUT', () => {
     const result = mergeResults({
       rootFields: fields('me'),
-      parts: [{ supergraph: 'identity', responseKeys: ['me'], ok: false, reason: 'timeout', attempts: 1 }],
+      parts: [{ supergraph: 'identity', responseKeys: ['me'], kind: 'failed', failure: { reason: 'timeout', attempts: 1 } }],
     });
     expect(result.errors![0].extensions).toEqual({ code: 'GATEWAY_TIMEOUT', supergraph: 'identity', reason: 'timeout', attempts: 1 });
   });
@@ -48,11 +48,11 @@ describe('mergeResults', () => {
     const result = mergeResults({
       rootFields: fields('models', 'me'),
       parts: [
-        { supergraph: 'commerce', responseKeys: ['models'], ok: true, result: { data: { models: [] } } },
+        { supergraph: 'commerce', responseKeys: ['models'], kind: 'answered', result: { data: { models: [] } } },
         {
           supergraph: 'identity',
           responseKeys: ['me'],
-          ok: true,
+          kind: 'answered',
           result: { data: null, errors: [{ message: 'The users service is unavailable.', path: ['me', 'name'], extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'users' } }] },
         },
       ],
@@ -67,7 +67,7 @@ describe('mergeResults', () => {
     const authError = new GraphQLError('auth unavailable', { extensions: { code: 'SUPERGRAPH_UNAVAILABLE' } });
     const result = mergeResults({
       rootFields: fields('models'),
-      parts: [{ supergraph: 'commerce', responseKeys: ['models'], ok: true, result: { data: {} } }],
+      parts: [{ supergraph: 'commerce', responseKeys: ['models'], kind: 'answered', result: { data: {} } }],
       extraErrors: [authError],
     });
     expect(result.data).toEqual({ models: null });

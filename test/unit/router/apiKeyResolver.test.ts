@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { verifyPrincipal } from '../../lib/principal.ts';
-import { AUTHENTICATE_QUERY, createApiKeyResolver } from '../../router/apiKeyResolver.ts';
-import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../router/gatewayClient.ts';
+import { verifyPrincipal } from '../../../lib/principal.ts';
+import { AUTHENTICATE_QUERY, createApiKeyResolver } from '../../../router/apiKeyResolver.ts';
+import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../../router/gatewayClient.ts';
 
 const SECRET = 'test-secret-0123456789abcdef';
 
@@ -55,9 +55,9 @@ describe('apiKeyResolver', () => {
 
   it('reports an outage as unavailable and does not cache it', async () => {
     let down = true;
-    const { client, calls } = fakeIdentity(() => (down ? { ok: false, reason: 'network', attempts: 2, detail: 'ECONNREFUSED' } : found('u2')));
+    const { client, calls } = fakeIdentity(() => (down ? { ok: false, failure: { reason: 'network', attempts: 2 }, detail: 'ECONNREFUSED' } : found('u2')));
     const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET });
-    expect(await resolver.resolve('k')).toEqual({ status: 'unavailable', reason: 'network', attempts: 2 });
+    expect(await resolver.resolve('k')).toEqual({ status: 'unavailable', failure: { reason: 'network', attempts: 2 } });
     down = false;
     expect(await resolver.resolve('k')).toMatchObject({ status: 'valid' });
     expect(calls).toHaveLength(2);
@@ -74,7 +74,7 @@ describe('apiKeyResolver', () => {
       },
     }));
     const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET });
-    expect(await resolver.resolve('k')).toEqual({ status: 'unavailable', reason: 'timeout', attempts: 1 });
+    expect(await resolver.resolve('k')).toEqual({ status: 'unavailable', failure: { reason: 'timeout', attempts: 1 } });
   });
 
   it('shares one lookup between concurrent requests with the same key', async () => {
@@ -105,13 +105,13 @@ describe('apiKeyResolver during an identity outage', () => {
   it('keeps a known key working with its last valid answer, but never guesses an unknown one', async () => {
     let now = 1_000_000;
     let identityUp = true;
-    const { client } = fakeIdentity(() => (identityUp ? found('u1') : { ok: false, reason: 'network', attempts: 2, detail: 'down' }));
+    const { client } = fakeIdentity(() => (identityUp ? found('u1') : { ok: false, failure: { reason: 'network', attempts: 2 }, detail: 'down' }));
     const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 1_000, staleIfErrorMs: 60_000, now: () => now });
     await resolver.resolve('key-1');
     identityUp = false;
     now += 5_000; // past the fresh TTL
     expect(await resolver.resolve('key-1')).toEqual({ status: 'valid', principal: { userId: 'u1', scopes: ['orders:write'] } });
-    expect(await resolver.resolve('key-2')).toMatchObject({ status: 'unavailable', reason: 'network' });
+    expect(await resolver.resolve('key-2')).toMatchObject({ status: 'unavailable', failure: { reason: 'network' } });
     now += 60_000; // past the stale window too
     expect(await resolver.resolve('key-1')).toMatchObject({ status: 'unavailable' });
   });

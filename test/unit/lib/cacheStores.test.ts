@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FallbackCache } from '../../lib/fallback/fallbackCache.ts';
-import { MemoryCacheStore } from '../../lib/cache/memoryCacheStore.ts';
-import { RedisCacheStore } from '../../lib/cache/redisCacheStore.ts';
-import { waitFor } from '../support/graphqlClient.ts';
-import { startRedisServer, type RedisServer } from '../support/redisServer.ts';
+import { FallbackCache } from '../../../lib/fallback/fallbackCache.ts';
+import { MemoryCacheStore } from '../../../lib/cache/memoryCacheStore.ts';
+import { RedisCacheStore } from '../../../lib/cache/redisCacheStore.ts';
+import { waitFor } from '../../support/graphqlClient.ts';
+import { startRedisServer, type RedisServer } from '../../support/redisServer.ts';
 
 let redis: RedisServer;
 let store: RedisCacheStore;
@@ -47,9 +47,9 @@ describe('FallbackCache', () => {
   it('keys entries by principal so one principal never reads another one’s answer', async () => {
     let now = 1_000;
     const cache = new FallbackCache(new MemoryCacheStore(), 60, () => now);
-    const alice = cache.key('users', '{ me { id } }', {}, { kind: 'principal', id: 'u1' });
-    const bob = cache.key('users', '{ me { id } }', {}, { kind: 'principal', id: 'u2' });
-    const everyone = cache.key('articles', '{ articles { id } }', {}, { kind: 'public' });
+    const alice = cache.key('users', '{ me { id } }', '{}', { kind: 'principal', id: 'u1' });
+    const bob = cache.key('users', '{ me { id } }', '{}', { kind: 'principal', id: 'u2' });
+    const everyone = cache.key('articles', '{ articles { id } }', '{}', { kind: 'public' });
     cache.remember(alice, { me: { id: 'u1' } });
     cache.remember(everyone, { articles: [] });
     now += 250;

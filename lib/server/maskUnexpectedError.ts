@@ -1,5 +1,5 @@
 import { maskError } from 'graphql-yoga';
-import { isPublicError } from '../lib/errors.ts';
+import { isPublicError } from '../errors.ts';
 
 function isGraphQLErrorLike(value: unknown): value is Error & { extensions?: Record<string, unknown> } {
   return value instanceof Error && value.name === 'GraphQLError';
@@ -9,9 +9,11 @@ function isGraphQLErrorLike(value: unknown): value is Error & { extensions?: Rec
  * Yoga's error masking, but a GraphQLError carrying one of our public codes (BAD_USER_INPUT,
  * UNAUTHENTICATED, ...) always passes. Yoga recognises errors with `instanceof`, which fails when two
  * copies of graphql-js are loaded (its CJS and ESM builds, as under vitest), and a deliberate error
- * must never turn into INTERNAL_SERVER_ERROR. Everything else is masked, never in dev mode.
+ * must never turn into INTERNAL_SERVER_ERROR. Everything else is masked, never in dev mode. Used by
+ * every component, so a client sees one masked message whichever tier failed.
  */
-export function maskSubgraphError(error: unknown, message: string): Error {
+export function maskUnexpectedError(error: unknown, message: string): Error {
+  if (isGraphQLErrorLike(error) && isPublicError(error)) return error;
   const original = (error as { originalError?: unknown } | null)?.originalError ?? error;
   if (isGraphQLErrorLike(original) && isPublicError(original)) return error as Error;
   return maskError(error, message, false);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../lib/config.ts';
+import { ConfigError, loadConfig } from '../../../lib/config.ts';
 
 describe('loadConfig', () => {
   it('has working defaults without any environment', () => {
@@ -10,11 +10,12 @@ describe('loadConfig', () => {
     expect(config.cache.redisUrl).toBeUndefined();
   });
 
-  it('takes lists, numbers and JSON from the environment, including an empty TTL map', () => {
-    const config = loadConfig({ ORDERS_URLS: 'http://a:1/graphql, http://b:2/graphql', RETRY_BUDGET_RATIO: '0.1', RESPONSE_TTL_SECONDS: '{}' });
+  it('takes lists, numbers and switches from the environment', () => {
+    const config = loadConfig({ ORDERS_URLS: 'http://a:1/graphql, http://b:2/graphql', RETRY_BUDGET_RATIO: '0.1', RESPONSE_CACHE: 'off' });
     expect(config.gateway.subgraphUrls.orders).toEqual(['http://a:1/graphql', 'http://b:2/graphql']);
     expect(config.resilience.retryBudgetRatio).toBe(0.1);
-    expect(config.cache.responseTtlSeconds).toEqual({});
+    expect(config.cache.responseCache).toBe('off');
+    expect(() => loadConfig({ RESPONSE_CACHE: 'maybe' })).toThrow(/cache\.responseCache \(RESPONSE_CACHE\)/);
   });
 
   it('names the bad key and its environment variable, every one of them', () => {

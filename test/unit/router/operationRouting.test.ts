@@ -1,9 +1,10 @@
 import { buildSchema, parse, validate, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import type { SupergraphName } from '../../lib/topology.ts';
-import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../router/gatewayClient.ts';
-import { createRoutedExecute } from '../../router/plugins/useOperationRouting.ts';
-import { buildRoutingTable } from '../../router/routingTable.ts';
+import type { SupergraphName } from '../../../lib/topology.ts';
+import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../../router/gatewayClient.ts';
+import { createRoutedExecute } from '../../../router/plugins/useOperationRouting.ts';
+import { buildRoutingTable } from '../../../router/routingTable.ts';
+import { deferred, settle } from '../../support/deferred.ts';
 
 // The composed supergraphs have mutations in commerce only; ordering across supergraphs needs these.
 const table = buildRoutingTable({
@@ -11,7 +12,6 @@ const table = buildRoutingTable({
   commerce: buildSchema('type Query { articles: Int! models: [String!]! } type Mutation { placeOrder(key: String!): Int! }'),
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function harness(answer: (supergraph: SupergraphName, request: GatewayRequest, signal: AbortSignal) => Promise<GatewayOutcome>) {
   const log: string[] = [];
@@ -52,22 +52,27 @@ function echo(supergraph: SupergraphName, request: GatewayRequest): GatewayOutco
 
 describe('routed execution', () => {
   it('runs mutation runs one after the other, in client field order, never retried', async () => {
+    const firstRun = deferred();
     const { log, run } = harness(async (supergraph, request) => {
-      // The first run is the slowest: a parallel executor would finish it last.
-      await sleep(supergraph === 'identity' && request.query.includes('first') ? 60 : 5);
+      // The first run waits for the test: a parallel executor would start the others meanwhile.
+      if (supergraph === 'identity' && request.query.includes('first')) await firstRun.promise;
       return echo(supergraph, request);
     });
-    const result = await run(
+    const pending = run(
       'mutation($k: String!) { first: rename(name: "a") order: placeOrder(key: $k) last: setPlan(plan: "PRO") }',
       { k: 'key-1' },
     );
+    await settle();
+    expect(log).toEqual(['start identity once']);
+    firstRun.resolve();
+    const result = await pending;
     expect(log).toEqual(['start identity once', 'end identity', 'start commerce once', 'end commerce', 'start identity once', 'end identity']);
     expect(result).toEqual({ data: { first: 'identity:first', order: 'commerce:order', last: 'identity:last' } });
   });
 
   it('carries on with the next mutation run when one fails, nulling only its fields', async () => {
     const { run } = harness(async (supergraph, request) =>
-      supergraph === 'commerce' ? { ok: false, reason: 'http_5xx', attempts: 1, detail: '502' } : echo(supergraph, request),
+      supergraph === 'commerce' ? { ok: false, failure: { reason: 'http_5xx', attempts: 1 }, detail: '502' } : echo(supergraph, request),
     );
     const result = await run('mutation { a: rename(name: "a") b: placeOrder(key: "k") c: setPlan(plan: "PRO") }');
     expect(result.data).toEqual({ a: 'identity:a', b: null, c: 'identity:c' });
@@ -75,24 +80,30 @@ describe('routed execution', () => {
   });
 
   it('sends query parts in parallel, as retryable', async () => {
+    const answers = deferred();
     const { log, run } = harness(async (supergraph) => {
-      await sleep(20);
+      await answers.promise;
       return { ok: true, status: 200, attempts: 1, result: { data: supergraph === 'identity' ? { me: 'u1' } : { articles: 3 } } };
     });
-    const result = await run('{ articles me }');
-    expect(log.slice(0, 2).sort()).toEqual(['start commerce retryable', 'start identity retryable']);
+    const pending = run('{ articles me }');
+    await settle();
+    // Both started before either could end.
+    expect(log.sort()).toEqual(['start commerce retryable', 'start identity retryable']);
+    answers.resolve();
+    const result = await pending;
     expect(result).toEqual({ data: { articles: 3, me: 'u1' } });
   });
 
   it('aborts gateway calls when the client goes away', async () => {
     const seen: AbortSignal[] = [];
+    const bothCalled = deferred();
     const { run } = harness((_supergraph, _request, signal) => {
-      seen.push(signal);
+      if (seen.push(signal) === 2) bothCalled.resolve();
       return new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
     });
     const controller = new AbortController();
     const pending = run('{ articles me }', {}, controller.signal);
-    await sleep(20);
+    await bothCalled.promise;
     controller.abort(new DOMException('client left', 'AbortError'));
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
     expect(seen).toHaveLength(2);

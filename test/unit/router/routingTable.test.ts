@@ -1,7 +1,7 @@
 import { buildSchema, getNamedType, isNonNullType, printType } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { loadApiSchema } from '../../router/loadApiSchema.ts';
-import { buildRoutingTable } from '../../router/routingTable.ts';
+import { loadApiSchema } from '../../../router/loadApiSchema.ts';
+import { buildRoutingTable } from '../../../router/routingTable.ts';
 
 const real = () => buildRoutingTable({ identity: loadApiSchema('identity'), commerce: loadApiSchema('commerce') });
 

@@ -1,9 +1,9 @@
 import { GraphQLError, buildSchema, parse, validate, type GraphQLSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import type { SupergraphName } from '../../lib/topology.ts';
-import { loadApiSchema } from '../../router/loadApiSchema.ts';
-import { buildRoutingTable, type RoutingTable } from '../../router/routingTable.ts';
-import { splitOperation, type OperationPlan } from '../../router/splitOperation.ts';
+import type { SupergraphName } from '../../../lib/topology.ts';
+import { loadApiSchema } from '../../../router/loadApiSchema.ts';
+import { buildRoutingTable, type RoutingTable } from '../../../router/routingTable.ts';
+import { splitOperation, type OperationPlan } from '../../../router/splitOperation.ts';
 
 const apiSchemas: Record<SupergraphName, GraphQLSchema> = { identity: loadApiSchema('identity'), commerce: loadApiSchema('commerce') };
 const table = buildRoutingTable(apiSchemas);

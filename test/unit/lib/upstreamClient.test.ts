@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReplicaPool } from '../../lib/upstream/replicaPool.ts';
-import { RetryBudget } from '../../lib/upstream/retryBudget.ts';
-import { UpstreamClient, UpstreamError } from '../../lib/upstream/upstreamClient.ts';
+import { ReplicaPool } from '../../../lib/upstream/replicaPool.ts';
+import { RetryBudget } from '../../../lib/upstream/retryBudget.ts';
+import { UpstreamClient, UpstreamError } from '../../../lib/upstream/upstreamClient.ts';
 
 // Real HTTP replicas whose behaviour each test sets: ok, 503, slow, or closed.
 type Mode = 'ok' | '503' | 'slow';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ReplicaPool } from '../../lib/upstream/replicaPool.ts';
-import { RetryBudget } from '../../lib/upstream/retryBudget.ts';
-import { expandReplicaUrls } from '../../lib/upstream/replicaDiscovery.ts';
+import { ReplicaPool } from '../../../lib/upstream/replicaPool.ts';
+import { RetryBudget } from '../../../lib/upstream/retryBudget.ts';
+import { expandReplicaUrls } from '../../../lib/upstream/replicaDiscovery.ts';
 
 function clock(start = 1_000_000) {
   let now = start;

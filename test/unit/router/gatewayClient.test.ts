@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDeadline } from '../../lib/upstream/deadline.ts';
-import { createGatewayClient, type GatewayClient } from '../../router/gatewayClient.ts';
+import { createDeadline } from '../../../lib/upstream/deadline.ts';
+import { createGatewayClient, type GatewayClient } from '../../../router/gatewayClient.ts';
 import { refusedUrl, startFakeGateway, type FakeGateway } from './fakeGateway.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -56,29 +56,29 @@ describe('gatewayClient', () => {
     const c = client([await refusedUrl(), fake.url]);
     for (let i = 0; i < 10; i++) expect(await c.execute(request, signal())).toMatchObject({ ok: true });
     const dead = client([await refusedUrl()]);
-    expect(await dead.execute(request, signal(), { idempotent: false })).toMatchObject({ ok: false, reason: 'network', attempts: 1 });
+    expect(await dead.execute(request, signal(), { idempotent: false })).toMatchObject({ ok: false, failure: { reason: 'network', attempts: 1 } });
   });
 
   it('reports network failure when every instance refuses', async () => {
     const c = client([await refusedUrl(), await refusedUrl()]);
-    expect(await c.execute(request, signal())).toMatchObject({ ok: false, reason: 'network', attempts: 2 });
+    expect(await c.execute(request, signal())).toMatchObject({ ok: false, failure: { reason: 'network', attempts: 2 } });
   });
 
   it('retries a 5xx without a GraphQL body for queries but never for mutations', async () => {
     const a = await gateway(() => ({ status: 503, raw: 'Service Unavailable' }));
     const b = await gateway(() => ({ status: 502, raw: '<html>bad gateway</html>' }));
     const query = await client([a.url, b.url]).execute(request, signal());
-    expect(query).toMatchObject({ ok: false, reason: 'http_5xx', attempts: 2 });
+    expect(query).toMatchObject({ ok: false, failure: { reason: 'http_5xx', attempts: 2 } });
     const before = a.seen.length + b.seen.length;
     const mutation = await client([a.url, b.url]).execute(request, signal(), { idempotent: false });
-    expect(mutation).toMatchObject({ ok: false, reason: 'http_5xx', attempts: 1 });
+    expect(mutation).toMatchObject({ ok: false, failure: { reason: 'http_5xx', attempts: 1 } });
     expect(a.seen.length + b.seen.length).toBe(before + 1);
   });
 
   it('reports a 200 without a GraphQL body as bad_response', async () => {
     for (const reply of [{ raw: 'hello' }, { json: [1, 2] }, { json: { data: 'x' } }, { json: {} }]) {
       const fake = await gateway(() => reply);
-      expect(await client([fake.url]).execute(request, signal()), JSON.stringify(reply)).toMatchObject({ ok: false, reason: 'bad_response' });
+      expect(await client([fake.url]).execute(request, signal()), JSON.stringify(reply)).toMatchObject({ ok: false, failure: { reason: 'bad_response' } });
     }
   });
 
@@ -89,7 +89,7 @@ describe('gatewayClient', () => {
     try {
       const started = Date.now();
       const outcome = await client([slow.url, other.url]).execute(request, deadline.signal);
-      expect(outcome).toMatchObject({ ok: false, reason: 'timeout', attempts: 1 });
+      expect(outcome).toMatchObject({ ok: false, failure: { reason: 'timeout', attempts: 1 } });
       expect(Date.now() - started).toBeLessThan(1_500);
       expect(slow.seen.length + other.seen.length).toBe(1);
     } finally {
@@ -111,6 +111,6 @@ describe('gatewayClient', () => {
     await c.execute(request, signal());
     await Promise.all([c.close(), c.close()]);
     await c.close();
-    expect(await c.execute(request, signal())).toMatchObject({ ok: false, reason: 'network', attempts: 0 });
+    expect(await c.execute(request, signal())).toMatchObject({ ok: false, failure: { reason: 'network', attempts: 0 } });
   });
 });

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import type { FallbackPolicy } from './fallback/staleIfError.ts';
+import {
+  DEFAULT_PORTS,
+  SUBGRAPH_NAMES,
+  SUPERGRAPH_NAMES,
+  type SubgraphName,
+  type SupergraphName,
+} from './topology.ts';
+
+/**
+ * The shape, defaults and invariants of the one typed configuration every component reads (loaded
+ * and validated by loadConfig in config.ts).
+ */
+const urlList = z
+  .array(z.string().url())
+  .min(1, 'needs at least one URL');
+
+export const port = z.coerce.number().int().min(0).max(65535);
+const fallbackPolicy = z.enum(['cache', 'degraded', 'none']) satisfies z.ZodType<FallbackPolicy>;
+
+/** auth and users fall back to the cache, orders answers degraded; the rest is configurable. */
+const DEFAULT_SUBGRAPH_POLICY: Record<SubgraphName, FallbackPolicy> = {
+  auth: 'cache',
+  users: 'cache',
+  quota: 'cache',
+  orders: 'degraded',
+  articles: 'cache',
+  analytics: 'cache',
+  chat: 'none',
+};
+const ms = z.coerce.number().int().positive();
+
+export const configSchema = z.object({
+  /** Address every component binds to. @default "127.0.0.1" (internal services stay on loopback) */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Shared secret that signs the principal the router hands to gateways and subgraphs. No default. */
+  internalSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** API key of the seeded demo user; the auth subgraph (re)registers it at start. */
+  demoApiKey: z.string().min(8, 'must be at least 8 characters').optional(),
+  router: z.object({
+    /** @default 4000 */
+    port: port.default(DEFAULT_PORTS.router),
+    /** Gateway instances per supergraph. @default one per supergraph on its default port */
+    gatewayUrls: z.object(
+      Object.fromEntries(
+        SUPERGRAPH_NAMES.map((name) => [
+          name,
+          urlList.default([`http://127.0.0.1:${DEFAULT_PORTS.gateways[name]}/graphql`]),
+        ]),
+      ) as Record<SupergraphName, z.ZodDefault<typeof urlList>>,
+    ).default({}),
+    /** Deadline for one gateway call. @default 10000 */
+    gatewayTimeoutMs: ms.default(10_000),
+    /** How long a resolved API key stays cached at the router. @default 30000 */
+    authCacheTtlMs: ms.default(30_000),
+    /** How long a key's last valid answer keeps it working while the identity supergraph is down. @default 3600000 */
+    authStaleIfErrorMs: ms.default(3_600_000),
+    /** Largest request body accepted. @default 1 MiB */
+    maxBodyBytes: z.coerce.number().int().positive().default(1024 * 1024),
+    /** Deepest selection set accepted. @default 15 */
+    maxDepth: z.coerce.number().int().positive().default(15),
+  }).default({}),
+  gateway: z.object({
+    /** Deadline of one subgraph attempt; with its one retry it must end before the router's gateway deadline. @default 4000 */
+    subgraphTimeoutMs: ms.default(4_000),
+    /** Replica URLs per subgraph. @default two replicas per subgraph on their default ports */
+    subgraphUrls: z.object(
+      Object.fromEntries(
+        SUBGRAPH_NAMES.map((name) => [
+          name,
+          urlList.default([0, 1].map((i) => `http://127.0.0.1:${DEFAULT_PORTS.subgraphs[name] + i}/graphql`)),
+        ]),
+      ) as Record<SubgraphName, z.ZodDefault<typeof urlList>>,
+    ).default({}),
+  }).default({}),
+  resilience: z.object({
+    /**
+     * How power-of-two-choices compares two replicas: `peak-ewma` weighs requests in flight by recent
+     * latency, `least-request` counts requests in flight only. `npm run bench` compares them.
+     * @default "peak-ewma"
+     */
+    balancer: z.enum(['peak-ewma', 'least-request']).default('peak-ewma'),
+    /** Interval of active health checks on every replica. @default 1000 */
+    healthCheckIntervalMs: ms.default(1_000),
+    /** Deadline of one health check. @default 500 */
+    healthCheckTimeoutMs: ms.default(500),
+    /** Consecutive failures that eject a replica. @default 3 */
+    ejectAfterConsecutiveFailures: z.coerce.number().int().positive().default(3),
+    /** First ejection; doubles at each repeat, up to maxEjectionMs. @default 2000 */
+    baseEjectionMs: ms.default(2_000),
+    /** @default 30000 */
+    maxEjectionMs: ms.default(30_000),
+    /** Largest share of a pool ejected at once. @default 0.5 */
+    maxEjectedShare: z.coerce.number().min(0).max(1).default(0.5),
+    /** Share of extra load retries may add. @default 0.2 */
+    retryBudgetRatio: z.coerce.number().min(0).max(1).default(0.2),
+    /** Consecutive failed calls that open a circuit breaker. @default 5 */
+    breakerConsecutiveFailures: z.coerce.number().int().positive().default(5),
+    /** How long an open breaker waits before letting one trial call through. @default 3000 */
+    breakerHalfOpenAfterMs: ms.default(3_000),
+    /** How often a DNS name in a replica list is resolved again. @default 10000 */
+    dnsRefreshMs: ms.default(10_000),
+  }).default({}),
+  cache: z.object({
+    /** Redis for the shared caches; without it an in-memory LRU stands in. */
+    redisUrl: z.string().url().optional(),
+    /** How long a last good answer is kept for stale-if-error. @default 86400 */
+    fallbackTtlSeconds: z.coerce.number().int().positive().default(86_400),
+    /** Deadline of one cache call; a slower cache is skipped. @default 150 */
+    commandTimeoutMs: ms.default(150),
+    /** Entries of the in-memory stand-in. @default 10000 */
+    memoryMaxEntries: z.coerce.number().int().positive().default(10_000),
+    /**
+     * The router's fresh response cache for public queries, within the `maxAge` their `@cacheControl`
+     * hints give. What is public comes from the schema alone, never from here. @default "on"
+     */
+    responseCache: z.enum(['on', 'off']).default('on'),
+    /** Types each mutation changes beyond those it returns; their cached responses are dropped. */
+    mutationInvalidates: z.record(z.string(), z.array(z.string())).default({
+      placeOrder: ['Order', 'Article'],
+      chat: ['Conversation', 'Message'],
+    }),
+  }).default({}),
+  fallback: z.object({
+    /** What a failed subgraph gets at its gateway: the last good answer, a degraded empty answer, or nothing. */
+    subgraphs: z.object(
+      Object.fromEntries(
+        SUBGRAPH_NAMES.map((name) => [name, fallbackPolicy.default(DEFAULT_SUBGRAPH_POLICY[name])]),
+      ) as Record<SubgraphName, z.ZodDefault<typeof fallbackPolicy>>,
+    ).default({}),
+    /** The same for a whole failed gateway, applied at the router. */
+    supergraphs: z.object(
+      Object.fromEntries(SUPERGRAPH_NAMES.map((name) => [name, fallbackPolicy.default('cache')])) as Record<
+        SupergraphName,
+        z.ZodDefault<typeof fallbackPolicy>
+      >,
+    ).default({}),
+  }).default({}),
+  database: z.object({
+    /** SQLite file shared by all replicas. @default "data/supergraph.db" */
+    path: z.string().min(1).default('data/supergraph.db'),
+  }).default({}),
+});
+
+/**
+ * A subgraph call and its retry must end before the router stops waiting for the gateway; otherwise
+ * the router cancels every call to a hung subgraph mid-retry and its breaker never learns of it.
+ */
+export const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
+  if (config.gateway.subgraphTimeoutMs * 2 >= config.router.gatewayTimeoutMs) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['gateway', 'subgraphTimeoutMs'],
+      message: `${config.gateway.subgraphTimeoutMs} ms × 2 attempts must stay under router.gatewayTimeoutMs (${config.router.gatewayTimeoutMs} ms); lower SUBGRAPH_TIMEOUT_MS or raise GATEWAY_TIMEOUT_MS`,
+    });
+  }
+});
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,32 @@
+/** A GraphQL answer as it came over the wire (parsed JSON, not yet trusted beyond its shape). */
+export interface GraphQLResponse {
+  data?: Record<string, unknown> | null;
+  errors?: ReadonlyArray<WireError>;
+  extensions?: Record<string, unknown>;
+}
+
+/** An error object as an upstream sends it. */
+export interface WireError {
+  message?: unknown;
+  path?: unknown;
+  locations?: unknown;
+  extensions?: unknown;
+}
+
+/** A JSON object with `data` or `errors`, i.e. something a GraphQL server meant as an answer; else undefined. */
+export function parseGraphQLResponse(text: string): GraphQLResponse | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const { data, errors, extensions } = parsed as { data?: unknown; errors?: unknown; extensions?: unknown };
+  const dataOk = data === undefined || data === null || (typeof data === 'object' && !Array.isArray(data));
+  const errorsOk = errors === undefined || (Array.isArray(errors) && errors.every((e) => typeof e === 'object' && e !== null));
+  if (!dataOk || !errorsOk || (data === undefined && errors === undefined)) return undefined;
+  const result: GraphQLResponse = { data: data as GraphQLResponse['data'], errors: errors as GraphQLResponse['errors'] };
+  if (extensions && typeof extensions === 'object' && !Array.isArray(extensions)) result.extensions = extensions as Record<string, unknown>;
+  return result;
+}
