@@ -7,6 +7,7 @@ import {
   type SubgraphName,
   type SupergraphName,
 } from './topology.ts';
+import { edgeConfigSchema, edgeFromEnv } from './config/edgeConfig.ts';
 
 /**
  * One typed, validated configuration for every component. Values come from an optional JSON file
@@ -148,6 +149,8 @@ const configSchema = z.object({
     /** SQLite file shared by all replicas. @default "data/supergraph.db" */
     path: z.string().min(1).default('data/supergraph.db'),
   }).default({}),
+  /** The router's door policy: rate limits, operation limits, persisted operations (lib/config/edgeConfig.ts). */
+  edge: edgeConfigSchema.default({}),
 });
 
 /**
@@ -235,6 +238,7 @@ function fromEnv(env: NodeJS.ProcessEnv, namesOnly = false): Record<string, unkn
       publicRootFields: list(env.PUBLIC_ROOT_FIELDS),
       publicEntityTypes: list(env.PUBLIC_ENTITY_TYPES),
     },
+    edge: edgeFromEnv(env, list),
   });
   // Set after pruning: `{}` (no field served from the fresh cache) is a value, not an absence.
   if (env.RESPONSE_TTL_SECONDS) {

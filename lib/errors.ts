@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ASTNode } from 'graphql';
 
 /** Every `extensions.code` this platform sets, in one place. */
 export const ErrorCode = {
@@ -16,6 +16,19 @@ export const ErrorCode = {
   SUPERGRAPH_UNAVAILABLE: 'SUPERGRAPH_UNAVAILABLE',
   GATEWAY_TIMEOUT: 'GATEWAY_TIMEOUT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  // Edge limits, named after Apollo Router's where it has one.
+  MAX_DEPTH_LIMIT: 'MAX_DEPTH_LIMIT',
+  MAX_ALIASES_LIMIT: 'MAX_ALIASES_LIMIT',
+  MAX_ROOT_FIELDS_LIMIT: 'MAX_ROOT_FIELDS_LIMIT',
+  MAX_DIRECTIVES_LIMIT: 'MAX_DIRECTIVES_LIMIT',
+  MAX_TOKENS_LIMIT: 'MAX_TOKENS_LIMIT',
+  MAX_VARIABLES_SIZE_LIMIT: 'MAX_VARIABLES_SIZE_LIMIT',
+  COST_ESTIMATED_TOO_EXPENSIVE: 'COST_ESTIMATED_TOO_EXPENSIVE',
+  // Persisted operations: Apollo's APQ protocol and Apollo Router's safelisting codes.
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
+  PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
+  PERSISTED_QUERY_ID_REQUIRED: 'PERSISTED_QUERY_ID_REQUIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -44,6 +57,55 @@ export function notFound(message: string): GraphQLError {
 /** A request the router refuses before execution, with the HTTP status it answers with. */
 export function badRequest(message: string, code: ErrorCode = ErrorCode.BAD_REQUEST, status = 400): GraphQLError {
   return new GraphQLError(message, { extensions: { code, http: { status } } });
+}
+
+/** The caller spent its allowance; `headers` carry Retry-After and the RateLimit fields. */
+export function rateLimited(retryAfterSeconds: number, headers: Record<string, string> = {}): GraphQLError {
+  return new GraphQLError(`Rate limit exceeded: retry in ${retryAfterSeconds} s.`, {
+    extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds, http: { status: 429, headers } },
+  });
+}
+
+/** Operation limit codes; each refusal answers 400 before any gateway is called. */
+export type OperationLimitCode = Extract<
+  ErrorCode,
+  'MAX_DEPTH_LIMIT' | 'MAX_ALIASES_LIMIT' | 'MAX_ROOT_FIELDS_LIMIT' | 'MAX_DIRECTIVES_LIMIT' | 'MAX_TOKENS_LIMIT' | 'MAX_VARIABLES_SIZE_LIMIT' | 'COST_ESTIMATED_TOO_EXPENSIVE'
+>;
+
+/**
+ * An operation over one of the edge's limits. `spec: false` keeps the 400 for `Accept:
+ * application/json` too, where yoga answers ordinary validation errors with 200 as the
+ * GraphQL-over-HTTP spec says: a client must see that retrying the same operation is pointless.
+ */
+export function operationLimitExceeded(
+  code: OperationLimitCode,
+  message: string,
+  details: { limit: number; actual?: number },
+  nodes?: ASTNode | readonly ASTNode[],
+): GraphQLError {
+  return new GraphQLError(message, { nodes, extensions: { code, ...details, http: { status: 400, spec: false } } });
+}
+
+/** A persisted-operation refusal; the message is the one Apollo clients look for. */
+export function persistedQueryError(
+  code: Extract<ErrorCode, `PERSISTED_QUERY_${string}`>,
+  status: number,
+  message: string = persistedQueryMessage(code),
+): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, http: { status } } });
+}
+
+function persistedQueryMessage(code: string): string {
+  switch (code) {
+    case ErrorCode.PERSISTED_QUERY_NOT_FOUND:
+      return 'PersistedQueryNotFound';
+    case ErrorCode.PERSISTED_QUERY_HASH_MISMATCH:
+      return 'The sha256Hash does not match the query.';
+    case ErrorCode.PERSISTED_QUERY_ID_REQUIRED:
+      return 'Only persisted operations are accepted here: send extensions.persistedQuery.sha256Hash without a query.';
+    default:
+      return 'This operation is not in the list of trusted operations.';
+  }
 }
 
 /** A whole supergraph (gateway) could not answer its part of the operation. */

@@ -6,12 +6,16 @@ import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../lib/principa
 import type { GatewayClient } from './gatewayClient.ts';
 import { LRUCache } from 'lru-cache';
 
-/** The operation the router sends to the identity supergraph to turn an API key into a principal. */
+/**
+ * The operation the router sends to the identity supergraph to turn an API key into a principal.
+ * The plan comes along (from the users subgraph, through the gateway) for the rate limits.
+ */
 export const AUTHENTICATE_QUERY =
-  'query RouterAuthenticate($apiKey: String!) { _internalAuthenticate(apiKey: $apiKey) { userId scopes } }';
+  'query RouterAuthenticate($apiKey: String!) { _internalAuthenticate(apiKey: $apiKey) { userId scopes user { plan } } }';
 
 export type ApiKeyResolution =
-  | { status: 'valid'; principal: Principal }
+  /** `planUnknown`: the key is good but its plan could not be read (users subgraph down). */
+  | { status: 'valid'; principal: Principal; planUnknown?: true }
   | { status: 'invalid' }
   | { status: 'unavailable'; reason: FailureReason; attempts: number };
 
@@ -73,8 +77,15 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
         logger?.warn({ reason: outcome.reason, detail: outcome.detail }, 'API key lookup failed: identity supergraph unavailable');
         return { status: 'unavailable', reason: outcome.reason, attempts: outcome.attempts };
       }
-      const { data, errors } = outcome.result;
-      const answer = data?._internalAuthenticate as { userId?: unknown; scopes?: unknown } | null | undefined;
+      const { data } = outcome.result;
+      const answer = data?._internalAuthenticate as { userId?: unknown; scopes?: unknown; user?: { plan?: unknown } | null } | null | undefined;
+      // The plan is a detail: users being down must not make a good key unusable, only plan-less.
+      const isPlanError = (e: unknown) => {
+        const path = (e as { path?: unknown }).path;
+        return Array.isArray(path) && path[0] === '_internalAuthenticate' && path[1] === 'user';
+      };
+      const errors = outcome.result.errors?.filter((e) => !isPlanError(e));
+      const planUnknown = outcome.result.errors?.some(isPlanError) ?? false;
       if (errors?.length || answer === undefined) {
         // An error (auth subgraph down, or FORBIDDEN because the secrets differ) says nothing about the key.
         const first = errors?.[0]?.extensions as { code?: unknown; reason?: unknown } | undefined;
@@ -86,9 +97,11 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
       if (typeof answer.userId !== 'string' || !Array.isArray(answer.scopes)) {
         return { status: 'unavailable', reason: 'bad_response', attempts: outcome.attempts };
       }
+      const plan = typeof answer.user?.plan === 'string' ? answer.user.plan : undefined;
       return {
         status: 'valid',
-        principal: { userId: answer.userId, scopes: answer.scopes.filter((s): s is string => typeof s === 'string') },
+        principal: { userId: answer.userId, scopes: answer.scopes.filter((s): s is string => typeof s === 'string'), ...(plan ? { plan } : {}) },
+        ...(planUnknown ? { planUnknown: true as const } : {}),
       };
     } finally {
       deadline.dispose();
@@ -110,6 +123,14 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
           .then((resolution): ApiKeyResolution => {
             // Outages are not cached: the next request should try again.
             if (resolution.status === 'valid') {
+              if (resolution.planUnknown) {
+                // Plan unreadable: keep the last known one, and ask again soon rather than for a whole TTL.
+                const plan = lastValid.get(hash)?.plan;
+                const principal = plan ? { ...resolution.principal, plan } : resolution.principal;
+                cache.set(hash, { status: 'valid', principal }, { ttl: negativeTtlMs });
+                lastValid.set(hash, principal);
+                return { status: 'valid', principal };
+              }
               cache.set(hash, resolution, { ttl: ttlMs });
               lastValid.set(hash, resolution.principal);
             } else if (resolution.status === 'invalid') {

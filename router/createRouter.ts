@@ -17,13 +17,23 @@ import { createApiKeyResolver } from './apiKeyResolver.ts';
 import { createGatewayClient, type GatewayClient } from './gatewayClient.ts';
 import { GatewayFallback } from './gatewayFallback.ts';
 import { createGatewayReadiness } from './gatewayReadiness.ts';
-import { loadApiSchema } from './loadApiSchema.ts';
+import { DEFAULT_SCHEMA_DIR, loadApiSchema } from './loadApiSchema.ts';
+import { loadCostDirectives } from './operationLimits/costDirectives.ts';
+import { loadTrustedDocuments } from './persistedOperations/trustedDocuments.ts';
 import { useAuth } from './plugins/useAuth.ts';
+import { useAutomaticPersistedQueries } from './plugins/useAutomaticPersistedQueries.ts';
 import { useErrorCodes } from './plugins/useErrorCodes.ts';
 import { useMaxDepth } from './plugins/useMaxDepth.ts';
 import { useInternalEndpoints } from './plugins/useInternalEndpoints.ts';
+import { useOperationLimits } from './plugins/useOperationLimits.ts';
 import { useOperationRouting } from './plugins/useOperationRouting.ts';
+import { useRateLimit } from './plugins/useRateLimit.ts';
 import { useResponseCache } from './plugins/useResponseCache.ts';
+import { useTrustedDocuments } from './plugins/useTrustedDocuments.ts';
+import { createRouterRateLimiter } from './rateLimit/createRouterRateLimiter.ts';
+import { createCallerIdentifier } from './rateLimit/identifyCaller.ts';
+import { createRateLimitMetrics } from './rateLimit/rateLimitMetrics.ts';
+import type { RateLimiter } from './rateLimit/rateLimiter.ts';
 import type { RouterContext } from './routerContext.ts';
 import { buildRoutingTable, type RoutingTable } from './routingTable.ts';
 
@@ -37,6 +47,8 @@ export interface RouterOptions {
   gateways?: Partial<Record<SupergraphName, GatewayClient>>;
   /** Shared cache for fallbacks and fresh responses; the router does not close an injected one. @default Redis at config.cache.redisUrl, else in-memory */
   cacheStore?: CacheStore;
+  /** Rate limiter, e.g. one on a test clock; the router does not close an injected one. @default Redis at config.cache.redisUrl, else in-memory */
+  rateLimiter?: RateLimiter;
   /** How long close() waits for in-flight requests before cutting connections. @default 10000 */
   drainTimeoutMs?: number;
   /** @default componentLogger('router') */
@@ -80,6 +92,19 @@ export function createRouter(options: RouterOptions): Router {
   const upstreams = () => Object.fromEntries(owned.map((client) => [client.supergraph, client.upstream]));
   const metrics = createUpstreamMetrics('router', upstreams);
   const cacheStore = options.cacheStore ?? createCacheStore(config.cache, log);
+  const edge = config.edge;
+  const resolver = createApiKeyResolver({
+    identity: gateways.identity,
+    internalSecret,
+    ttlMs: config.router.authCacheTtlMs,
+    staleIfErrorMs: config.router.authStaleIfErrorMs,
+    timeoutMs: config.router.gatewayTimeoutMs,
+    logger: log,
+  });
+  const rateLimitMetrics = createRateLimitMetrics(metrics.registry);
+  const rateLimiter = edge.rateLimit.enabled
+    ? (options.rateLimiter ?? createRouterRateLimiter({ config, metrics: rateLimitMetrics, logger: log }))
+    : undefined;
   let draining = false;
   const gatewayReadiness = createGatewayReadiness({ gateways, internalSecret });
   const yoga = createYoga<Record<string, never>, RouterContext>({
@@ -89,6 +114,8 @@ export function createRouter(options: RouterOptions): Router {
     landingPage: false,
     maskedErrors: true,
     maxRequestBodySize: config.router.maxBodyBytes,
+    // The Guild's clients send a trusted document's id as `documentId`.
+    extraParamNames: edge.persistedQueries.trustedDocuments !== 'off' ? ['documentId'] : [],
     logging: yogaLogger(log),
     plugins: [
       useHealthEndpoints({
@@ -100,17 +127,30 @@ export function createRouter(options: RouterOptions): Router {
         metrics: metrics.registry,
       }),
       useErrorCodes(),
-      useMaxDepth({ maxDepth: config.router.maxDepth }),
-      useAuth({
-        resolver: createApiKeyResolver({
-          identity: gateways.identity,
-          internalSecret,
-          ttlMs: config.router.authCacheTtlMs,
-          staleIfErrorMs: config.router.authStaleIfErrorMs,
-          timeoutMs: config.router.gatewayTimeoutMs,
+      // The edge, cheapest refusals first: rate limit, persisted operations, operation limits.
+      rateLimiter
+        ? useRateLimit({
+          limiter: rateLimiter,
+          identify: createCallerIdentifier({ resolver, ...edge.rateLimit }),
+          metrics: rateLimitMetrics,
+          logger: log,
+        })
+        : {},
+      edge.persistedQueries.trustedDocuments !== 'off' &&
+        useTrustedDocuments({
+          documents: loadTrustedDocuments(edge.persistedQueries.manifestPath!),
+          mode: edge.persistedQueries.trustedDocuments,
+          requireId: edge.persistedQueries.requireId,
           logger: log,
         }),
+      edge.persistedQueries.apqEnabled && useAutomaticPersistedQueries({ store: cacheStore, ttlSeconds: edge.persistedQueries.apqTtlSeconds }),
+      useOperationLimits({
+        schema: routingTable.schema,
+        limits: edge.operationLimits,
+        costDirectives: loadCostDirectives(schemaDir ?? DEFAULT_SCHEMA_DIR),
       }),
+      useMaxDepth({ maxDepth: config.router.maxDepth }),
+      useAuth({ resolver }),
       useResponseCache({
         store: cacheStore,
         ttlSeconds: config.cache.responseTtlSeconds,
@@ -151,6 +191,7 @@ export function createRouter(options: RouterOptions): Router {
         await yoga.dispose();
         await Promise.all(owned.map((client) => client.close()));
         if (!options.cacheStore) await cacheStore.close();
+        if (!options.rateLimiter) await rateLimiter?.close();
       })();
       return closing;
     },

@@ -1,5 +1,4 @@
 import {
-  GraphQLError,
   Kind,
   type ASTVisitor,
   type SelectionSetNode,
@@ -7,7 +6,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../../lib/errors.ts';
+import { ErrorCode, operationLimitExceeded } from '../../lib/errors.ts';
 
 export interface MaxDepthOptions {
   /** Deepest selection accepted: `{ a }` is 1, `{ a { b } }` is 2. */
@@ -20,7 +19,7 @@ export interface MaxDepthOptions {
   introspectionMaxDepth?: number;
 }
 
-/** Refuses operations nested deeper than `maxDepth` during validation, answering 400. */
+/** Refuses operations nested deeper than `maxDepth` during validation, answering 400 MAX_DEPTH_LIMIT. */
 export function useMaxDepth({ maxDepth, introspectionMaxDepth = Math.max(maxDepth, 15) }: MaxDepthOptions): Plugin {
   const rule = maxDepthRule(maxDepth, introspectionMaxDepth);
   return {
@@ -32,7 +31,8 @@ export function useMaxDepth({ maxDepth, introspectionMaxDepth = Math.max(maxDept
 
 /** The validation rule behind useMaxDepth, usable with graphql's `validate` directly. */
 export function maxDepthRule(maxDepth: number, introspectionMaxDepth = Math.max(maxDepth, 15)): ValidationRule {
-  return (context: ValidationContext): ASTVisitor => {
+  // Named: yoga's validation cache keys on the rules' names.
+  return function MaxDepthRule(context: ValidationContext): ASTVisitor {
     // Memoised per fragment: without it, fragments spreading fragments twice over would make this
     // check itself exponential.
     const fragmentDepths = new Map<string, number>();
@@ -87,12 +87,7 @@ export function maxDepthRule(maxDepth: number, introspectionMaxDepth = Math.max(
           : [depths.data, maxDepth];
         if (depth <= limit) return;
         context.reportError(
-          new GraphQLError(`The operation is ${depth} levels deep; at most ${limit} are allowed.`, {
-            nodes: [node],
-            // spec: false keeps the 400 even for `Accept: application/json`, where yoga answers
-            // ordinary validation errors with 200 as the GraphQL-over-HTTP spec says.
-            extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED, maxDepth: limit, http: { status: 400, spec: false } },
-          }),
+          operationLimitExceeded(ErrorCode.MAX_DEPTH_LIMIT, `The operation is ${depth} levels deep; at most ${limit} are allowed.`, { limit, actual: depth }, node),
         );
       },
     };
