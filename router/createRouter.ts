@@ -103,7 +103,7 @@ export function createRouter(options: RouterOptions): Router {
   });
   const rateLimitMetrics = createRateLimitMetrics(metrics.registry);
   const rateLimiter = edge.rateLimit.enabled
-    ? (options.rateLimiter ?? createRouterRateLimiter({ config, metrics: rateLimitMetrics, logger: log }))
+    ? (options.rateLimiter ?? createRouterRateLimiter({ config, logger: log }))
     : undefined;
   let draining = false;
   const gatewayReadiness = createGatewayReadiness({ gateways, internalSecret });

@@ -20,6 +20,7 @@ export interface RateLimitOptions {
  * before parsing, validation or any gateway call, so a refused flood costs next to nothing — and
  * refuses with 429 RATE_LIMITED and Retry-After when it is spent. Every GraphQL answer carries the
  * IETF RateLimit-Policy / RateLimit fields. A subscription over SSE counts once, at its start.
+ * A check the shared store could not answer lets the request through and is counted.
  */
 export function useRateLimit({ limiter, identify, metrics, logger }: RateLimitOptions): Plugin {
   const decisions = new WeakMap<Request, RateDecision>();
@@ -29,6 +30,7 @@ export function useRateLimit({ limiter, identify, metrics, logger }: RateLimitOp
       const caller = await identify(request.headers, socket?.remoteAddress);
       const decision = await limiter.take(caller.partition, caller.policy);
       decisions.set(request, decision);
+      if (decision.failedOpen) metrics?.countStoreFailure();
       if (decision.allowed) return;
       metrics?.countRefused(caller.policy.name);
       logger?.debug({ partition: caller.partition, policy: caller.policy.name }, 'rate limited');

@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { emissionIntervalMs, gcraStep, toleranceMs } from './gcra.ts';
-import type { RateLimitMetrics } from './rateLimitMetrics.ts';
 import type { RateDecision, RateLimiter, RatePolicy } from './rateLimiter.ts';
 
 export interface RedisRateLimiterOptions {
@@ -16,7 +15,6 @@ export interface RedisRateLimiterOptions {
    * allowance by d ms, no more. @default Date.now
    */
   now?: () => number;
-  metrics?: RateLimitMetrics;
   logger?: Logger;
 }
 
@@ -50,11 +48,11 @@ type GcraRedis = Redis & {
 
 /**
  * The limiter every router instance shares through Redis. Redis trouble never refuses a request: a
- * failed or slow check lets the request through (fail open) and is counted; after three failures in
+ * failed or slow check lets the request through, marked `failedOpen`; after three failures in
  * a row Redis is skipped for a second, so a hung Redis costs one timeout per second, not per request.
  */
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter & { readonly available: boolean } {
-  const { now = Date.now, metrics, logger } = options;
+  const { now = Date.now, logger } = options;
   const redis = new Redis(options.url, {
     keyPrefix: options.keyPrefix ?? 'sg:rl:',
     commandTimeout: options.commandTimeoutMs ?? 150,
@@ -76,8 +74,8 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     warned = false;
   });
 
+  // Counted by the caller (useRateLimit), which owns the metrics.
   const failOpen = (policy: RatePolicy): RateDecision => {
-    metrics?.countStoreFailure();
     return { allowed: true, policy, remaining: policy.burst ?? policy.limit, retryAfterMs: 0, resetMs: 0, failedOpen: true };
   };
 
