@@ -20,8 +20,12 @@ export type ApiKeyResolution =
   | { status: 'unavailable'; reason: FailureReason; attempts: number };
 
 export interface ApiKeyResolver {
-  /** Resolves a key through the identity supergraph, from the cache when possible. Never rejects. */
-  resolve(apiKey: string): Promise<ApiKeyResolution>;
+  /**
+   * Resolves a key through the identity supergraph, from the cache when possible. Never rejects.
+   * With `request`, a second call for the same request (rate limit, then auth) reuses the first
+   * answer, outages included, so an identity outage never costs one request two lookups.
+   */
+  resolve(apiKey: string, request?: Request): Promise<ApiKeyResolution>;
 }
 
 export interface ApiKeyResolverOptions {
@@ -108,47 +112,58 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
     }
   }
 
+  const byRequest = new WeakMap<Request, { apiKey: string; resolution: Promise<ApiKeyResolution> }>();
+
   return {
-    async resolve(apiKey) {
-      const hash = createHash('sha256').update(apiKey).digest('hex');
-      const cached = cache.get(hash);
-      if (cached) return cached;
-      let pending = inFlight.get(hash);
-      if (!pending) {
-        pending = lookup(apiKey)
-          .catch((error): ApiKeyResolution => {
-            logger?.error({ err: error }, 'API key lookup threw');
-            return { status: 'unavailable', reason: 'network', attempts: 1 };
-          })
-          .then((resolution): ApiKeyResolution => {
-            // Outages are not cached: the next request should try again.
-            if (resolution.status === 'valid') {
-              if (resolution.planUnknown) {
-                // Plan unreadable: keep the last known one, and ask again soon rather than for a whole TTL.
-                const plan = lastValid.get(hash)?.plan;
-                const principal = plan ? { ...resolution.principal, plan } : resolution.principal;
-                cache.set(hash, { status: 'valid', principal }, { ttl: negativeTtlMs });
-                lastValid.set(hash, principal);
-                return { status: 'valid', principal };
-              }
-              cache.set(hash, resolution, { ttl: ttlMs });
-              lastValid.set(hash, resolution.principal);
-            } else if (resolution.status === 'invalid') {
-              cache.set(hash, resolution, { ttl: negativeTtlMs });
-              lastValid.delete(hash);
-            } else {
-              const known = lastValid.get(hash);
-              if (known) {
-                logger?.warn({ reason: resolution.reason }, 'identity supergraph unavailable: using the last valid answer for this key');
-                return { status: 'valid', principal: known };
-              }
-            }
-            return resolution;
-          })
-          .finally(() => inFlight.delete(hash));
-        inFlight.set(hash, pending);
-      }
-      return pending;
+    resolve(apiKey, request) {
+      if (!request) return resolveShared(apiKey);
+      const known = byRequest.get(request);
+      if (known?.apiKey === apiKey) return known.resolution;
+      const resolution = resolveShared(apiKey);
+      byRequest.set(request, { apiKey, resolution });
+      return resolution;
     },
   };
+
+  async function resolveShared(apiKey: string): Promise<ApiKeyResolution> {
+    const hash = createHash('sha256').update(apiKey).digest('hex');
+    const cached = cache.get(hash);
+    if (cached) return cached;
+    let pending = inFlight.get(hash);
+    if (!pending) {
+      pending = lookup(apiKey)
+        .catch((error): ApiKeyResolution => {
+          logger?.error({ err: error }, 'API key lookup threw');
+          return { status: 'unavailable', reason: 'network', attempts: 1 };
+        })
+        .then((resolution): ApiKeyResolution => {
+          // Outages are not cached: the next request should try again.
+          if (resolution.status === 'valid') {
+            if (resolution.planUnknown) {
+              // Plan unreadable: keep the last known one, and ask again soon rather than for a whole TTL.
+              const plan = lastValid.get(hash)?.plan;
+              const principal = plan ? { ...resolution.principal, plan } : resolution.principal;
+              cache.set(hash, { status: 'valid', principal }, { ttl: negativeTtlMs });
+              lastValid.set(hash, principal);
+              return { status: 'valid', principal };
+            }
+            cache.set(hash, resolution, { ttl: ttlMs });
+            lastValid.set(hash, resolution.principal);
+          } else if (resolution.status === 'invalid') {
+            cache.set(hash, resolution, { ttl: negativeTtlMs });
+            lastValid.delete(hash);
+          } else {
+            const known = lastValid.get(hash);
+            if (known) {
+              logger?.warn({ reason: resolution.reason }, 'identity supergraph unavailable: using the last valid answer for this key');
+              return { status: 'valid', principal: known };
+            }
+          }
+          return resolution;
+        })
+        .finally(() => inFlight.delete(hash));
+      inFlight.set(hash, pending);
+    }
+    return pending;
+  }
 }

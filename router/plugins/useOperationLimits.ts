@@ -36,8 +36,10 @@ export interface CostReport {
  * - variables size (MAX_VARIABLES_SIZE_LIMIT), before parsing;
  * - estimated cost (COST_ESTIMATED_TOO_EXPENSIVE) at execution, because list sizes come from
  *   variables: the formula is compiled once per document and evaluated per request.
- * Own rules rather than graphql-armor's: armor's cost limit ignores variables and list sizes, and
- * its errors carry no code a client can tell apart.
+ * Own rules rather than graphql-armor's (@escape.tech/graphql-armor-*, envelop plugins too): its
+ * cost limit prices objects and scalars by depth (objectCost, scalarCost, depthCostFactor) with no
+ * list sizes, arguments or variables, and its refusals do not carry Apollo Router's codes; the
+ * count rules here are a few lines each, fragment-expanded and memoised like the depth rule.
  */
 export function useOperationLimits({ schema, limits, costDirectives = NO_COST_DIRECTIVES }: OperationLimitsOptions): Plugin {
   const rules = [maxAliasesRule(limits.maxAliases), maxRootFieldsRule(limits.maxRootFields), maxDirectivesRule(limits.maxDirectivesPerField)];

@@ -27,7 +27,7 @@ export function useRateLimit({ limiter, identify, metrics, logger }: RateLimitOp
   return {
     async onParams({ request, context }) {
       const socket = (context as { req?: IncomingMessage }).req?.socket;
-      const caller = await identify(request.headers, socket?.remoteAddress);
+      const caller = await identify(request, socket?.remoteAddress);
       const decision = await limiter.take(caller.partition, caller.policy);
       decisions.set(request, decision);
       if (decision.failedOpen) metrics?.countStoreFailure();

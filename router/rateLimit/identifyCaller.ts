@@ -25,7 +25,7 @@ export interface CallerIdentifierOptions {
   maxKeyLength?: number;
 }
 
-export type IdentifyCaller = (headers: Headers, socketAddress?: string) => Promise<Caller>;
+export type IdentifyCaller = (request: Request, socketAddress?: string) => Promise<Caller>;
 
 /**
  * A valid key spends its own allowance under its user's plan. Everyone else — no key, a refused
@@ -38,10 +38,11 @@ export function createCallerIdentifier(options: CallerIdentifierOptions): Identi
   const plans = new Map(Object.entries(options.plans).map(([plan, policy]) => [plan, { name: plan.toLowerCase(), ...policy }]));
   const fallbackPlan = plans.get(defaultPlan) ?? anonymous;
 
-  return async (headers, socketAddress) => {
+  return async (request, socketAddress) => {
+    const { headers } = request;
     const apiKey = apiKeyOf(headers);
     if (apiKey !== undefined && apiKey.length <= maxKeyLength) {
-      const resolution = await resolver.resolve(apiKey);
+      const resolution = await resolver.resolve(apiKey, request);
       if (resolution.status === 'valid') {
         const plan = resolution.principal.plan;
         return {
