@@ -101,6 +101,14 @@ describe('operation limits: defaults and dry-run', () => {
     expect(dryRun.calls).toHaveLength(1);
     await dryRun.router.close();
   });
+  it('honours the @cost and @listSize of the real subgraph SDLs, read from the composed supergraphs', async () => {
+    const dryRun = edgeRouter({ edge: { rateLimit: { enabled: false }, operationLimits: { costMode: 'dry-run' } } });
+    const cost = async (query: string) => (await dryRun.post({ query }, { accept: 'application/json' })).body.extensions.cost.estimated;
+    // chat: mutation base 10 + @cost(weight: 100) + message 1; messages: @listSize(assumedSize: 50).
+    expect(await cost('mutation { chat(input: { prompt: "hi" }) { message { id } } }')).toBe(111);
+    expect(await cost('{ conversation(id: "c1") { messages { id } } }')).toBe(1 + 50);
+    await dryRun.router.close();
+  });
 });
 
 describe('cost estimate', () => {
