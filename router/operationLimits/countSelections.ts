@@ -1,4 +1,4 @@
-import { Kind, type SelectionSetNode, type ValidationContext } from 'graphql';
+import { Kind, type FieldNode, type SelectionSetNode, type ValidationContext } from 'graphql';
 
 /**
  * Counts over a selection set with fragments expanded the way execution would expand them: a
@@ -6,7 +6,7 @@ import { Kind, type SelectionSetNode, type ValidationContext } from 'graphql';
  * count itself stays linear however fragments nest; cycles (NoFragmentCyclesRule's to report) count 0.
  * `deep: false` counts only the top level (root fields), following fragments but not sub-selections.
  */
-export function createSelectionCounter(context: ValidationContext, counts: (field: { alias?: unknown }) => number, deep = true) {
+export function createSelectionCounter(context: ValidationContext, counts: (field: FieldNode) => number, deep = true) {
   const fragmentCounts = new Map<string, number>();
   const countSet = (selectionSet: SelectionSetNode, visiting: ReadonlySet<string>): number => {
     let total = 0;

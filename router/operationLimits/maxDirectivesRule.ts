@@ -1,4 +1,4 @@
-import type { ASTVisitor, DirectiveNode, ValidationContext, ValidationRule } from 'graphql';
+import type { ASTVisitor, FieldNode, FragmentSpreadNode, InlineFragmentNode, ValidationContext, ValidationRule } from 'graphql';
 import { ErrorCode, operationLimitExceeded } from '../../lib/errors.ts';
 
 /**
@@ -9,12 +9,12 @@ import { ErrorCode, operationLimitExceeded } from '../../lib/errors.ts';
 export function maxDirectivesRule(maxDirectives: number): ValidationRule {
   return function MaxDirectivesRule(context: ValidationContext): ASTVisitor {
     let reported = false;
-    const check = (node: { directives?: readonly DirectiveNode[] }) => {
+    const check = (node: FieldNode | FragmentSpreadNode | InlineFragmentNode) => {
       const count = node.directives?.length ?? 0;
       if (reported || count <= maxDirectives) return;
       reported = true;
       context.reportError(
-        operationLimitExceeded(ErrorCode.MAX_DIRECTIVES_LIMIT, `A selection carries ${count} directives; at most ${maxDirectives} are allowed.`, { limit: maxDirectives, actual: count }, node as never),
+        operationLimitExceeded(ErrorCode.MAX_DIRECTIVES_LIMIT, `A selection carries ${count} directives; at most ${maxDirectives} are allowed.`, { limit: maxDirectives, actual: count }, node),
       );
     };
     return { Field: check, FragmentSpread: check, InlineFragment: check };

@@ -65,7 +65,7 @@ describe('automatic persisted queries', () => {
     afterAll(() => redis.stop());
 
     it('serves a hash registered at one router instance from another', async () => {
-      const stores = [0, 1].map(() => new RedisCacheStore({ url: redis.url }));
+      const stores = [0, 1].map(() => new RedisCacheStore({ url: redis.url, commandTimeoutMs: 2_000 }));
       try {
         await new Promise<void>((resolve) => {
           const wait = () => (stores.every((s) => s.available) ? resolve() : setTimeout(wait, 20));
