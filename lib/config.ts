@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { checkedConfigSchema, port, type Config } from './configSchema.ts';
-import { deepMerge, envNameOf, fromEnv } from './configEnvironment.ts';
+import { checkedConfigSchema, port, type Config } from './config/configSchema.ts';
+import { deepMerge, envNameOf, fromEnv } from './config/configEnvironment.ts';
 
-export type { Config } from './configSchema.ts';
+export type { Config } from './config/configSchema.ts';
 export type { FallbackPolicy } from './fallback/staleIfError.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { GraphQLError, type GraphQLErrorOptions } from 'graphql';
+import { GraphQLError, type ASTNode, type GraphQLErrorOptions } from 'graphql';
 
 /**
  * The error registry: every `extensions.code`, failure reason, fallback source and masked message this
@@ -15,12 +15,24 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   /** Set by the chat flow (streamed-chat issue) when a caller's token allowance is spent. */
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
-  /** Set by the edge's rate limits (edge issue). */
   RATE_LIMITED: 'RATE_LIMITED',
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
   SUPERGRAPH_UNAVAILABLE: 'SUPERGRAPH_UNAVAILABLE',
   GATEWAY_TIMEOUT: 'GATEWAY_TIMEOUT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  // Edge limits, named after Apollo Router's where it has one.
+  MAX_DEPTH_LIMIT: 'MAX_DEPTH_LIMIT',
+  MAX_ALIASES_LIMIT: 'MAX_ALIASES_LIMIT',
+  MAX_ROOT_FIELDS_LIMIT: 'MAX_ROOT_FIELDS_LIMIT',
+  MAX_DIRECTIVES_LIMIT: 'MAX_DIRECTIVES_LIMIT',
+  MAX_TOKENS_LIMIT: 'MAX_TOKENS_LIMIT',
+  MAX_VARIABLES_SIZE_LIMIT: 'MAX_VARIABLES_SIZE_LIMIT',
+  COST_ESTIMATED_TOO_EXPENSIVE: 'COST_ESTIMATED_TOO_EXPENSIVE',
+  // Persisted operations: Apollo's APQ protocol and Apollo Router's safelisting codes.
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
+  PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
+  PERSISTED_QUERY_ID_REQUIRED: 'PERSISTED_QUERY_ID_REQUIRED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -107,6 +119,49 @@ export function parseFailed(original: GraphQLError): GraphQLError {
 export function validationFailed(message: string, options: GraphQLErrorOptions = {}, extra: Extensions = {}): GraphQLError {
   return refusal(message, ErrorCode.GRAPHQL_VALIDATION_FAILED, 400, extra, options);
 }
+
+/** The caller spent its allowance; `headers` carry Retry-After and the RateLimit fields. */
+export function rateLimited(retryAfterSeconds: number, headers: Record<string, string> = {}): GraphQLError {
+  return error(`Rate limit exceeded: retry in ${retryAfterSeconds} s.`, ErrorCode.RATE_LIMITED, {
+    retryAfterSeconds,
+    http: { status: 429, headers },
+  });
+}
+
+/** Operation limit codes; each refusal answers 400 before any gateway is called. */
+export type OperationLimitCode = Extract<
+  ErrorCode,
+  'MAX_DEPTH_LIMIT' | 'MAX_ALIASES_LIMIT' | 'MAX_ROOT_FIELDS_LIMIT' | 'MAX_DIRECTIVES_LIMIT' | 'MAX_TOKENS_LIMIT' | 'MAX_VARIABLES_SIZE_LIMIT' | 'COST_ESTIMATED_TOO_EXPENSIVE'
+>;
+
+/**
+ * An operation over one of the edge's limits: 400 for `Accept: application/json` too, so a client
+ * sees that retrying the same operation is pointless.
+ */
+export function operationLimitExceeded(
+  code: OperationLimitCode,
+  message: string,
+  details: { limit: number; actual?: number },
+  nodes?: ASTNode | readonly ASTNode[],
+): GraphQLError {
+  return refusal(message, code, 400, details, { nodes });
+}
+
+/** A persisted-operation refusal; the message is the one Apollo clients look for. */
+export function persistedQueryError(
+  code: Extract<ErrorCode, `PERSISTED_QUERY_${string}`>,
+  status: number,
+  message: string = PERSISTED_QUERY_MESSAGES[code],
+): GraphQLError {
+  return error(message, code, { http: { status } });
+}
+
+const PERSISTED_QUERY_MESSAGES: Record<Extract<ErrorCode, `PERSISTED_QUERY_${string}`>, string> = {
+  PERSISTED_QUERY_NOT_FOUND: 'PersistedQueryNotFound',
+  PERSISTED_QUERY_HASH_MISMATCH: 'The sha256Hash does not match the query.',
+  PERSISTED_QUERY_ID_REQUIRED: 'Only persisted operations are accepted here: send extensions.persistedQuery.sha256Hash without a query.',
+  PERSISTED_QUERY_NOT_IN_LIST: 'This operation is not in the list of trusted operations.',
+};
 
 /** No operation, or not the one named, in the document. */
 export function operationResolutionFailure(message: string): GraphQLError {

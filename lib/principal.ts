@@ -7,6 +7,8 @@ export const PRINCIPAL_HEADER = 'x-internal-principal';
 export interface Principal {
   userId?: string;
   scopes: string[];
+  /** The user's plan (FREE, PRO, ...), known at the router for rate limits; not verified downstream. */
+  plan?: string;
 }
 
 interface TokenPayload extends Principal {

@@ -6,18 +6,26 @@ import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../lib/principa
 import type { GatewayClient } from './gatewayClient.ts';
 import { LRUCache } from 'lru-cache';
 
-/** The operation the router sends to the identity supergraph to turn an API key into a principal. */
+/**
+ * The operation the router sends to the identity supergraph to turn an API key into a principal.
+ * The plan comes along (from the users subgraph, through the gateway) for the rate limits.
+ */
 export const AUTHENTICATE_QUERY =
-  'query RouterAuthenticate($apiKey: String!) { _internalAuthenticate(apiKey: $apiKey) { userId scopes } }';
+  'query RouterAuthenticate($apiKey: String!) { _internalAuthenticate(apiKey: $apiKey) { userId scopes user { plan } } }';
 
 export type ApiKeyResolution =
-  | { status: 'valid'; principal: Principal }
+  /** `planUnknown`: the key is good but its plan could not be read (users subgraph down). */
+  | { status: 'valid'; principal: Principal; planUnknown?: true }
   | { status: 'invalid' }
   | { status: 'unavailable'; failure: UpstreamFailure };
 
 export interface ApiKeyResolver {
-  /** Resolves a key through the identity supergraph, from the cache when possible. Never rejects. */
-  resolve(apiKey: string): Promise<ApiKeyResolution>;
+  /**
+   * Resolves a key through the identity supergraph, from the cache when possible. Never rejects.
+   * With `request`, a second call for the same request (rate limit, then auth) reuses the first
+   * answer, outages included, so an identity outage never costs one request two lookups.
+   */
+  resolve(apiKey: string, request?: Request): Promise<ApiKeyResolution>;
 }
 
 export interface ApiKeyResolverOptions {
@@ -71,8 +79,15 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
         logger?.warn({ reason: outcome.failure.reason, detail: outcome.detail }, 'API key lookup failed: identity supergraph unavailable');
         return { status: 'unavailable', failure: outcome.failure };
       }
-      const { data, errors } = outcome.result;
-      const answer = data?._internalAuthenticate as { userId?: unknown; scopes?: unknown } | null | undefined;
+      const { data } = outcome.result;
+      const answer = data?._internalAuthenticate as { userId?: unknown; scopes?: unknown; user?: { plan?: unknown } | null } | null | undefined;
+      // The plan is a detail: users being down must not make a good key unusable, only plan-less.
+      const isPlanError = (e: unknown) => {
+        const path = (e as { path?: unknown }).path;
+        return Array.isArray(path) && path[0] === '_internalAuthenticate' && path[1] === 'user';
+      };
+      const errors = outcome.result.errors?.filter((e) => !isPlanError(e));
+      const planUnknown = outcome.result.errors?.some(isPlanError) ?? false;
       if (errors?.length || answer === undefined) {
         // An error (auth subgraph down, or FORBIDDEN because the secrets differ) says nothing about the key.
         const first = errors?.[0]?.extensions as { code?: unknown; reason?: unknown } | undefined;
@@ -84,48 +99,69 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
       if (typeof answer.userId !== 'string' || !Array.isArray(answer.scopes)) {
         return { status: 'unavailable', failure: { reason: 'bad_response', attempts: outcome.attempts } };
       }
+      const plan = typeof answer.user?.plan === 'string' ? answer.user.plan : undefined;
       return {
         status: 'valid',
-        principal: { userId: answer.userId, scopes: answer.scopes.filter((s): s is string => typeof s === 'string') },
+        principal: { userId: answer.userId, scopes: answer.scopes.filter((s): s is string => typeof s === 'string'), ...(plan ? { plan } : {}) },
+        ...(planUnknown ? { planUnknown: true as const } : {}),
       };
     } finally {
       deadline.dispose();
     }
   }
 
+  const byRequest = new WeakMap<Request, { apiKey: string; resolution: Promise<ApiKeyResolution> }>();
+
   return {
-    async resolve(apiKey) {
-      const hash = createHash('sha256').update(apiKey).digest('hex');
-      const cached = cache.get(hash);
-      if (cached) return cached;
-      let pending = inFlight.get(hash);
-      if (!pending) {
-        pending = lookup(apiKey)
-          .catch((error): ApiKeyResolution => {
-            logger?.error({ err: error }, 'API key lookup threw');
-            return { status: 'unavailable', failure: { reason: 'network', attempts: 1 } };
-          })
-          .then((resolution): ApiKeyResolution => {
-            // Outages are not cached: the next request should try again.
-            if (resolution.status === 'valid') {
-              cache.set(hash, resolution, { ttl: ttlMs });
-              lastValid.set(hash, resolution.principal);
-            } else if (resolution.status === 'invalid') {
-              cache.set(hash, resolution, { ttl: negativeTtlMs });
-              lastValid.delete(hash);
-            } else {
-              const known = lastValid.get(hash);
-              if (known) {
-                logger?.warn({ reason: resolution.failure.reason }, 'identity supergraph unavailable: using the last valid answer for this key');
-                return { status: 'valid', principal: known };
-              }
-            }
-            return resolution;
-          })
-          .finally(() => inFlight.delete(hash));
-        inFlight.set(hash, pending);
-      }
-      return pending;
+    resolve(apiKey, request) {
+      if (!request) return resolveShared(apiKey);
+      const known = byRequest.get(request);
+      if (known?.apiKey === apiKey) return known.resolution;
+      const resolution = resolveShared(apiKey);
+      byRequest.set(request, { apiKey, resolution });
+      return resolution;
     },
   };
+
+  async function resolveShared(apiKey: string): Promise<ApiKeyResolution> {
+    const hash = createHash('sha256').update(apiKey).digest('hex');
+    const cached = cache.get(hash);
+    if (cached) return cached;
+    let pending = inFlight.get(hash);
+    if (!pending) {
+      pending = lookup(apiKey)
+        .catch((error): ApiKeyResolution => {
+          logger?.error({ err: error }, 'API key lookup threw');
+          return { status: 'unavailable', failure: { reason: 'network', attempts: 1 } };
+        })
+        .then((resolution): ApiKeyResolution => {
+          // Outages are not cached: the next request should try again.
+          if (resolution.status === 'valid') {
+            if (resolution.planUnknown) {
+              // Plan unreadable: keep the last known one, and ask again soon rather than for a whole TTL.
+              const plan = lastValid.get(hash)?.plan;
+              const principal = plan ? { ...resolution.principal, plan } : resolution.principal;
+              cache.set(hash, { status: 'valid', principal }, { ttl: negativeTtlMs });
+              lastValid.set(hash, principal);
+              return { status: 'valid', principal };
+            }
+            cache.set(hash, resolution, { ttl: ttlMs });
+            lastValid.set(hash, resolution.principal);
+          } else if (resolution.status === 'invalid') {
+            cache.set(hash, resolution, { ttl: negativeTtlMs });
+            lastValid.delete(hash);
+          } else {
+            const known = lastValid.get(hash);
+            if (known) {
+              logger?.warn({ reason: resolution.failure.reason }, 'identity supergraph unavailable: using the last valid answer for this key');
+              return { status: 'valid', principal: known };
+            }
+          }
+          return resolution;
+        })
+        .finally(() => inFlight.delete(hash));
+      inFlight.set(hash, pending);
+    }
+    return pending;
+  }
 }

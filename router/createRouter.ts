@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { parse } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { CacheStore } from '../lib/cache/cacheStore.ts';
@@ -20,12 +21,22 @@ import { createApiKeyResolver } from './apiKeyResolver.ts';
 import { createGatewayClient, type GatewayClient } from './gatewayClient.ts';
 import { createGatewayReadiness } from './gatewayReadiness.ts';
 import { loadSupergraph } from './loadApiSchema.ts';
+import { readCostDirectives } from './operationLimits/costDirectives.ts';
+import { loadTrustedDocuments } from './persistedOperations/trustedDocuments.ts';
 import { useAuth } from './plugins/useAuth.ts';
+import { useAutomaticPersistedQueries } from './plugins/useAutomaticPersistedQueries.ts';
 import { useErrorCodes } from './plugins/useErrorCodes.ts';
 import { useMaxDepth } from './plugins/useMaxDepth.ts';
 import { useInternalEndpoints } from '../lib/server/useInternalEndpoints.ts';
+import { useOperationLimits } from './plugins/useOperationLimits.ts';
 import { useOperationRouting } from './plugins/useOperationRouting.ts';
+import { useRateLimit } from './plugins/useRateLimit.ts';
 import { useResponseCache } from './plugins/useResponseCache.ts';
+import { useTrustedDocuments } from './plugins/useTrustedDocuments.ts';
+import { createRouterRateLimiter } from './rateLimit/createRouterRateLimiter.ts';
+import { createCallerIdentifier } from './rateLimit/identifyCaller.ts';
+import { createRateLimitMetrics } from './rateLimit/rateLimitMetrics.ts';
+import type { RateLimiter } from './rateLimit/rateLimiter.ts';
 import type { RouterContext } from './routerContext.ts';
 import { buildRoutingTable, type RoutingTable } from './routingTable.ts';
 
@@ -39,6 +50,8 @@ export interface RouterOptions {
   gateways?: Partial<Record<SupergraphName, GatewayClient>>;
   /** Shared cache for fallbacks and fresh responses; the router does not close an injected one. @default Redis at config.cache.redisUrl, else in-memory */
   cacheStore?: CacheStore;
+  /** Rate limiter, e.g. one on a test clock; the router does not close an injected one. @default Redis at config.cache.redisUrl, else in-memory */
+  rateLimiter?: RateLimiter;
   /** How long close() waits for in-flight requests before cutting connections. @default 10000 */
   drainTimeoutMs?: number;
   /** @default componentLogger('router') */
@@ -84,6 +97,17 @@ export function createRouter(options: RouterOptions): Router {
   const upstreams = () => Object.fromEntries(owned.map((client) => [client.supergraph, client.upstream]));
   const metrics = createUpstreamMetrics('router', upstreams);
   const cacheStore = options.cacheStore ?? createCacheStore(config.cache, log);
+  const edge = config.edge;
+  const resolver = createApiKeyResolver({
+    identity: gateways.identity,
+    internalSecret,
+    ttlMs: config.router.authCacheTtlMs,
+    staleIfErrorMs: config.router.authStaleIfErrorMs,
+    timeoutMs: config.router.gatewayTimeoutMs,
+    logger: log,
+  });
+  const rateLimitMetrics = createRateLimitMetrics(metrics.registry);
+  const rateLimiter = edge.rateLimit.enabled ? (options.rateLimiter ?? createRouterRateLimiter({ config, logger: log })) : undefined;
   let draining = false;
   const gatewayReadiness = createGatewayReadiness({ gateways, internalSecret });
   const yoga = createYoga<Record<string, never>, RouterContext>({
@@ -93,6 +117,8 @@ export function createRouter(options: RouterOptions): Router {
     landingPage: false,
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
     maxRequestBodySize: config.router.maxBodyBytes,
+    // The Guild's clients send a trusted document's id as `documentId`.
+    extraParamNames: edge.persistedQueries.trustedDocuments !== 'off' ? ['documentId'] : [],
     logging: yogaLogger(log),
     plugins: [
       useHealthEndpoints({
@@ -104,17 +130,26 @@ export function createRouter(options: RouterOptions): Router {
         metrics: metrics.registry,
       }),
       useErrorCodes(),
-      useMaxDepth({ maxDepth: config.router.maxDepth }),
-      useAuth({
-        resolver: createApiKeyResolver({
-          identity: gateways.identity,
-          internalSecret,
-          ttlMs: config.router.authCacheTtlMs,
-          staleIfErrorMs: config.router.authStaleIfErrorMs,
-          timeoutMs: config.router.gatewayTimeoutMs,
+      // The edge, cheapest refusals first: rate limit, persisted operations, operation limits.
+      rateLimiter
+        ? useRateLimit({ limiter: rateLimiter, identify: createCallerIdentifier({ resolver, ...edge.rateLimit }), metrics: rateLimitMetrics, logger: log })
+        : {},
+      edge.persistedQueries.trustedDocuments !== 'off' &&
+        useTrustedDocuments({
+          documents: loadTrustedDocuments(edge.persistedQueries.manifestPath!),
+          mode: edge.persistedQueries.trustedDocuments,
+          requireId: edge.persistedQueries.requireId,
           logger: log,
         }),
+      edge.persistedQueries.apqEnabled && useAutomaticPersistedQueries({ store: cacheStore, ttlSeconds: edge.persistedQueries.apqTtlSeconds }),
+      useOperationLimits({
+        schema: routingTable.schema,
+        limits: edge.operationLimits,
+        // The API schemas drop @cost/@listSize; the composed SDLs keep them.
+        costDirectives: readCostDirectives(supergraphs.map(([, loaded]) => parse(loaded.sdl, { noLocation: true }))),
       }),
+      useMaxDepth({ maxDepth: config.router.maxDepth }),
+      useAuth({ resolver }),
       ...(config.cache.responseCache === 'on'
         ? [useResponseCache({ store: cacheStore, routingTable, mutationInvalidates: config.cache.mutationInvalidates })]
         : []),
@@ -152,6 +187,7 @@ export function createRouter(options: RouterOptions): Router {
         await yoga.dispose();
         await Promise.all(owned.map((client) => client.close()));
         if (!options.cacheStore) await cacheStore.close();
+        if (!options.rateLimiter) await rateLimiter?.close();
       })();
       return closing;
     },

@@ -10,6 +10,18 @@ export interface ScratchStack extends Stack {
   dispose(): Promise<void>;
 }
 
+/**
+ * Load tests and benchmarks send far more than a client may: the rate limiter runs as in
+ * production (its cost is part of what they measure) but with limits no run reaches. A test of the
+ * limits themselves sets its own through `env`.
+ */
+const UNREACHABLE_RATE_LIMITS = {
+  RATE_LIMIT_ANONYMOUS: '1000000/1',
+  RATE_LIMIT_FREE: '1000000/1',
+  RATE_LIMIT_PRO: '1000000/1',
+  RATE_LIMIT_ENTERPRISE: '1000000/1',
+};
+
 /** The whole stack on free ports with a database and logs of its own, for tests and benchmarks. */
 export async function launchScratchStack(options: StackOptions & { demoApiKey: string }): Promise<ScratchStack> {
   const dir = mkdtempSync(join(tmpdir(), 'supergraph-'));
@@ -20,7 +32,7 @@ export async function launchScratchStack(options: StackOptions & { demoApiKey: s
       ports: 'ephemeral',
       output: { dir: join(dir, 'logs') },
       ...rest,
-      env: { DATABASE_PATH: join(dir, 'data.db'), DEMO_API_KEY: demoApiKey, LOG_LEVEL: 'warn', ...rest.env },
+      env: { DATABASE_PATH: join(dir, 'data.db'), DEMO_API_KEY: demoApiKey, LOG_LEVEL: 'warn', ...UNREACHABLE_RATE_LIMITS, ...rest.env },
     });
   } catch (error) {
     if (!process.env.KEEP_STACK_DIR) rmSync(dir, { recursive: true, force: true });

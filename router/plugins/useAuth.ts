@@ -27,7 +27,7 @@ export function useAuth({ resolver, maxKeyLength = 512 }: AuthOptions): Plugin<R
         extendContext({ principal: ANONYMOUS });
         return;
       }
-      const resolution: ApiKeyResolution = apiKey.length > maxKeyLength ? { status: 'invalid' } : await resolver.resolve(apiKey);
+      const resolution: ApiKeyResolution = apiKey.length > maxKeyLength ? { status: 'invalid' } : await resolver.resolve(apiKey, context.request);
       if (resolution.status === 'valid') {
         extendContext({ principal: resolution.principal });
       } else if (resolution.status === 'invalid') {

@@ -6,7 +6,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { validationFailed } from '../../lib/errors.ts';
+import { ErrorCode, operationLimitExceeded } from '../../lib/errors.ts';
 
 export interface MaxDepthOptions {
   /** Deepest selection accepted: `{ a }` is 1, `{ a { b } }` is 2. */
@@ -19,7 +19,7 @@ export interface MaxDepthOptions {
   introspectionMaxDepth?: number;
 }
 
-/** Refuses operations nested deeper than `maxDepth` during validation, answering 400. */
+/** Refuses operations nested deeper than `maxDepth` during validation, answering 400 MAX_DEPTH_LIMIT. */
 export function useMaxDepth({ maxDepth, introspectionMaxDepth = Math.max(maxDepth, 15) }: MaxDepthOptions): Plugin {
   const rule = maxDepthRule(maxDepth, introspectionMaxDepth);
   return {
@@ -31,7 +31,8 @@ export function useMaxDepth({ maxDepth, introspectionMaxDepth = Math.max(maxDept
 
 /** The validation rule behind useMaxDepth, usable with graphql's `validate` directly. */
 export function maxDepthRule(maxDepth: number, introspectionMaxDepth = Math.max(maxDepth, 15)): ValidationRule {
-  return (context: ValidationContext): ASTVisitor => {
+  // Named: yoga's validation cache keys on the rules' names.
+  return function MaxDepthRule(context: ValidationContext): ASTVisitor {
     // Memoised per fragment: without it, fragments spreading fragments twice over would make this
     // check itself exponential.
     const fragmentDepths = new Map<string, number>();
@@ -86,8 +87,7 @@ export function maxDepthRule(maxDepth: number, introspectionMaxDepth = Math.max(
           : [depths.data, maxDepth];
         if (depth <= limit) return;
         context.reportError(
-          // The 400 stands even for `Accept: application/json`, where yoga answers ordinary validation errors with 200.
-          validationFailed(`The operation is ${depth} levels deep; at most ${limit} are allowed.`, { nodes: [node] }, { maxDepth: limit }),
+          operationLimitExceeded(ErrorCode.MAX_DEPTH_LIMIT, `The operation is ${depth} levels deep; at most ${limit} are allowed.`, { limit, actual: depth }, node),
         );
       },
     };

@@ -18,6 +18,10 @@ export const authResolvers: SubgraphResolvers<Context> = {
       return row && { userId: row.user_id, scopes: JSON.parse(row.scopes) as string[] };
     },
   },
+  AuthenticatedPrincipal: {
+    // A reference the gateway completes from the users subgraph (the plan lives there).
+    user: (principal: { userId: string }) => ({ id: principal.userId }),
+  },
   User: {
     __resolveReference: (reference: { id: string }) => ({ id: reference.id }),
     // Another user's keys are refused with FORBIDDEN rather than shown as an empty list, which would

@@ -148,6 +148,16 @@ describe('auth', () => {
     const viaHeader = await postGraphQL(stack.routerUrl, { query: '{ me { id } }' }, { 'x-api-key': DEMO_KEY });
     expect(viaHeader.body.data!.me.id).toBe('u1');
   });
+
+  it('rate-limits the demo key under its user’s plan, read from the users subgraph through the identity gateway', async () => {
+    const send = (headers: Record<string, string>) =>
+      fetch(stack.routerUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: '{ models { id } }' }) });
+    const pro = await send(auth());
+    expect(pro.status).toBe(200);
+    expect(pro.headers.get('ratelimit-policy')).toBe('"pro";q=1000000;w=1');
+    expect(pro.headers.get('ratelimit')).toMatch(/^"pro";r=\d+;t=\d+$/);
+    expect((await send({})).headers.get('ratelimit-policy')).toBe('"anonymous";q=1000000;w=1');
+  });
 });
 
 describe('bad input gets a clear error and the stack keeps serving', () => {

@@ -30,4 +30,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SUBGRAPH_TIMEOUT_MS: '6000' })).toThrow(/must stay under router\.gatewayTimeoutMs/);
     expect(loadConfig({ SUBGRAPH_TIMEOUT_MS: '6000', GATEWAY_TIMEOUT_MS: '15000' }).gateway.subgraphTimeoutMs).toBe(6000);
   });
+
+  it('reads the edge section from the environment: policies as LIMIT/WINDOW[/BURST], one plan without losing the others', () => {
+    const edge = loadConfig({ RATE_LIMIT_FREE: '5/10', RATE_LIMIT_ANONYMOUS: '30/60/10', RATE_LIMIT_ENABLED: 'false', MAX_COST: '900', COST_MODE: 'dry-run' }).edge;
+    expect(edge.rateLimit.enabled).toBe(false);
+    expect(edge.rateLimit.plans).toEqual({
+      FREE: { limit: 5, windowSeconds: 10 },
+      PRO: { limit: 3000, windowSeconds: 60 },
+      ENTERPRISE: { limit: 12000, windowSeconds: 60 },
+    });
+    expect(edge.rateLimit.anonymous).toEqual({ limit: 30, windowSeconds: 60, burst: 10 });
+    expect(edge.operationLimits).toMatchObject({ maxCost: 900, costMode: 'dry-run', maxAliases: 30 });
+    expect(() => loadConfig({ RATE_LIMIT_PRO: '5 per minute' })).toThrow(/edge\.rateLimit\.plans\.PRO \(RATE_LIMIT_PRO\): expected "LIMIT\/WINDOW_SECONDS/);
+    expect(() => loadConfig({ RATE_LIMIT_DEFAULT_PLAN: 'GOLD' })).toThrow(/edge\.rateLimit\.defaultPlan \(RATE_LIMIT_DEFAULT_PLAN\): "GOLD" is not one of the plans/);
+  });
 });

@@ -63,6 +63,46 @@ describe('apiKeyResolver', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('asks once per request during an outage, however many plugins resolve the key', async () => {
+    const { client, calls } = fakeIdentity(() => ({ ok: false, reason: 'timeout', attempts: 1, detail: 'slow' }));
+    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET });
+    const [first, second] = [new Request('http://router.test/graphql'), new Request('http://router.test/graphql')];
+    expect(await resolver.resolve('k', first)).toEqual({ status: 'unavailable', reason: 'timeout', attempts: 1 });
+    expect(await resolver.resolve('k', first)).toEqual({ status: 'unavailable', reason: 'timeout', attempts: 1 });
+    expect(calls).toHaveLength(1);
+    await resolver.resolve('k', second);
+    expect(calls).toHaveLength(2); // outages are still not cached across requests
+  });
+
+  it('reads the plan with the key, and keeps a good key working (plan-less, rechecked soon) when users is down', async () => {
+    let now = 1_000_000;
+    let usersUp = true;
+    const { client, calls } = fakeIdentity(() =>
+      usersUp
+        ? { ok: true, status: 200, attempts: 1, result: { data: { _internalAuthenticate: { userId: 'u1', scopes: [], user: { plan: 'PRO' } } } } }
+        : {
+            ok: true,
+            status: 200,
+            attempts: 1,
+            result: {
+              data: { _internalAuthenticate: { userId: 'u1', scopes: [], user: null } },
+              errors: [{ message: 'The users service is unavailable.', path: ['_internalAuthenticate', 'user', 'plan'], extensions: { code: 'DOWNSTREAM_SERVICE_ERROR' } }],
+            },
+          },
+    );
+    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 30_000, negativeTtlMs: 1_000, now: () => now });
+    expect(await resolver.resolve('k')).toEqual({ status: 'valid', principal: { userId: 'u1', scopes: [], plan: 'PRO' } });
+    usersUp = false;
+    now += 31_000;
+    // The last known plan is kept while it cannot be read, and asked for again after the short TTL.
+    expect(await resolver.resolve('k')).toEqual({ status: 'valid', principal: { userId: 'u1', scopes: [], plan: 'PRO' } });
+    now += 1_001;
+    await resolver.resolve('k');
+    expect(calls).toHaveLength(3);
+    const fresh = createApiKeyResolver({ identity: client, internalSecret: SECRET });
+    expect(await fresh.resolve('k')).toEqual({ status: 'valid', principal: { userId: 'u1', scopes: [] } });
+  });
+
   it('does not call a key invalid when the lookup answered with errors (auth subgraph down)', async () => {
     const { client } = fakeIdentity(() => ({
       ok: true,

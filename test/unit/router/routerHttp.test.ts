@@ -92,8 +92,8 @@ describe('router: hostile and invalid input', () => {
     ['an unknown operation name', { query: 'query A { models { id } }', operationName: 'B' }, 400, 'OPERATION_RESOLUTION_FAILURE'],
     ['several operations and no name', { query: 'query A { models { id } } query B { me { id } }' }, 400, 'OPERATION_RESOLUTION_FAILURE'],
     ['no query', { variables: {} }, 400, 'BAD_REQUEST'],
-    ['a selection over maxDepth', { query: '{ myOrders { edges { node { lines { article { id } } } } } }' }, 400, 'GRAPHQL_VALIDATION_FAILED'],
-    ['a too deep selection hidden in fragments', { query: '{ myOrders { ...C } } fragment C on OrderConnection { edges { node { lines { article { id } } } } }' }, 400, 'GRAPHQL_VALIDATION_FAILED'],
+    ['a selection over maxDepth', { query: '{ myOrders { edges { node { lines { article { id } } } } } }' }, 400, 'MAX_DEPTH_LIMIT'],
+    ['a too deep selection hidden in fragments', { query: '{ myOrders { ...C } } fragment C on OrderConnection { edges { node { lines { article { id } } } } }' }, 400, 'MAX_DEPTH_LIMIT'],
     ['a subscription', { query: 'subscription { chatStream }' }, 400, 'BAD_REQUEST'],
     ['an unsupported content type', 'x', 415, 'BAD_REQUEST', { 'content-type': 'text/plain' }],
     ['a batch', [{ query: '{ models { id } }' }], 400, 'BAD_REQUEST'],
@@ -119,7 +119,7 @@ describe('router: hostile and invalid input', () => {
   it('answers the depth limit with 400 even for Accept: application/json', async () => {
     const result = await post({ query: '{ myOrders { edges { node { lines { article { id } } } } } }' }, { accept: 'application/json' });
     expect(result.status).toBe(400);
-    expect(result.body.errors[0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', maxDepth: 5 });
+    expect(result.body.errors[0].extensions).toEqual({ code: 'MAX_DEPTH_LIMIT', limit: 5, actual: 6 });
   });
 
   it('keeps internals out when a gateway client throws, and fails only its fields', async () => {

@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import type { FallbackPolicy } from './fallback/staleIfError.ts';
+import type { FallbackPolicy } from '../fallback/staleIfError.ts';
+import { edgeConfigSchema } from './edgeConfig.ts';
 import {
   DEFAULT_PORTS,
   SUBGRAPH_NAMES,
   SUPERGRAPH_NAMES,
   type SubgraphName,
   type SupergraphName,
-} from './topology.ts';
+} from '../topology.ts';
 
 /**
  * The shape, defaults and invariants of the one typed configuration every component reads (loaded
@@ -141,6 +142,8 @@ export const configSchema = z.object({
     /** SQLite file shared by all replicas. @default "data/supergraph.db" */
     path: z.string().min(1).default('data/supergraph.db'),
   }).default({}),
+  /** The router's door policy: rate limits, operation limits, persisted operations (edgeConfig.ts). */
+  edge: edgeConfigSchema.default({}),
 });
 
 /**

@@ -1,4 +1,5 @@
-import { SUBGRAPH_NAMES, SUPERGRAPH_NAMES } from './topology.ts';
+import { SUBGRAPH_NAMES, SUPERGRAPH_NAMES } from '../topology.ts';
+import { edgeFromEnv } from './edgeConfig.ts';
 
 /** Environment variables as config values, and the variable behind each config path. */
 function list(value: string | undefined): string[] | undefined {
@@ -69,6 +70,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       subgraphs: subgraphPolicies,
       supergraphs: supergraphPolicies,
     },
+    edge: edgeFromEnv(env, list),
   });
   return values;
 }
