@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { Kind, parse, valueFromASTUntyped, type ConstDirectiveNode, type DocumentNode } from 'graphql';
-import { SUPERGRAPH_NAMES } from '../../lib/topology.ts';
+import { Kind, valueFromASTUntyped, type ConstDirectiveNode, type DocumentNode } from 'graphql';
 
 /** `@listSize` of one field (IBM's GraphQL cost directive spec, as Apollo Federation 2.9 composes it). */
 export interface ListSize {
@@ -69,7 +66,3 @@ export function readCostDirectives(documents: readonly DocumentNode[]): CostDire
   return { fieldWeights, typeWeights, listSizes };
 }
 
-/** The cost directives of every composed supergraph in `schemaDir`. */
-export function loadCostDirectives(schemaDir: string): CostDirectives {
-  return readCostDirectives(SUPERGRAPH_NAMES.map((name) => parse(readFileSync(resolve(schemaDir, `${name}.supergraph.graphql`), 'utf8'))));
-}

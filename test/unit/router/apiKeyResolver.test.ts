@@ -64,11 +64,11 @@ describe('apiKeyResolver', () => {
   });
 
   it('asks once per request during an outage, however many plugins resolve the key', async () => {
-    const { client, calls } = fakeIdentity(() => ({ ok: false, reason: 'timeout', attempts: 1, detail: 'slow' }));
+    const { client, calls } = fakeIdentity(() => ({ ok: false, failure: { reason: 'timeout', attempts: 1 }, detail: 'slow' }));
     const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET });
     const [first, second] = [new Request('http://router.test/graphql'), new Request('http://router.test/graphql')];
-    expect(await resolver.resolve('k', first)).toEqual({ status: 'unavailable', reason: 'timeout', attempts: 1 });
-    expect(await resolver.resolve('k', first)).toEqual({ status: 'unavailable', reason: 'timeout', attempts: 1 });
+    expect(await resolver.resolve('k', first)).toEqual({ status: 'unavailable', failure: { reason: 'timeout', attempts: 1 } });
+    expect(await resolver.resolve('k', first)).toEqual({ status: 'unavailable', failure: { reason: 'timeout', attempts: 1 } });
     expect(calls).toHaveLength(1);
     await resolver.resolve('k', second);
     expect(calls).toHaveLength(2); // outages are still not cached across requests

@@ -48,7 +48,7 @@ export function edgeRouter(options: EdgeRouterOptions = {}): EdgeRouter {
     operationLimits: { ...base.edge.operationLimits, ...options.edge?.operationLimits },
     persistedQueries: { ...base.edge.persistedQueries, ...options.edge?.persistedQueries },
   } as EdgeConfig;
-  const config: Config = { ...base, edge, cache: { ...base.cache, responseTtlSeconds: {} } };
+  const config: Config = { ...base, edge, cache: { ...base.cache, responseCache: 'off' } };
   const calls: EdgeRouter['calls'] = [];
   const identity: GatewayClient = {
     supergraph: 'identity',
