@@ -20,6 +20,8 @@ export const ErrorCode = {
   SUPERGRAPH_UNAVAILABLE: 'SUPERGRAPH_UNAVAILABLE',
   GATEWAY_TIMEOUT: 'GATEWAY_TIMEOUT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  /** A stream that broke and could not be resumed; `after` names the last event delivered. */
+  STREAM_INTERRUPTED: 'STREAM_INTERRUPTED',
   // Edge limits, named after Apollo Router's where it has one.
   MAX_DEPTH_LIMIT: 'MAX_DEPTH_LIMIT',
   MAX_ALIASES_LIMIT: 'MAX_ALIASES_LIMIT',
@@ -216,6 +218,14 @@ export function relayedError(message: string, options: Pick<GraphQLErrorOptions,
 
 /** What `npm run compose` reports for a rover config it cannot read, next to composition's own codes. */
 export const INVALID_COMPOSITION_CONFIG = 'INVALID_CONFIG';
+
+/** A subscription's upstream stream broke and no replica could resume it: never a silent end. */
+export function streamInterrupted(upstream: string, after: string | undefined): GraphQLError {
+  return error('The stream was interrupted and could not be resumed; resubscribe to continue.', ErrorCode.STREAM_INTERRUPTED, {
+    upstream,
+    ...(after ? { after } : {}),
+  });
+}
 
 /** An error a client may not see verbatim, reduced to the masked message and its path. */
 export function maskedError(path?: Path, extra: Extensions = {}): GraphQLError {

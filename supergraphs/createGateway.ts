@@ -9,20 +9,23 @@ import { createCacheStore } from '../lib/cache/createCacheStore.ts';
 import type { Config } from '../lib/config.ts';
 import { readCacheHints } from '../lib/fallback/cacheHints.ts';
 import { FallbackCache } from '../lib/fallback/fallbackCache.ts';
-import { StaleIfError } from '../lib/fallback/staleIfError.ts';
+import { StaleIfError, type FallbackPolicy } from '../lib/fallback/staleIfError.ts';
 import { componentLogger } from '../lib/logger.ts';
 import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
 import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { useInternalEndpoints } from '../lib/server/useInternalEndpoints.ts';
+import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
-import { SUPERGRAPHS, type SubgraphName, type SupergraphName } from '../lib/topology.ts';
+import { Supergraph } from '@apollo/federation-internals';
+import type { SupergraphName } from '../lib/topology.ts';
 import { createUpstream, upstreamState, type Upstream } from '../lib/upstream/createUpstream.ts';
 import type { ReplicaPool } from '../lib/upstream/replicaPool.ts';
 import { RetryBudget } from '../lib/upstream/retryBudget.ts';
 import { createUpstreamMetrics } from '../lib/upstream/upstreamMetrics.ts';
 import { degradedData } from './degradedData.ts';
+import { createSubscriptionExecutor } from './executeSubscription.ts';
 import { createFetchShapes } from './fetchShape.ts';
 import { gatewayContextFactory, type GatewayContext } from './gatewayContext.ts';
 import { ReplicaDataSource } from './replicaDataSource.ts';
@@ -30,12 +33,15 @@ import { subgraphSchema } from './subgraphSchema.ts';
 import { useApolloGateway } from './useApolloGateway.ts';
 
 export interface GatewayOptions {
-  name: SupergraphName;
+  /** The supergraph's name, for logs, state and metrics. */
+  name: string;
   config: Config;
   /** Verifies the principal the router signs. */
   internalSecret: string;
   /** Composed supergraph SDL. @default the committed schema/<name>.supergraph.graphql */
   supergraphSdl?: string;
+  /** Replica URLs by subgraph. @default config.gateway.subgraphUrls, else the routing URL the supergraph names */
+  subgraphUrls?: Readonly<Record<string, readonly string[]>>;
   /** How long close() waits for in-flight requests before cutting connections. @default 10000 */
   drainTimeoutMs?: number;
   /** @default componentLogger(`gateway-${name}`) */
@@ -66,14 +72,16 @@ export function readSupergraphSdl(name: SupergraphName): string {
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { name, config, internalSecret, drainTimeoutMs = 10_000 } = options;
   const log = options.logger ?? componentLogger(`gateway-${name}`);
-  const supergraphSdl = options.supergraphSdl ?? readSupergraphSdl(name);
+  const supergraphSdl = options.supergraphSdl ?? readSupergraphSdl(name as SupergraphName);
+  const supergraph = Supergraph.build(supergraphSdl);
+  const configuredUrls = config.gateway.subgraphUrls as Readonly<Record<string, readonly string[] | undefined>>;
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
   const retryBudget = new RetryBudget({ ratio: config.resilience.retryBudgetRatio });
   const upstreams: Record<string, Upstream> = {};
-  for (const subgraph of SUPERGRAPHS[name] as readonly SubgraphName[]) {
-    upstreams[subgraph] = createUpstream({
-      name: subgraph,
-      urls: config.gateway.subgraphUrls[subgraph],
+  for (const subgraph of supergraph.subgraphs()) {
+    upstreams[subgraph.name] = createUpstream({
+      name: subgraph.name,
+      urls: [...(options.subgraphUrls?.[subgraph.name] ?? configuredUrls[subgraph.name] ?? [subgraph.url])],
       resilience: config.resilience,
       timeoutMs: config.gateway.subgraphTimeoutMs,
       dispatcher,
@@ -84,24 +92,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = createUpstreamMetrics(`gateway-${name}`, () => upstreams);
   const staleIfError = new StaleIfError({
     cache: new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds),
-    policyOf: (subgraph) => config.fallback.subgraphs[subgraph as SubgraphName] ?? 'none',
+    policyOf: (subgraph) => (config.fallback.subgraphs as Readonly<Record<string, FallbackPolicy | undefined>>)[subgraph] ?? 'none',
     onAnswer: (subgraph, answer) => metrics.countFailure(subgraph, answer),
   });
   const shapes = createFetchShapes(buildSchema(supergraphSdl, { assumeValidSDL: true }), readCacheHints(supergraphSdl));
 
+  const dataSources: Record<string, ReplicaDataSource> = {};
   const gateway = new ApolloGateway({
     supergraphSdl,
     logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
     buildService: ({ name: subgraph }) => {
       const upstream = upstreams[subgraph];
       if (!upstream) throw new Error(`supergraph ${name} names subgraph ${subgraph}, which has no replica pool`);
-      return new ReplicaDataSource({
+      return (dataSources[subgraph] = new ReplicaDataSource({
         serviceName: subgraph,
         client: upstream.client,
         staleIfError,
         shapes,
-        degradedData: (shape) => (shape.document ? (degradedData(subgraphSchema(subgraph), shape.document) ?? undefined) : undefined),
-      });
+        degradedData: (shape) => (shape.document ? (degradedData(subgraphSchema(supergraph, subgraph), shape.document) ?? undefined) : undefined),
+      }));
     },
   });
   await gateway.load();
@@ -127,7 +136,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         state: () => ({ supergraph: name, subgraphs: upstreamState(upstreams) }),
         metrics: metrics.registry,
       }),
-      useApolloGateway({ gateway, logger: log }),
+      useSseEventIds(),
+      useApolloGateway({
+        gateway,
+        logger: log,
+        subscribe: createSubscriptionExecutor({
+          supergraph,
+          dataSources: () => dataSources,
+          clients: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.client])),
+        }),
+      }),
     ],
   });
 

@@ -9,12 +9,15 @@ export interface GatewayContext {
   principal?: Principal;
   /** Aborts when the router goes away; every subgraph call of the request combines it with its deadline. */
   signal?: AbortSignal;
+  /** A subscription resumes after this event (the `Last-Event-ID` the router passes on). */
+  lastEventId?: string;
 }
 
 /** Builds a request's context from its headers and its connection's signal. */
 export function gatewayContextFactory(internalSecret: string): (initial: YogaInitialContext) => GatewayContext {
   return ({ request }) => {
     const principalToken = request.headers.get(PRINCIPAL_HEADER) ?? undefined;
-    return { principalToken, principal: verifyPrincipal(principalToken, internalSecret), signal: request.signal };
+    const lastEventId = request.headers.get('last-event-id') ?? undefined;
+    return { principalToken, principal: verifyPrincipal(principalToken, internalSecret), signal: request.signal, lastEventId };
   };
 }

@@ -1,16 +1,22 @@
-import { readFileSync } from 'node:fs';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse, type GraphQLSchema } from 'graphql';
+import type { Supergraph } from '@apollo/federation-internals';
+import { buildSchema, type GraphQLSchema } from 'graphql';
 
-const schemas = new Map<string, GraphQLSchema>();
+const schemas = new WeakMap<Supergraph, Map<string, GraphQLSchema>>();
 
-/** A subgraph's own schema (from schema/<name>.graphql, no resolvers), for shaping degraded answers. */
-export function subgraphSchema(name: string): GraphQLSchema {
-  let schema = schemas.get(name);
+/**
+ * A subgraph's own schema as the supergraph records it (no resolvers), for shaping degraded answers.
+ * Built on first use: only a failing subgraph with a degraded policy needs one.
+ */
+export function subgraphSchema(supergraph: Supergraph, name: string): GraphQLSchema {
+  let byName = schemas.get(supergraph);
+  if (!byName) schemas.set(supergraph, (byName = new Map()));
+  let schema = byName.get(name);
   if (!schema) {
-    const sdl = readFileSync(new URL(`../schema/${name}.graphql`, import.meta.url), 'utf8');
-    schema = buildSubgraphSchema({ typeDefs: parse(sdl) });
-    schemas.set(name, schema);
+    const subgraph = supergraph.subgraphs().get(name);
+    if (!subgraph) throw new Error(`the supergraph has no subgraph named ${name}`);
+    // Through SDL: federation-internals may load another copy of graphql than ours (see loadApiSchema.ts).
+    schema = buildSchema(subgraph.toString(), { assumeValidSDL: true });
+    byName.set(name, schema);
   }
   return schema;
 }

@@ -10,6 +10,8 @@ export interface ApolloGatewayPluginOptions {
   /** A loaded gateway (`await gateway.load()`); its API schema is what yoga validates against. */
   gateway: ApolloGateway;
   logger: Logger;
+  /** Runs subscription operations (stock @apollo/gateway cannot); see executeSubscription.ts. */
+  subscribe: (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
 }
 
 /** The gateway needs a cache object in its request context but never uses it for execution. */
@@ -18,10 +20,10 @@ const NO_CACHE = { get: async () => undefined, set: async () => {}, delete: asyn
 /**
  * Runs yoga's execution through @apollo/gateway's query planner and plan executor: yoga parses,
  * validates (cached per document) and serves HTTP, the gateway plans (cached per operation) and
- * fetches. The same idea as The Guild's `@envelop/apollo-federation`, with our context and no shared
+ * fetches; subscriptions go to our own subscription-plan executor. The same idea as The Guild's `@envelop/apollo-federation`, with our context and no shared
  * mutable cache policy across requests.
  */
-export function useApolloGateway({ gateway, logger }: ApolloGatewayPluginOptions): Plugin<GatewayContext> {
+export function useApolloGateway({ gateway, logger, subscribe }: ApolloGatewayPluginOptions): Plugin<GatewayContext> {
   // Yoga's parse cache hands back the same DocumentNode for the same text, so each is printed and hashed once.
   const sources = new WeakMap<DocumentNode, { source: string; hash: string }>();
   const sourceOf = (document: DocumentNode) => {
@@ -64,6 +66,9 @@ export function useApolloGateway({ gateway, logger }: ApolloGatewayPluginOptions
   return {
     onExecute({ setExecuteFn }) {
       setExecuteFn(execute);
+    },
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(subscribe);
     },
   };
 }

@@ -94,6 +94,24 @@ export class UpstreamClient {
     return breakerState(this.breaker);
   }
 
+  /**
+   * Runs the opening of a stream (lib/upstream/eventStream.ts) through this upstream's breaker, so
+   * streams and calls share one view of its health; an open breaker fails at once with `circuit_open`.
+   */
+  async guard<T>(open: () => Promise<T>): Promise<T> {
+    try {
+      return await this.breaker.execute(open);
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) throw new UpstreamError(this.pool.name, 'circuit_open', 0);
+      throw error;
+    }
+  }
+
+  /** Deadline of one attempt, which also bounds how long a stream may take to open. */
+  get attemptTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
   /** Sends one call through the breaker; throws UpstreamError when every allowed attempt failed. */
   async post(body: string, options: UpstreamCallOptions): Promise<UpstreamResponse> {
     try {

@@ -1,10 +1,12 @@
+import { Supergraph } from '@apollo/federation-internals';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { degradedData } from '../../../supergraphs/degradedData.ts';
+import { readSupergraphSdl } from '../../../supergraphs/createGateway.ts';
 import { subgraphSchema } from '../../../supergraphs/subgraphSchema.ts';
 
 describe('degradedData', () => {
-  const orders = subgraphSchema('orders');
+  const orders = subgraphSchema(Supergraph.build(readSupergraphSdl('commerce')), 'orders');
 
   it('answers an empty page for a connection and null for a nullable field', () => {
     const document = parse(`query { page: myOrders(first: 5) { __typename edges { node { id } } pageInfo { hasNextPage endCursor } totalCount } order(id: "o1") { id } }`);

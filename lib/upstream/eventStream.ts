@@ -1,0 +1,134 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { Agent, request, type Dispatcher } from 'undici';
+import type { FailureReason } from '../errors.ts';
+import { createDeadline } from './deadline.ts';
+import type { Replica } from './replicaPool.ts';
+import { UpstreamError, type UpstreamClient } from './upstreamClient.ts';
+
+/** One server-sent event of a GraphQL-over-SSE stream. */
+export interface StreamEvent {
+  /** `next` (a result) or `complete` (the end). */
+  event: string;
+  data: string;
+  /** The SSE `id`, when the upstream gave one. */
+  id?: string;
+}
+
+/** An open stream to one replica. Iterate its events; `close()` aborts it (idempotent). */
+export interface OpenStream {
+  replica: string;
+  events: AsyncIterable<StreamEvent>;
+  close(): void;
+}
+
+export interface OpenStreamOptions {
+  headers: Record<string, string>;
+  /** Resumes after this event (sent as `Last-Event-ID`). */
+  lastEventId?: string;
+  /** Replicas not to use (the one whose stream just broke). */
+  exclude?: ReadonlySet<string>;
+  signal?: AbortSignal;
+}
+
+/**
+ * Streams hold a connection each for as long as they live, so they get their own connection pool:
+ * sharing the request pool's bounded one would let open streams starve ordinary calls.
+ */
+export const STREAM_DISPATCHER: Dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: null, bodyTimeout: 0 });
+
+/**
+ * Opens a GraphQL-over-SSE stream (`accept: text/event-stream`, graphql-sse's distinct connections
+ * mode) on one replica of `client`'s pool, through its breaker: the opening is the call the breaker
+ * judges and the pool measures; the events that follow are the caller's. A replica that refuses or
+ * fails to open is left for another, once per replica.
+ */
+export async function openEventStream(client: UpstreamClient, body: string, options: OpenStreamOptions): Promise<OpenStream> {
+  const pool = client.pool;
+  const tried = new Set<Replica>();
+  let lastReason: FailureReason = 'no_healthy_replica';
+  for (let attempt = 1; ; attempt++) {
+    const replica = pool.pick(tried);
+    if (!replica) throw new UpstreamError(pool.name, lastReason, attempt - 1);
+    tried.add(replica);
+    if (options.exclude?.has(replica.url) && pool.size > tried.size) continue;
+    try {
+      return await client.guard(() => openOn(client, replica, body, options));
+    } catch (error) {
+      if (!(error instanceof UpstreamError) || error.cancelled || error.reason === 'circuit_open' || options.signal?.aborted) throw error;
+      lastReason = error.reason;
+    }
+  }
+}
+
+async function openOn(client: UpstreamClient, replica: Replica, body: string, options: OpenStreamOptions): Promise<OpenStream> {
+  const { pool } = client;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  // Only the opening has a deadline; a stream may then stay quiet for as long as it likes.
+  const deadline = createDeadline(client.attemptTimeoutMs, controller.signal);
+  const started = performance.now();
+  pool.onStart(replica);
+  let response;
+  try {
+    response = await request(replica.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        ...(options.lastEventId ? { 'last-event-id': options.lastEventId } : {}),
+        ...options.headers,
+      },
+      body,
+      signal: deadline.signal,
+      dispatcher: STREAM_DISPATCHER,
+    });
+  } catch {
+    const cancelled = !deadline.timedOut && Boolean(options.signal?.aborted);
+    pool.onFailure(replica, performance.now() - started, !cancelled);
+    options.signal?.removeEventListener('abort', onAbort);
+    throw new UpstreamError(pool.name, deadline.timedOut ? 'timeout' : 'network', 1, cancelled);
+  } finally {
+    deadline.dispose();
+  }
+  const type = String(response.headers['content-type'] ?? '');
+  if (response.statusCode >= 400 || !type.startsWith('text/event-stream')) {
+    // A GraphQL error answer (validation, auth) comes as JSON: the caller reads it as one event.
+    const text = await response.body.text().catch(() => '');
+    options.signal?.removeEventListener('abort', onAbort);
+    if (response.statusCode >= 500) {
+      pool.onFailure(replica, performance.now() - started);
+      throw new UpstreamError(pool.name, 'http_5xx', 1);
+    }
+    pool.onSuccess(replica, performance.now() - started);
+    return { replica: replica.url, events: single({ event: 'next', data: text }), close() {} };
+  }
+  pool.onSuccess(replica, performance.now() - started);
+  const close = () => {
+    options.signal?.removeEventListener('abort', onAbort);
+    controller.abort(new DOMException('stream closed', 'AbortError'));
+  };
+  return { replica: replica.url, events: parseEvents(response.body, close), close };
+}
+
+async function* single(event: StreamEvent): AsyncGenerator<StreamEvent> {
+  yield event;
+  yield { event: 'complete', data: '' };
+}
+
+/** SSE frames to events; comments (pings) are skipped. Closing the iteration aborts the request. */
+async function* parseEvents(body: AsyncIterable<Uint8Array>, close: () => void): AsyncGenerator<StreamEvent> {
+  const pending: StreamEvent[] = [];
+  const parser = createParser({
+    onEvent: (message: EventSourceMessage) => pending.push({ event: message.event ?? 'message', data: message.data, id: message.id }),
+  });
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of body) {
+      parser.feed(decoder.decode(chunk, { stream: true }));
+      while (pending.length) yield pending.shift()!;
+    }
+  } finally {
+    close();
+  }
+}

@@ -1,0 +1,63 @@
+import type { OpenStream, StreamEvent } from './eventStream.ts';
+
+export interface ResumableStreamOptions {
+  /** Opens the stream, after `lastEventId` when resuming, avoiding the replicas in `exclude`. Rejects when it cannot. */
+  open(lastEventId: string | undefined, exclude: ReadonlySet<string>): Promise<OpenStream>;
+  /** Resume after this event from the start (the client's own `Last-Event-ID`). */
+  lastEventId?: string;
+  /** Re-openings after breaks, in all. @default 3 */
+  maxReopens?: number;
+}
+
+/** Ends a resumable stream that broke and could not be resumed; `after` is the last event delivered. */
+export interface Interrupted {
+  event: 'interrupted';
+  after: string | undefined;
+}
+
+/**
+ * The events of a stream that survives its upstream: when the connection breaks before `complete`,
+ * the stream is opened again on another replica with `Last-Event-ID` set to the last event
+ * delivered, so nothing is lost and nothing repeats (the upstream resumes after that event). A
+ * stream that broke before its first event is simply opened again. One that cannot resume (no event
+ * id to resume from, or no replica left) ends with an `interrupted` event, never silently.
+ * Returning early (the client went away) closes the open stream.
+ */
+export async function* resumableEvents(options: ResumableStreamOptions): AsyncGenerator<StreamEvent | Interrupted> {
+  let lastEventId = options.lastEventId;
+  let delivered = 0;
+  let reopens = options.maxReopens ?? 3;
+  let stream = await options.open(lastEventId, new Set());
+  for (;;) {
+    let completed = false;
+    try {
+      for await (const event of stream.events) {
+        if (event.event === 'complete') {
+          completed = true;
+          break;
+        }
+        if (event.event !== 'next') continue;
+        delivered++;
+        if (event.id) lastEventId = event.id;
+        yield event;
+      }
+    } catch {
+      // a broken connection: handled below like an early end
+    } finally {
+      stream.close();
+    }
+    if (completed) return;
+    // Events without ids cannot be resumed without repeating them.
+    const resumable = delivered === 0 || lastEventId !== undefined;
+    if (!resumable || reopens-- <= 0) {
+      yield { event: 'interrupted', after: lastEventId };
+      return;
+    }
+    try {
+      stream = await options.open(lastEventId, new Set([stream.replica]));
+    } catch {
+      yield { event: 'interrupted', after: lastEventId };
+      return;
+    }
+  }
+}
