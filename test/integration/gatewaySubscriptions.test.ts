@@ -43,7 +43,7 @@ async function collect(query: string, onEvent?: (received: Received) => void | P
   try {
     for await (const result of client.iterate<{ ticks: Tick }>({ query })) {
       if (result.data?.ticks) received.ticks.push(result.data.ticks);
-      received.errors.push(...((result.errors ?? []) as Received['errors']));
+      received.errors.push(...((result.errors ?? []) as unknown as Received['errors']));
       await onEvent?.(received);
     }
   } finally {
