@@ -219,6 +219,13 @@ export function relayedError(message: string, options: Pick<GraphQLErrorOptions,
 /** What `npm run compose` reports for a rover config it cannot read, next to composition's own codes. */
 export const INVALID_COMPOSITION_CONFIG = 'INVALID_CONFIG';
 
+/** A caller already holds as many open streams as it may: 429, like a rate limit. */
+export function tooManyStreams(): GraphQLError {
+  return error('Too many open subscriptions for this caller: close one before opening another.', ErrorCode.RATE_LIMITED, {
+    http: { status: 429 },
+  });
+}
+
 /** A subscription's upstream stream broke and no replica could resume it: never a silent end. */
 export function streamInterrupted(upstream: string, after: string | undefined): GraphQLError {
   return error('The stream was interrupted and could not be resumed; resubscribe to continue.', ErrorCode.STREAM_INTERRUPTED, {

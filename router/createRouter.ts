@@ -20,6 +20,7 @@ import { SUPERGRAPH_NAMES, type SupergraphName } from '../lib/topology.ts';
 import { createApiKeyResolver } from './apiKeyResolver.ts';
 import { createGatewayClient, type GatewayClient } from './gatewayClient.ts';
 import { createGatewayReadiness } from './gatewayReadiness.ts';
+import { attachGraphQLWs, type GraphQLWsServer } from './graphqlWsServer.ts';
 import { loadSupergraph } from './loadApiSchema.ts';
 import { readCostDirectives } from './operationLimits/costDirectives.ts';
 import { loadTrustedDocuments } from './persistedOperations/trustedDocuments.ts';
@@ -28,17 +29,22 @@ import { useAutomaticPersistedQueries } from './plugins/useAutomaticPersistedQue
 import { useErrorCodes } from './plugins/useErrorCodes.ts';
 import { useMaxDepth } from './plugins/useMaxDepth.ts';
 import { useInternalEndpoints } from '../lib/server/useInternalEndpoints.ts';
+import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
 import { useOperationLimits } from './plugins/useOperationLimits.ts';
 import { useOperationRouting } from './plugins/useOperationRouting.ts';
 import { useRateLimit } from './plugins/useRateLimit.ts';
 import { useResponseCache } from './plugins/useResponseCache.ts';
 import { useTrustedDocuments } from './plugins/useTrustedDocuments.ts';
 import { createRouterRateLimiter } from './rateLimit/createRouterRateLimiter.ts';
+import { createAdmission } from './rateLimit/admitRequest.ts';
 import { createCallerIdentifier } from './rateLimit/identifyCaller.ts';
 import { createRateLimitMetrics } from './rateLimit/rateLimitMetrics.ts';
 import type { RateLimiter } from './rateLimit/rateLimiter.ts';
+import { addressOf } from './rateLimit/clientAddress.ts';
+import { createRoutedSubscribe } from './routedSubscribe.ts';
 import type { RouterContext } from './routerContext.ts';
 import { buildRoutingTable, type RoutingTable } from './routingTable.ts';
+import { createStreamLimiter } from './streamLimiter.ts';
 
 export interface RouterOptions {
   config: Config;
@@ -108,6 +114,10 @@ export function createRouter(options: RouterOptions): Router {
   });
   const rateLimitMetrics = createRateLimitMetrics(metrics.registry);
   const rateLimiter = edge.rateLimit.enabled ? (options.rateLimiter ?? createRouterRateLimiter({ config, logger: log })) : undefined;
+  const admit = rateLimiter
+    ? createAdmission({ limiter: rateLimiter, identify: createCallerIdentifier({ resolver, ...edge.rateLimit }), metrics: rateLimitMetrics, logger: log })
+    : undefined;
+  const streams = createStreamLimiter(config.router.maxStreamsPerCaller);
   let draining = false;
   const gatewayReadiness = createGatewayReadiness({ gateways, internalSecret });
   const yoga = createYoga<Record<string, never>, RouterContext>({
@@ -131,9 +141,7 @@ export function createRouter(options: RouterOptions): Router {
       }),
       useErrorCodes(),
       // The edge, cheapest refusals first: rate limit, persisted operations, operation limits.
-      rateLimiter
-        ? useRateLimit({ limiter: rateLimiter, identify: createCallerIdentifier({ resolver, ...edge.rateLimit }), metrics: rateLimitMetrics, logger: log })
-        : {},
+      admit ? useRateLimit({ admit }) : {},
       edge.persistedQueries.trustedDocuments !== 'off' &&
         useTrustedDocuments({
           documents: loadTrustedDocuments(edge.persistedQueries.manifestPath!),
@@ -153,10 +161,19 @@ export function createRouter(options: RouterOptions): Router {
       ...(config.cache.responseCache === 'on'
         ? [useResponseCache({ store: cacheStore, routingTable, mutationInvalidates: config.cache.mutationInvalidates })]
         : []),
+      useSseEventIds(),
       useOperationRouting({
         routingTable,
         gateways,
         internalSecret,
+        subscribe: createRoutedSubscribe({
+          routingTable,
+          gateways,
+          internalSecret,
+          streams,
+          callerOf: (context) => (context.principal?.userId ? `user:${context.principal.userId}` : `address:${addressOf(context, edge.rateLimit.trustedProxyHops)}`),
+          logger: log,
+        }),
         gatewayTimeoutMs: config.router.gatewayTimeoutMs,
         logger: log,
         staleIfError: new StaleIfError({
@@ -170,6 +187,7 @@ export function createRouter(options: RouterOptions): Router {
   });
 
   let server: Server | undefined;
+  let webSockets: GraphQLWsServer | undefined;
   let closing: Promise<void> | undefined;
   return {
     yoga,
@@ -178,11 +196,17 @@ export function createRouter(options: RouterOptions): Router {
       if (server) throw new Error('router is already listening');
       if (closing) throw new Error('router is closed');
       server = createServer(yoga);
+      webSockets = attachGraphQLWs(server, yoga, {
+        maxPayloadBytes: config.router.maxBodyBytes,
+        admit: admit && (async (request, address) => (await admit(request, address)).refusal),
+        logger: log,
+      });
       return listenHttp(server, port, host);
     },
     close() {
       closing ??= (async () => {
         draining = true;
+        await webSockets?.close();
         if (server?.listening) await drainHttpServer(server, { graceMs: drainTimeoutMs });
         await yoga.dispose();
         await Promise.all(owned.map((client) => client.close()));

@@ -3,6 +3,8 @@ import { loadConfig, type Config } from '../lib/config.ts';
 import type { UpstreamFailure } from '../lib/errors.ts';
 import type { SupergraphName } from '../lib/topology.ts';
 import { createUpstream, type Upstream } from '../lib/upstream/createUpstream.ts';
+import { openEventStream, type StreamEvent } from '../lib/upstream/eventStream.ts';
+import { resumableEvents, type Interrupted } from '../lib/upstream/resumableStream.ts';
 import { parseGraphQLResponse, type GraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { RetryBudget } from '../lib/upstream/retryBudget.ts';
 import { UpstreamError } from '../lib/upstream/upstreamClient.ts';
@@ -26,6 +28,13 @@ export interface ExecuteOptions {
   idempotent?: boolean;
 }
 
+export interface SubscribeOptions {
+  /** Resume after this event (the client's `Last-Event-ID`). */
+  lastEventId?: string;
+  /** Aborts the stream (the client went away). */
+  signal: AbortSignal;
+}
+
 /** The router's view of one supergraph's gateways; the instance choice stays behind it. */
 export interface GatewayClient {
   readonly supergraph: SupergraphName;
@@ -34,6 +43,12 @@ export interface GatewayClient {
    * `signal` was aborted for a reason other than a timeout (the client went away).
    */
   execute(request: GatewayRequest, signal: AbortSignal, options?: ExecuteOptions): Promise<GatewayOutcome>;
+  /**
+   * Opens a subscription on one gateway instance over SSE; its events survive that instance (the
+   * stream is resumed on another after the last event id). Rejects with an UpstreamError when no
+   * instance can open it. Optional: fakes in tests that never subscribe leave it out.
+   */
+  subscribe?(request: GatewayRequest, options: SubscribeOptions): Promise<AsyncGenerator<StreamEvent | Interrupted>>;
   /** Epoch ms of the last well-formed GraphQL answer from any instance, if any. */
   lastAnsweredAt(): number | undefined;
   /** Waits for in-flight calls, then closes the connections; idempotent. */
@@ -103,6 +118,23 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       }
       lastAnswer = now();
       return { ok: true, result, status: response.status, attempts: response.attempts };
+    },
+    async subscribe(request, { lastEventId, signal }) {
+      const body = JSON.stringify({ query: request.query, variables: request.variables ?? {}, operationName: request.operationName });
+      const events = resumableEvents({
+        lastEventId,
+        open: (id, exclude) => openEventStream(upstream.client, body, { headers: request.headers ?? {}, lastEventId: id, exclude, signal }),
+      });
+      // The first step opens the stream, so a supergraph that cannot open it rejects here, not mid-stream.
+      const first = await events.next();
+      return (async function* () {
+        try {
+          if (!first.done) yield first.value;
+          yield* events;
+        } finally {
+          await events.return(undefined);
+        }
+      })();
     },
     lastAnsweredAt: () => lastAnswer,
     close() {

@@ -11,7 +11,7 @@ import { downstreamError, relayedError, streamInterrupted, type UpstreamFailure 
 import { PRINCIPAL_HEADER } from '../lib/principal.ts';
 import { openEventStream } from '../lib/upstream/eventStream.ts';
 import { parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
-import { resumableEvents } from '../lib/upstream/resumableStream.ts';
+import { isInterrupted, resumableEvents } from '../lib/upstream/resumableStream.ts';
 import { UpstreamError, type UpstreamClient } from '../lib/upstream/upstreamClient.ts';
 import type { GatewayContext } from './gatewayContext.ts';
 
@@ -99,7 +99,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
       try {
         for (let step = first; !step.done; step = await events.next()) {
           const event = step.value;
-          if (event.event === 'interrupted') {
+          if (isInterrupted(event)) {
             yield { errors: [streamInterrupted(primary.serviceName, event.after)] };
             return;
           }

@@ -43,6 +43,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       authStaleIfErrorMs: env.AUTH_STALE_IF_ERROR_MS,
       maxBodyBytes: env.MAX_BODY_BYTES,
       maxDepth: env.MAX_DEPTH,
+      maxStreamsPerCaller: env.MAX_STREAMS_PER_CALLER,
     },
     gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls },
     database: { path: env.DATABASE_PATH },

@@ -61,6 +61,8 @@ export const configSchema = z.object({
     maxBodyBytes: z.coerce.number().int().positive().default(1024 * 1024),
     /** Deepest selection set accepted. @default 15 */
     maxDepth: z.coerce.number().int().positive().default(15),
+    /** Subscriptions one caller (API key's user, else client address) may hold open at once. @default 32 */
+    maxStreamsPerCaller: z.coerce.number().int().positive().default(32),
   }).default({}),
   gateway: z.object({
     /** Deadline of one subgraph attempt; with its one retry it must end before the router's gateway deadline. @default 4000 */

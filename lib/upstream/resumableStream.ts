@@ -61,3 +61,7 @@ export async function* resumableEvents(options: ResumableStreamOptions): AsyncGe
     }
   }
 }
+
+export function isInterrupted(event: StreamEvent | Interrupted): event is Interrupted {
+  return event.event === 'interrupted' && !('data' in event);
+}

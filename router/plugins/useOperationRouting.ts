@@ -29,13 +29,16 @@ export interface OperationRoutingOptions {
   gatewayTimeoutMs?: number;
   /** Stale-if-error for whole gateways, keyed by supergraph name. @default none */
   staleIfError?: StaleIfError;
+  /** Runs subscriptions (routedSubscribe.ts). @default none: subscriptions are refused */
+  subscribe?: (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
   logger?: Logger;
 }
 
 /**
  * Replaces graphql execution with split → forward → merge: each supergraph gets the root fields it
  * owns (queries in parallel, mutations run by run in the client's order), the router answers root
- * introspection itself, and a failed gateway nulls only its own fields.
+ * introspection itself, and a failed gateway nulls only its own fields. Subscriptions go to the one
+ * supergraph that owns their root field.
  */
 export function useOperationRouting(options: OperationRoutingOptions): Plugin<RouterContext> {
   const execute = createRoutedExecute(options);
@@ -44,7 +47,7 @@ export function useOperationRouting(options: OperationRoutingOptions): Plugin<Ro
       setExecuteFn(execute);
     },
     onSubscribe({ setSubscribeFn }) {
-      setSubscribeFn(() => ({ errors: [badRequest('Subscriptions are not available yet.')] }));
+      setSubscribeFn(options.subscribe ?? (() => ({ errors: [badRequest('Subscriptions are not served here.')] })));
     },
   };
 }

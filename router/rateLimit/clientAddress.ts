@@ -14,3 +14,9 @@ function normalise(address: string | undefined): string | undefined {
   if (!address) return undefined;
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
+
+/** The client address of a request's yoga context (node:http adapter), as clientAddress reads it, or "unknown". */
+export function addressOf(context: unknown, trustedProxyHops = 0): string {
+  const { req, request } = (context ?? {}) as { req?: { socket?: { remoteAddress?: string } }; request?: Request };
+  return clientAddress(req?.socket?.remoteAddress, request?.headers.get('x-forwarded-for') ?? null, trustedProxyHops) ?? 'unknown';
+}
