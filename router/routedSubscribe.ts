@@ -1,6 +1,6 @@
 import type { ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { tooManyStreams, streamInterrupted, supergraphUnavailable } from '../lib/errors.ts';
+import { badRequest, streamInterrupted, supergraphUnavailable, tooManyStreams } from '../lib/errors.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../lib/principal.ts';
 import type { SupergraphName } from '../lib/topology.ts';
 import { parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
@@ -36,6 +36,8 @@ export function createRoutedSubscribe(options: RoutedSubscribeOptions): Subscrib
   const { routingTable, gateways, internalSecret, streams, callerOf, logger } = options;
   return async (args) => {
     const context = (args.contextValue ?? {}) as Partial<RouterExecutionContext>;
+    // graphql-js validates no root type for subscriptions: a schema without one is refused here.
+    if (!routingTable.schema.getSubscriptionType()) return { errors: [badRequest('This graph has no subscriptions.')] };
     const plan = splitOperation({
       document: args.document,
       operationName: args.operationName,
