@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { graphiqlConfigFromEnv, graphiqlConfigSchema, graphiqlEnvironmentDefaults } from './graphiqlConfig.ts';
 import {
   DEFAULT_PORTS,
   SUBGRAPH_NAMES,
@@ -62,6 +63,7 @@ const configSchema = z.object({
     maxBodyBytes: z.coerce.number().int().positive().default(1024 * 1024),
     /** Deepest selection set accepted. @default 15 */
     maxDepth: z.coerce.number().int().positive().default(15),
+    ...graphiqlConfigSchema,
   }).default({}),
   gateway: z.object({
     /** Deadline of one subgraph attempt; with its one retry it must end before the router's gateway deadline. @default 4000 */
@@ -207,6 +209,7 @@ function fromEnv(env: NodeJS.ProcessEnv, namesOnly = false): Record<string, unkn
       authStaleIfErrorMs: env.AUTH_STALE_IF_ERROR_MS,
       maxBodyBytes: env.MAX_BODY_BYTES,
       maxDepth: env.MAX_DEPTH,
+      ...graphiqlConfigFromEnv(env),
     },
     gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls },
     database: { path: env.DATABASE_PATH },
@@ -307,7 +310,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(`CONFIG_FILE ${env.CONFIG_FILE}: ${(error as Error).message}`);
     }
   }
-  const result = checkedConfigSchema.safeParse(deepMerge(fileValues, fromEnv(env)));
+  const defaults = graphiqlEnvironmentDefaults(env);
+  const result = checkedConfigSchema.safeParse(deepMerge(deepMerge(defaults, fileValues), fromEnv(env)));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = envNameOf(issue.path);

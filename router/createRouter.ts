@@ -26,6 +26,9 @@ import { useOperationRouting } from './plugins/useOperationRouting.ts';
 import { useResponseCache } from './plugins/useResponseCache.ts';
 import type { RouterContext } from './routerContext.ts';
 import { buildRoutingTable, type RoutingTable } from './routingTable.ts';
+import { demoGraphiQLOptions } from './demoGraphiQLOptions.ts';
+import { useEndpointIndex } from './plugins/useEndpointIndex.ts';
+import { useOfflineGraphiQL } from './plugins/useOfflineGraphiQL.ts';
 
 export interface RouterOptions {
   config: Config;
@@ -85,12 +88,23 @@ export function createRouter(options: RouterOptions): Router {
   const yoga = createYoga<Record<string, never>, RouterContext>({
     schema: routingTable.schema,
     graphqlEndpoint: '/graphql',
-    graphiql: { title: 'Supergraph router' },
+    graphiql: false, // yoga's own loads from a CDN; useOfflineGraphiQL serves it from here
     landingPage: false,
     maskedErrors: true,
     maxRequestBodySize: config.router.maxBodyBytes,
     logging: yogaLogger(log),
     plugins: [
+      useEndpointIndex({ transports: ['http', 'sse'], browserLocation: config.router.graphiql ? '/graphql' : undefined }),
+      ...(config.router.graphiql
+        ? [
+            useOfflineGraphiQL({
+              graphiql: {
+                title: 'Supergraph router',
+                ...(config.router.graphiqlDemo && config.demoApiKey ? demoGraphiQLOptions(config.demoApiKey) : {}),
+              },
+            }),
+          ]
+        : []),
       useHealthEndpoints({
         // A draining router reports not ready so balancers move on before its connections close.
         readiness: async () => (draining ? { ready: false, status: 'draining' } : gatewayReadiness()),
