@@ -1,9 +1,11 @@
 import type { GraphiQLOptions } from 'graphql-yoga';
 
-const ACROSS_SUPERGRAPHS = `# One operation, two supergraphs. The router sends \`me\` to the identity gateway and
-# \`articles\` and \`myOrders\` to the commerce gateway, in parallel, then merges the answers
-# in the order you asked for them. The Headers tab carries the demo API key.
-# Run it with the ▶ button or Ctrl-Enter.
+const ACROSS_SUPERGRAPHS = `# One operation, two supergraphs: the router sends
+# \`me\` to the identity gateway, \`articles\` and
+# \`myOrders\` to the commerce gateway, in parallel,
+# and merges the answers. The Headers tab below
+# carries the demo API key. Run it with the ▶ button
+# or Ctrl-Enter.
 query AcrossSupergraphs {
   me {
     id
@@ -29,10 +31,14 @@ query AcrossSupergraphs {
 }
 `;
 
-const PLACE_ORDER = `# Places an order for the demo user. A client may retry a mutation it never got an answer
-# for, so placeOrder takes an idempotency key: the same key returns the same order instead of
-# ordering twice. Run it twice and compare the ids; change the key in Variables for a new order.
-# (The router never retries a mutation itself and never serves one from a cache.)
+const PLACE_ORDER = `# Places an order for the demo user. A client may
+# retry a mutation it never got an answer for, so
+# placeOrder takes an idempotency key: the same key
+# returns the same order instead of ordering twice.
+# Run it twice and compare the ids; change the key in
+# Variables for a new order. (The router itself never
+# retries a mutation and never answers one from a
+# cache.)
 mutation PlaceOrder($input: PlaceOrderInput!) {
   placeOrder(input: $input) {
     id
@@ -50,18 +56,25 @@ const PLACE_ORDER_VARIABLES = JSON.stringify(
   2,
 );
 
-const FALLBACK = `# Fallbacks: what a client gets while part of the graph is down.
-# Every subgraph runs as two replicas, and killing one changes nothing visible: the gateway
-# moves to its twin. Kill both replicas of the orders subgraph. \`npm start\` printed a table
-# of components with their pids:
+const FALLBACK = `# Fallbacks: what a client gets while part of the
+# graph is down. Every subgraph runs as two replicas;
+# killing one changes nothing you can see (the gateway
+# moves to its twin). Kill both replicas of the orders
+# subgraph, with the pids from the table \`npm start\`
+# printed:
 #
 #   kill -9 <pid of orders-0> <pid of orders-1>
 #
-# then run this again. \`myOrders\` comes back degraded (empty) with an entry in \`errors\`
-# whose extensions say code DOWNSTREAM_SERVICE_ERROR, serviceName "orders" and
-# fallback { source: "degraded", message }, while \`me\` and \`articles\` still answer fresh.
-# Kill users-0 and users-1 instead (after one good run) to see \`me\` served from the cache:
-# fallback { source: "cache", cachedAt, ageMs }. Restart \`npm start\` to bring them back.
+# and run this again. \`myOrders\` comes back degraded
+# (empty), with an entry in \`errors\` that says:
+#   code: DOWNSTREAM_SERVICE_ERROR
+#   serviceName: "orders"
+#   fallback: { source: "degraded", message }
+# while \`me\` and \`articles\` still answer fresh.
+# Kill users-0 and users-1 instead (after one good
+# run) to see \`me\` served from the cache:
+#   fallback: { source: "cache", cachedAt, ageMs }
+# Restart \`npm start\` to bring them back.
 query Fallback {
   me { id name plan }
   articles(first: 2) { edges { node { id title } } }
@@ -69,11 +82,13 @@ query Fallback {
 }
 `;
 
-const CHAT_STREAM = `# Streamed chat: the answer arrives token by token, as a GraphQL subscription over SSE
-# (GraphiQL speaks GraphQL over Server-Sent Events to /graphql). Each chunk carries its
-# index and delta; the last one has done: true, the finish reason and the token usage.
+const CHAT_STREAM = `# Streamed chat: the answer arrives token by token, as
+# a GraphQL subscription over Server-Sent Events to
+# /graphql. Each chunk carries its index and delta;
+# the last one has done: true, the finish reason and
+# the token usage.
 subscription ChatStream {
-  chatStream(input: { prompt: "Explain GraphQL federation in two sentences." }) {
+  chatStream(input: { prompt: "What is a supergraph?" }) {
     conversationId
     messageId
     index
@@ -89,7 +104,7 @@ subscription ChatStream {
 
 /**
  * What GraphiQL opens with for the demo: the demo key in the Headers tab and one tab per thing worth
- * trying first. Only for the generated demo key, never in production: the page hands the key to
+ * trying first. Only with a demo key configured, never in production: the page hands the key to
  * whoever loads it.
  */
 export function demoGraphiQLOptions(demoApiKey: string): GraphiQLOptions {

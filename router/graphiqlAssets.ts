@@ -31,8 +31,8 @@ export interface GraphiQLAssets {
 /**
  * Runs before the GraphiQL bundle: points Monaco at same-origin worker files (yoga's page turns
  * worker sources into blob: URLs, which a strict CSP would have to allow), drops GraphiQL's saved
- * tabs when the router preloads different ones (a saved tab would keep an old run's demo key), and
- * renders once the bundle has loaded. Options come from a JSON data block, so the page needs no
+ * tabs when the router preloads different ones (a saved tab would keep an old run's demo key), works
+ * around a tab-click bug, and renders once the bundle has loaded. Options come from a JSON data block, so the page needs no
  * inline script and the CSP can say `script-src 'self'`.
  */
 const BOOT_SCRIPT = `(() => {
@@ -48,6 +48,14 @@ const BOOT_SCRIPT = `(() => {
     // Storage disabled: GraphiQL keeps nothing either, so there is nothing stale to drop.
   }
   self.MonacoEnvironment = { globalAPI: false, getWorkerUrl: (_moduleId, label) => config.workers[label] };
+  // GraphiQL 5 leaves a stale reorder offset (inline transform) on preloaded tabs when their titles
+  // settle; its CSS hides it until the tab gets focus, so pressing a tab makes it jump away from the
+  // pointer and the click lands on the tab bar: the first click on a tab did nothing. Clearing the
+  // offset before focus keeps the tab where it is drawn; a drag sets its own transforms afterwards.
+  document.addEventListener('pointerdown', (event) => {
+    const tab = event.target instanceof Element ? event.target.closest('.graphiql-tab') : null;
+    if (tab) tab.style.transform = 'none';
+  }, true);
   window.addEventListener('DOMContentLoaded', () => {
     YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), config.options);
   });

@@ -7,7 +7,7 @@ export interface OfflineGraphiQLOptions {
   graphqlPath?: string;
   /** Prefix of the content-hashed script, styles, workers and icon. @default "/graphiql/" */
   assetsPath?: string;
-  /** What GraphiQL opens with: title, headers, tabs. @default { title: 'GraphiQL' } */
+  /** What GraphiQL opens with: title, headers, tabs. @default { title: 'GraphiQL', method: 'POST' } */
   graphiql?: GraphiQLOptions;
 }
 
@@ -41,7 +41,9 @@ const ONE_YEAR_SECONDS = 365 * 24 * 3600;
  */
 export function useOfflineGraphiQL(options: OfflineGraphiQLOptions = {}): Plugin {
   const { graphqlPath = '/graphql', assetsPath = '/graphiql/' } = options;
-  const graphiql: GraphiQLOptions = { title: 'GraphiQL', ...options.graphiql, endpoint: graphqlPath };
+  // POST for subscriptions too (GraphiQL's SSE default is GET): the operation stays out of URLs and
+  // access logs, and it is the graphql-sse request every other client of the router sends.
+  const graphiql: GraphiQLOptions = { title: 'GraphiQL', method: 'POST', ...options.graphiql, endpoint: graphqlPath };
   let page: Promise<{ assets: GraphiQLAssets; html: string }> | undefined;
   const loadPage = () =>
     (page ??= loadGraphiQLAssets().then((assets) => ({ assets, html: renderPage(assets, assetsPath, graphiql) })));

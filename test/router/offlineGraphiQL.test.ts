@@ -174,7 +174,7 @@ describe('GraphiQL preloaded for the demo', () => {
     for (const env of [{}, { NODE_ENV: 'production', GRAPHIQL: 'true', DEMO_API_KEY: DEMO_KEY }, { GRAPHIQL_DEMO: 'false', DEMO_API_KEY: DEMO_KEY }]) {
       const { html, config } = await loadPage(routerWith(env).router);
       expect(html, JSON.stringify(env)).not.toContain(DEMO_KEY);
-      expect(config.options).toEqual({ title: 'Supergraph router', endpoint: '/graphql', favicon: expect.stringMatching(/^\/graphiql\//) });
+      expect(config.options).toEqual({ title: 'Supergraph router', method: 'POST', endpoint: '/graphql', favicon: expect.stringMatching(/^\/graphiql\//) });
     }
   });
 });
@@ -218,7 +218,7 @@ describe('GET /', () => {
   });
 
   it('describes the endpoints to JSON clients', async () => {
-    for (const headers of [{}, { accept: 'application/json' }, { accept: '*/*' }]) {
+    for (const headers of [{}, { accept: 'application/json' }, { accept: '*/*' }] as Array<Record<string, string>>) {
       const response = await get(demo, '/', headers);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^application\/json/);
