@@ -42,7 +42,7 @@ const ONE_YEAR_SECONDS = 365 * 24 * 3600;
 export function useOfflineGraphiQL(options: OfflineGraphiQLOptions = {}): Plugin {
   const { graphqlPath = '/graphql', assetsPath = '/graphiql/' } = options;
   // POST for subscriptions too (GraphiQL's SSE default is GET): the operation stays out of URLs and
-  // access logs, and it is the graphql-sse request every other client of the router sends.
+  // access logs, and it is the request graphql-sse clients send in distinct-connections mode.
   const graphiql: GraphiQLOptions = { title: 'GraphiQL', method: 'POST', ...options.graphiql, endpoint: graphqlPath };
   let page: Promise<{ assets: GraphiQLAssets; html: string }> | undefined;
   const loadPage = () =>
