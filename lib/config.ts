@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { checkedConfigSchema, port, type Config } from './config/configSchema.ts';
 import { deepMerge, envNameOf, fromEnv } from './config/configEnvironment.ts';
+import { graphiqlEnvironmentDefaults } from './config/graphiqlConfig.ts';
 
 export type { Config } from './config/configSchema.ts';
 export type { FallbackPolicy } from './fallback/staleIfError.ts';
@@ -24,7 +25,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(`CONFIG_FILE ${env.CONFIG_FILE}: ${(error as Error).message}`);
     }
   }
-  const result = checkedConfigSchema.safeParse(deepMerge(fileValues, fromEnv(env)));
+  const result = checkedConfigSchema.safeParse(deepMerge(deepMerge(graphiqlEnvironmentDefaults(env), fileValues), fromEnv(env)));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = envNameOf(issue.path);

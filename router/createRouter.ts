@@ -45,6 +45,9 @@ import { createRoutedSubscribe } from './routedSubscribe.ts';
 import type { RouterContext } from './routerContext.ts';
 import { buildRoutingTable, type RoutingTable } from './routingTable.ts';
 import { createStreamLimiter } from './streamLimiter.ts';
+import { demoGraphiQLOptions } from './demoGraphiQLOptions.ts';
+import { useEndpointIndex } from './plugins/useEndpointIndex.ts';
+import { useOfflineGraphiQL } from './plugins/useOfflineGraphiQL.ts';
 
 export interface RouterOptions {
   config: Config;
@@ -123,7 +126,7 @@ export function createRouter(options: RouterOptions): Router {
   const yoga = createYoga<Record<string, never>, RouterContext>({
     schema: routingTable.schema,
     graphqlEndpoint: '/graphql',
-    graphiql: { title: 'Supergraph router' },
+    graphiql: false, // yoga's own loads from a CDN; useOfflineGraphiQL serves it from here
     landingPage: false,
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
     maxRequestBodySize: config.router.maxBodyBytes,
@@ -131,6 +134,17 @@ export function createRouter(options: RouterOptions): Router {
     extraParamNames: edge.persistedQueries.trustedDocuments !== 'off' ? ['documentId'] : [],
     logging: yogaLogger(log),
     plugins: [
+      useEndpointIndex({ transports: ['http', 'sse', 'graphql-ws'], browserLocation: config.router.graphiql ? '/graphql' : undefined }),
+      ...(config.router.graphiql
+        ? [
+            useOfflineGraphiQL({
+              graphiql: {
+                title: 'Supergraph router',
+                ...(config.router.graphiqlDemo && config.demoApiKey ? demoGraphiQLOptions(config.demoApiKey) : {}),
+              },
+            }),
+          ]
+        : []),
       useHealthEndpoints({
         // A draining router reports not ready so balancers move on before its connections close.
         readiness: async () => (draining ? { ready: false, status: 'draining' } : gatewayReadiness()),

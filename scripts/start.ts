@@ -44,6 +44,7 @@ console.log(`\n${line(['component', 'pid', 'port'])}\n${line(width.map((w) => '-
 for (const row of rows) console.log(line(row));
 console.log(`\nready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 console.log(`router:       ${stack.routerUrl}`);
+console.log(`in a browser: ${new URL('/', stack.routerUrl).href}   (GraphiQL, with the demo key and example operations)`);
 console.log(`demo API key: ${demoApiKey}${process.env.DEMO_API_KEY ? '' : '   (generated; set DEMO_API_KEY to choose one)'}`);
 console.log(`try:          curl -s ${stack.routerUrl} -H 'content-type: application/json' -H 'authorization: Bearer ${demoApiKey}' \\
                 -d '{"query":"{ me { name plan } articles(first: 3) { edges { node { title price } } } }"}'`);

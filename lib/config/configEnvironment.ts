@@ -1,5 +1,6 @@
 import { SUBGRAPH_NAMES, SUPERGRAPH_NAMES } from '../topology.ts';
 import { edgeFromEnv } from './edgeConfig.ts';
+import { graphiqlConfigFromEnv } from './graphiqlConfig.ts';
 
 /** Environment variables as config values, and the variable behind each config path. */
 function list(value: string | undefined): string[] | undefined {
@@ -44,6 +45,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       maxBodyBytes: env.MAX_BODY_BYTES,
       maxDepth: env.MAX_DEPTH,
       maxStreamsPerCaller: env.MAX_STREAMS_PER_CALLER,
+      ...graphiqlConfigFromEnv(env),
     },
     gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls },
     database: { path: env.DATABASE_PATH },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FallbackPolicy } from '../fallback/staleIfError.ts';
 import { edgeConfigSchema } from './edgeConfig.ts';
+import { graphiqlConfigSchema } from './graphiqlConfig.ts';
 import {
   DEFAULT_PORTS,
   SUBGRAPH_NAMES,
@@ -63,6 +64,7 @@ export const configSchema = z.object({
     maxDepth: z.coerce.number().int().positive().default(15),
     /** Subscriptions one caller (API key's user, else client address) may hold open at once. @default 32 */
     maxStreamsPerCaller: z.coerce.number().int().positive().default(32),
+    ...graphiqlConfigSchema,
   }).default({}),
   gateway: z.object({
     /** Deadline of one subgraph attempt; with its one retry it must end before the router's gateway deadline. @default 4000 */

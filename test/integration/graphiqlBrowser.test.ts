@@ -1,0 +1,175 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.ts';
+
+// A newcomer's first five minutes, in a real browser with the network cut off: the whole stack as
+// processes, Debian's Chromium driven by playwright-core, every request that is not for loopback
+// refused and recorded. GraphiQL must load, show the demo key and tabs, and run the preloaded query.
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The README's screenshot is rewritten only on request, so a test run leaves the work tree clean. */
+const SCREENSHOT = process.env.UPDATE_SCREENSHOTS ? join(ROOT, 'docs', 'graphiql.png') : undefined;
+
+let stack: TestStack;
+let context: BrowserContext;
+let page: Page;
+let profileDir: string;
+const offMachine: string[] = [];
+const pageErrors: string[] = [];
+const consoleErrors: string[] = [];
+
+function isLoopback(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'data:' || protocol === 'blob:') return true; // never leave the page
+  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's package (apt-get install -y chromium); .ci/run does it when it is absent`);
+  }
+  stack = await startTestStack();
+  profileDir = mkdtempSync(join(tmpdir(), 'graphiql-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // Belt and braces under the route below: no name resolves, so nothing could leave even unseen.
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+    ],
+    viewport: { width: 1400, height: 900 },
+  });
+  // Requests from anywhere in the browser (workers included) are recorded here; the route refuses them.
+  context.on('request', (request: Request) => {
+    if (!isLoopback(request.url())) offMachine.push(`${request.method()} ${request.url()}`);
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  await page.route('**', (route) => {
+    const url = route.request().url();
+    if (isLoopback(url)) return route.continue();
+    offMachine.push(`${route.request().method()} ${url} (blocked)`);
+    return route.abort('blockedbyclient');
+  });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  // Any CSP violation would mean the page wanted something our policy does not allow.
+  await page.addInitScript(() => {
+    const seen: string[] = ((window as unknown as { cspViolations: string[] }).cspViolations = []);
+    document.addEventListener('securitypolicyviolation', (event) => seen.push(`${event.violatedDirective} ${event.blockedURI}`));
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await stack?.dispose();
+});
+
+/** What the result pane shows, with Monaco's non-breaking spaces made plain. */
+async function resultText(): Promise<string> {
+  return (await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ');
+}
+
+/** Clicks a tab as a person would (one real click) and checks it became the active one. */
+async function selectTab(title: string): Promise<void> {
+  await page.locator('.graphiql-tab-button', { hasText: title }).click();
+  await expect.poll(() => page.locator('.graphiql-tab[aria-selected="true"]').innerText(), { timeout: 5_000 }).toBe(title);
+}
+
+/**
+ * Clicks the run button until GraphiQL sends `operationName`, and returns that request. Right after
+ * a tab switch GraphiQL needs a moment before the button runs the new tab (no person is that fast),
+ * so a click that sent nothing is repeated; a click never sends twice.
+ */
+async function clickRun(operationName: string): Promise<Request> {
+  const isIt = (request: Request) => request.method() === 'POST' && request.postDataJSON()?.operationName === operationName;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const sent = page.waitForRequest(isIt, { timeout: 2_000 }).catch(() => undefined);
+    await page.locator('.graphiql-execute-button').click();
+    const request = await sent;
+    if (request) return request;
+  }
+  throw new Error(`GraphiQL did not send ${operationName}`);
+}
+
+/** Runs the active tab's operation and returns the router's JSON answer. */
+async function run(operationName: string): Promise<Record<string, any>> {
+  const response = await (await clickRun(operationName)).response();
+  return response!.json();
+}
+
+describe('GraphiQL in a browser without internet access', () => {
+  it('opens from `/` with the demo key and example tabs, runs the cross-supergraph query and shows its result', async () => {
+    const origin = new URL('/', stack.routerUrl).href;
+    await page.goto(origin);
+    expect(new URL(page.url()).pathname).toBe('/graphql');
+    await expect(page.title()).resolves.toBe('Supergraph router');
+
+    const tabs = page.locator('.graphiql-tab-button');
+    await tabs.nth(3).waitFor({ timeout: 30_000 });
+    expect(await tabs.allInnerTexts()).toEqual(['AcrossSupergraphs', 'PlaceOrder', 'Fallback', 'ChatStream']);
+    // The router process got DEMO_API_KEY from the stack and hands it to GraphiQL's headers tab.
+    await page.getByText(`"Bearer ${DEMO_KEY}"`).first().waitFor({ timeout: 10_000 });
+
+    const answer = await run('AcrossSupergraphs');
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data.me).toMatchObject({ id: 'u1', name: expect.any(String) }); // identity supergraph
+    expect(answer.data.articles.edges).toHaveLength(3); // commerce supergraph
+    expect(answer.data.myOrders.edges.length).toBeGreaterThan(0); // commerce, for the key's user
+    // The result pane shows it: the user's name from identity and an article title from commerce.
+    await expect.poll(resultText, { timeout: 10_000 }).toContain(`"name": "${answer.data.me.name}"`);
+    const shown = await resultText();
+    expect(shown).toContain(`"title": "${answer.data.articles.edges[0].node.title}"`);
+    expect(shown).toContain('"plan": ');
+    expect(shown).toContain('"totalCount": ');
+
+    const png = await page.screenshot({ path: SCREENSHOT && (mkdirSync(join(ROOT, 'docs'), { recursive: true }), SCREENSHOT) });
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    if (SCREENSHOT) expect(readFileSync(SCREENSHOT).equals(png)).toBe(true);
+
+    expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    expect(offMachine).toEqual([]);
+  }, 90_000);
+
+  it('speaks GraphQL over SSE to /graphql for the chatStream tab', async () => {
+    await selectTab('ChatStream');
+    const request = await clickRun('ChatStream');
+    expect(new URL(request.url()).pathname).toBe('/graphql');
+    // The headers the page gave fetch (headerValue() would wait for the network's raw headers,
+    // which a stream GraphiQL cancels may never report).
+    expect(request.headers().accept).toMatch(/text\/event-stream/);
+    expect(request.headers().authorization).toBe(`Bearer ${DEMO_KEY}`);
+    expect(offMachine).toEqual([]);
+  }, 60_000);
+
+  it('shows the fallback in errors[].extensions once both orders replicas are killed, as its tab says', async () => {
+    await selectTab('Fallback');
+    await Promise.all([stack.kill('orders-0'), stack.kill('orders-1')]);
+    const answer = await run('Fallback');
+    expect(answer.data.me).toMatchObject({ id: 'u1' });
+    expect(answer.errors).toEqual([
+      expect.objectContaining({
+        path: ['myOrders'],
+        extensions: expect.objectContaining({ code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'orders', fallback: expect.objectContaining({ source: 'degraded' }) }),
+      }),
+    ]);
+    await expect.poll(resultText, { timeout: 10_000 }).toContain('"source": "degraded"');
+    expect(offMachine).toEqual([]);
+  }, 60_000);
+});
