@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { chatConfigSchema, chatEnv } from './chatConfig.ts';
 import {
   DEFAULT_PORTS,
   SUBGRAPH_NAMES,
@@ -148,6 +149,8 @@ const configSchema = z.object({
     /** SQLite file shared by all replicas. @default "data/supergraph.db" */
     path: z.string().min(1).default('data/supergraph.db'),
   }).default({}),
+  /** The chat subgraph: generator pace, optional OpenAI-compatible backend, chunk-log timings (lib/chatConfig.ts). */
+  chat: chatConfigSchema.default({}),
 });
 
 /**
@@ -210,6 +213,7 @@ function fromEnv(env: NodeJS.ProcessEnv, namesOnly = false): Record<string, unkn
     },
     gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls },
     database: { path: env.DATABASE_PATH },
+    chat: chatEnv(env),
     resilience: {
       balancer: env.LOAD_BALANCER,
       healthCheckIntervalMs: env.HEALTH_CHECK_INTERVAL_MS,

@@ -15,6 +15,7 @@ export const ErrorCode = {
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
   SUPERGRAPH_UNAVAILABLE: 'SUPERGRAPH_UNAVAILABLE',
   GATEWAY_TIMEOUT: 'GATEWAY_TIMEOUT',
+  STREAM_INTERRUPTED: 'STREAM_INTERRUPTED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -67,6 +68,36 @@ export function downstreamError(serviceName: string, reason: FailureReason, atte
       attempts,
     },
   };
+}
+
+/** The caller's token allowance cannot pay for the answer; it renews at `resetsAt` (ISO 8601). */
+export function quotaExceeded(resetsAt: string, tokens: { remaining: number; required: number }): GraphQLError {
+  return new GraphQLError(`Token quota exceeded: ${tokens.remaining} tokens left, ${tokens.required} needed. It renews at ${resetsAt}.`, {
+    extensions: { code: ErrorCode.QUOTA_EXCEEDED, resetsAt, ...tokens },
+  });
+}
+
+/** A streamed answer that nothing can continue (its chunks are lost); the stream ends with this. */
+export function streamInterrupted(messageId: string, lastIndex: number): GraphQLError {
+  return new GraphQLError('The answer was interrupted and cannot be resumed; ask again.', {
+    extensions: { code: ErrorCode.STREAM_INTERRUPTED, messageId, lastIndex },
+  });
+}
+
+/**
+ * A service outside the platform (e.g. the model backend) failed, as a GraphQLError for a resolver
+ * to throw. `extra` carries safe details (messageId, lastIndex); never the service's URL or body.
+ */
+export function externalServiceError(serviceName: string, reason: FailureReason, extra: Record<string, unknown> = {}): GraphQLError {
+  const code = reason === 'timeout' ? ErrorCode.GATEWAY_TIMEOUT : ErrorCode.DOWNSTREAM_SERVICE_ERROR;
+  return new GraphQLError(`The ${serviceName} service failed.`, { extensions: { code, serviceName, reason, ...extra } });
+}
+
+/** A service outside the platform refused for its own rate limit; retry after `retryAfterMs` when known. */
+export function externalServiceRateLimited(serviceName: string, retryAfterMs: number | undefined, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(`The ${serviceName} service is busy; try again later.`, {
+    extensions: { code: ErrorCode.RATE_LIMITED, serviceName, ...(retryAfterMs === undefined ? {} : { retryAfterMs }), ...extra },
+  });
 }
 
 /** The codes a client may see verbatim; anything else is masked. */

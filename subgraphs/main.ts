@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 
   store = await openDatabase({ path: config.database.path });
-  server = await startSubgraph({ name, host: config.host, port, store, internalSecret, demoApiKey: config.demoApiKey });
+  server = await startSubgraph({ name, host: config.host, port, store, internalSecret, demoApiKey: config.demoApiKey, config });
   log.info({ url: server.url, port: server.port, database: config.database.path }, `${component} ready`);
   process.send?.({ type: 'ready', component, port: server.port });
 }

@@ -1,0 +1,114 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../../lib/store/tables.ts';
+import { AppendWakeups } from './appendWakeups.ts';
+import type { ChunkLog, StoredChunk } from './chunkLog.ts';
+
+interface PendingAppend {
+  messageId: string;
+  chunk: StoredChunk;
+  resolve(appended: boolean): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The chunk log in the shared SQLite store (table chat_chunks), for deployments without Redis.
+ * Appends made in the same turn of the event loop are committed together in one transaction (group
+ * commit): with many streams at once, one write lock per turn instead of one per token.
+ */
+export class StoreChunkLog implements ChunkLog {
+  readonly kind = 'store' as const;
+  private readonly wakeups = new AppendWakeups();
+  private pending: PendingAppend[] = [];
+  private flushing = false;
+
+  constructor(private readonly db: Kysely<Database>, private readonly now: () => number = Date.now) {}
+
+  append(messageId: string, chunk: StoredChunk): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.pending.push({ messageId, chunk, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending;
+      this.pending = [];
+      const results: boolean[] = [];
+      try {
+        await this.db.transaction().execute(async (trx) => {
+          for (const { messageId, chunk } of batch) {
+            // Inserted only when it is the next index: no gap, and the primary key forbids a repeat.
+            const inserted = await trx
+              .insertInto('chat_chunks')
+              .columns(['message_id', 'idx', 'delta', 'done', 'finish_reason', 'usage', 'created_at'])
+              .expression(
+                trx
+                  .selectNoFrom((eb) => [
+                    eb.val(messageId).as('message_id'),
+                    eb.val(chunk.index).as('idx'),
+                    eb.val(chunk.delta).as('delta'),
+                    eb.val(chunk.done ? 1 : 0).as('done'),
+                    eb.val(chunk.finishReason ?? null).as('finish_reason'),
+                    eb.val(chunk.usage ? JSON.stringify(chunk.usage) : null).as('usage'),
+                    eb.val(this.now()).as('created_at'),
+                  ])
+                  .where((eb) =>
+                    eb(
+                      eb.fn.coalesce(
+                        eb.selectFrom('chat_chunks').select((s) => s.fn.max('idx').as('top')).where('message_id', '=', messageId),
+                        eb.val(-1),
+                      ),
+                      '=',
+                      chunk.index - 1,
+                    ),
+                  ),
+              )
+              .onConflict((oc) => oc.doNothing())
+              .executeTakeFirst();
+            results.push(Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1);
+          }
+        });
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+        continue;
+      }
+      batch.forEach((item, i) => item.resolve(results[i]));
+      for (const messageId of new Set(batch.map((item) => item.messageId))) this.wakeups.wake(messageId);
+    }
+    this.flushing = false;
+  }
+
+  async read(messageId: string, after: number, limit = 1_000): Promise<StoredChunk[]> {
+    const rows = await this.db
+      .selectFrom('chat_chunks')
+      .selectAll()
+      .where('message_id', '=', messageId)
+      .where('idx', '>', after)
+      .orderBy('idx')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({
+      index: row.idx,
+      delta: row.delta,
+      done: row.done === 1,
+      finishReason: row.finish_reason,
+      usage: row.usage ? JSON.parse(row.usage) : null,
+    }));
+  }
+
+  waitForAppend(messageId: string, pollMs: number, signal: AbortSignal): Promise<void> {
+    return this.wakeups.wait(messageId, pollMs, signal);
+  }
+
+  /** Drops chunks older than `maxAgeMs`; returns how many. */
+  async expire(maxAgeMs: number): Promise<number> {
+    const result = await this.db.deleteFrom('chat_chunks').where('created_at', '<', this.now() - maxAgeMs).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async close(): Promise<void> {}
+}
