@@ -62,7 +62,8 @@ export async function* followMessage(
       const row = await deps.leases.load(messageId);
       if (!row) throw streamInterrupted(messageId, next - 1);
       if (row.state === 'done') {
-        await appendMissingEnd(deps, row, next);
+        // Asked for what comes after the last chunk: there is nothing more.
+        if ((await ensureLoggedEnd(deps, row, next)) < next) return;
         continue;
       }
       if (deps.leases.isAlive(row)) {
@@ -80,16 +81,17 @@ export async function* followMessage(
 }
 
 /**
- * A finished answer whose last chunk is missing (its replica stopped between storing the answer and
- * logging the end): appends the end when the logged chunks are exactly the stored text, since then
- * nothing was lost; otherwise the stream cannot be rebuilt.
+ * The index of a finished answer's last chunk. When that chunk is missing (its replica stopped
+ * between storing the answer and logging the end), it is appended if the logged chunks are exactly
+ * the stored text, since then nothing was lost; otherwise the stream cannot be rebuilt.
  */
-async function appendMissingEnd(deps: FollowDeps, row: GenerationRow, seen: number): Promise<void> {
+async function ensureLoggedEnd(deps: FollowDeps, row: GenerationRow, seen: number): Promise<number> {
   const chunks = await deps.chunkLog.read(row.message_id, -1, Number.MAX_SAFE_INTEGER);
-  if (chunks.at(-1)?.done) return;
+  if (chunks.at(-1)?.done) return chunks.length - 1;
   const text = chunks.map((c) => c.delta).join('');
   const complete = chunks.every((c, i) => c.index === i) && chunks.length >= seen && text === (await deps.storedAnswer(row.message_id));
   if (!complete) throw streamInterrupted(row.message_id, seen - 1);
   const usage = { promptTokens: row.prompt_tokens, completionTokens: row.completion_tokens, totalTokens: row.prompt_tokens + row.completion_tokens };
   await deps.chunkLog.append(row.message_id, { index: chunks.length, delta: '', done: true, finishReason: row.finish_reason, usage });
+  return chunks.length;
 }
