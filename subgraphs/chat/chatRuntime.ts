@@ -57,6 +57,8 @@ export class ChatRuntime {
   readonly promptCache: PromptCache;
   readonly leases: GenerationLeases;
   readonly generations: RunningGenerations;
+  /** Answers this replica continued after nobody was writing them (for operators and tests). */
+  readonly stats = { takeovers: 0 };
   private readonly db: Kysely<Database>;
   private readonly config: ChatConfig;
   private readonly now: () => number;
@@ -151,6 +153,7 @@ export class ChatRuntime {
       const source = cached ? new CachedAnswerSource(cached.content) : this.backend;
       const start = { text: chunks.map((c) => c.delta).join(''), nextIndex: chunks.length, maxTokens };
       this.logger?.info({ messageId, from: chunks.length }, 'continuing an answer nobody was writing');
+      this.stats.takeovers += 1;
       return this.generations.start(messageId, (signal) => runGeneration(this.generationDeps(), row, source, start, signal));
     } catch (error) {
       await this.leases.release(messageId);
