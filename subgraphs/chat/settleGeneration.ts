@@ -42,8 +42,8 @@ export async function finishGeneration(db: Kysely<Database>, messageId: string, 
 }
 
 /**
- * Stops an unfinished answer: charges what was written so far (`completionTokens`), gives back the
- * rest of the reservation, and frees the lease so any replica may continue it later. `owner` null
+ * Stops an unfinished answer: charges what was written so far (`completionTokens`, and the prompt
+ * with them; nothing when nothing was written), gives back the rest of the reservation, and frees the lease so any replica may continue it later. `owner` null
  * is the sweeper acting for a dead replica, allowed only once the lease has lapsed.
  */
 export async function interruptGeneration(db: Kysely<Database>, messageId: string, owner: string | null, completionTokens: number, now: Date): Promise<boolean> {
@@ -51,7 +51,8 @@ export async function interruptGeneration(db: Kysely<Database>, messageId: strin
     const row = await trx.selectFrom('chat_generations').selectAll().where('message_id', '=', messageId).executeTakeFirst();
     if (!row || row.state !== 'running') return false;
     if (owner !== null ? row.lease_owner !== owner : row.lease_owner !== null && row.lease_expires_at > now.getTime()) return false;
-    const charged = row.prompt_tokens + completionTokens;
+    // Nothing written (the backend refused or failed at once): the user pays nothing for our failure.
+    const charged = completionTokens > 0 ? row.prompt_tokens + completionTokens : 0;
     await settleTokens(trx, row.user_id, { release: row.reserved_tokens, charge: charged - row.charged_tokens }, now);
     await trx.updateTable('chat_generations').set({
       state: 'interrupted', lease_owner: null, lease_expires_at: 0, reserved_tokens: 0, charged_tokens: charged, completion_tokens: completionTokens,
