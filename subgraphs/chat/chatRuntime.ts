@@ -145,7 +145,7 @@ export class ChatRuntime {
     const row = await this.leases.acquire(messageId);
     if (!row) return undefined;
     try {
-      const chunks = await this.chunkLog.read(messageId, -1, Number.MAX_SAFE_INTEGER);
+      const chunks = await this.chunkLog.readStored(messageId, -1, Number.MAX_SAFE_INTEGER);
       const intact = chunks.every((c, i) => c.index === i) && chunks.length >= seen && !(row.state === 'interrupted' && chunks.length < row.completion_tokens);
       if (!intact) throw streamInterrupted(messageId, seen - 1);
       const maxTokens = await resumeGeneration(this.db, row, chunks.length, new Date(this.now()));
@@ -190,7 +190,7 @@ export class ChatRuntime {
       .limit(100)
       .execute();
     for (const { message_id: messageId } of orphans) {
-      const written = (await this.chunkLog.read(messageId, -1, Number.MAX_SAFE_INTEGER)).filter((c) => !c.done).length;
+      const written = (await this.chunkLog.readStored(messageId, -1, Number.MAX_SAFE_INTEGER)).filter((c) => !c.done).length;
       await interruptGeneration(this.db, messageId, null, written, new Date(now));
     }
     if (this.chunkLog instanceof StoreChunkLog) await this.chunkLog.expire(this.config.chunkLogTtlSeconds * 1000);

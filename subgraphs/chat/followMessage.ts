@@ -35,9 +35,18 @@ export async function* followMessage(
   let local = attached ?? deps.generations.attach(messageId);
   let unwatch: (() => void) | undefined;
   const wait = () => deps.chunkLog.waitForAppend(messageId, deps.pollMs, signal);
+  let replayed = false;
   try {
     while (!signal.aborted) {
+      // Past the replay, an answer written here is followed in memory: when we have everything it
+      // appended, its next chunk wakes us, with no need to ask the log once per token. (Checked and
+      // waited for in the same tick, so an append cannot slip in between.)
+      if (replayed && local && !local.outcome && (deps.chunkLog.localTop(messageId) ?? -1) < next) {
+        await wait();
+        continue;
+      }
       const chunks = await deps.chunkLog.read(messageId, next - 1);
+      replayed = true;
       for (const chunk of chunks) {
         if (chunk.index !== next) throw streamInterrupted(messageId, next - 1);
         yield chunk;
@@ -86,7 +95,7 @@ export async function* followMessage(
  * the stored text, since then nothing was lost; otherwise the stream cannot be rebuilt.
  */
 async function ensureLoggedEnd(deps: FollowDeps, row: GenerationRow, seen: number): Promise<number> {
-  const chunks = await deps.chunkLog.read(row.message_id, -1, Number.MAX_SAFE_INTEGER);
+  const chunks = await deps.chunkLog.readStored(row.message_id, -1, Number.MAX_SAFE_INTEGER);
   if (chunks.at(-1)?.done) return chunks.length - 1;
   const text = chunks.map((c) => c.delta).join('');
   const complete = chunks.every((c, i) => c.index === i) && chunks.length >= seen && text === (await deps.storedAnswer(row.message_id));

@@ -57,8 +57,13 @@ export async function runGeneration(deps: GenerationDeps, row: GenerationRow, so
           break;
         }
         if (!event.text) continue;
-        // Refused only when another replica wrote this index first: it owns the answer now.
-        if (!(await deps.chunkLog.append(messageId, { index, delta: event.text, done: false }))) return { kind: 'lost' };
+        // Refused when another replica wrote this index first (it owns the answer now), or when the
+        // log lost what was written (Redis restarted empty). Either way this run must not go on;
+        // when the answer is still ours, it is settled and freed so a follower can tell which it was.
+        if (!(await deps.chunkLog.append(messageId, { index, delta: event.text, done: false }))) {
+          await interruptGeneration(deps.db, messageId, deps.owner, index, new Date(deps.now()));
+          return { kind: 'lost' };
+        }
         index += 1;
         text += event.text;
       }

@@ -25,12 +25,19 @@ export interface ChunkLog {
   readonly kind: 'redis' | 'store';
   /** Appends `chunk` when its index is exactly the next one of the message; false when it is not (another writer got there first). */
   append(messageId: string, chunk: StoredChunk): Promise<boolean>;
-  /** Chunks after index `after`, in order, at most `limit`. */
+  /** Chunks after index `after`, in order, at most `limit`; recent local appends come from memory. */
   read(messageId: string, after: number, limit?: number): Promise<StoredChunk[]>;
+  /** Like read, but always from the log itself: what another replica would see (used before continuing an answer). */
+  readStored(messageId: string, after: number, limit?: number): Promise<StoredChunk[]>;
   /**
    * Resolves when the message may have new chunks: at once for an append in this process, within
    * `pollMs` for one elsewhere, or when `signal` aborts.
    */
   waitForAppend(messageId: string, pollMs: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Index of the last chunk of the message appended by this process, if it remembers one: a listener
+   * of an answer written here that has caught up with it waits for more instead of asking the log.
+   */
+  localTop(messageId: string): number | undefined;
   close(): Promise<void>;
 }

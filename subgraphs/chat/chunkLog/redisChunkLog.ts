@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { AppendWakeups } from './appendWakeups.ts';
 import type { ChunkLog, StoredChunk } from './chunkLog.ts';
+import { RecentChunks } from './recentChunks.ts';
 
 /**
  * Appends only the next index: the stream's length is the next index because it is never trimmed
@@ -24,6 +25,7 @@ type RedisWithAppend = Redis & { chatAppendChunk(key: string, index: number, chu
 export class RedisChunkLog implements ChunkLog {
   readonly kind = 'redis' as const;
   private readonly wakeups = new AppendWakeups();
+  private readonly recent = new RecentChunks();
   private readonly redis: RedisWithAppend;
 
   constructor(redis: Redis, private readonly ttlMs: number) {
@@ -37,17 +39,28 @@ export class RedisChunkLog implements ChunkLog {
 
   async append(messageId: string, chunk: StoredChunk): Promise<boolean> {
     const appended = (await this.redis.chatAppendChunk(this.key(messageId), chunk.index, JSON.stringify(chunk), this.ttlMs)) === 1;
-    if (appended) this.wakeups.wake(messageId);
+    if (appended) {
+      this.recent.remember(messageId, chunk);
+      this.wakeups.wake(messageId);
+    }
     return appended;
   }
 
   async read(messageId: string, after: number, limit = 1_000): Promise<StoredChunk[]> {
+    return this.recent.read(messageId, after, limit) ?? this.readStored(messageId, after, limit);
+  }
+
+  async readStored(messageId: string, after: number, limit = 1_000): Promise<StoredChunk[]> {
     const entries = await this.redis.xrange(this.key(messageId), `${after + 2}-0`, '+', 'COUNT', limit);
     return entries.map(([, fields]) => JSON.parse(fields[1]) as StoredChunk);
   }
 
   waitForAppend(messageId: string, pollMs: number, signal: AbortSignal): Promise<void> {
     return this.wakeups.wait(messageId, pollMs, signal);
+  }
+
+  localTop(messageId: string): number | undefined {
+    return this.recent.top(messageId);
   }
 
   async close(): Promise<void> {}

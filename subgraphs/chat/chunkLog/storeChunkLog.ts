@@ -1,7 +1,17 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from '../../../lib/store/tables.ts';
 import { AppendWakeups } from './appendWakeups.ts';
 import type { ChunkLog, StoredChunk } from './chunkLog.ts';
+import { RecentChunks } from './recentChunks.ts';
+
+/**
+ * Inserted only when it is the next index (no gap; the primary key forbids a repeat). Written as SQL
+ * once rather than built per token: at a few thousand tokens a second the query builder showed up
+ * as a large share of a replica's CPU.
+ */
+const APPEND_SQL = `insert into chat_chunks (message_id, idx, delta, done, finish_reason, usage, created_at)
+  select ?, ?, ?, ?, ?, ?, ? where coalesce((select max(idx) from chat_chunks where message_id = ?), -1) = ?
+  on conflict do nothing`;
 
 interface PendingAppend {
   messageId: string;
@@ -18,6 +28,7 @@ interface PendingAppend {
 export class StoreChunkLog implements ChunkLog {
   readonly kind = 'store' as const;
   private readonly wakeups = new AppendWakeups();
+  private readonly recent = new RecentChunks();
   private pending: PendingAppend[] = [];
   private flushing = false;
 
@@ -41,48 +52,32 @@ export class StoreChunkLog implements ChunkLog {
       try {
         await this.db.transaction().execute(async (trx) => {
           for (const { messageId, chunk } of batch) {
-            // Inserted only when it is the next index: no gap, and the primary key forbids a repeat.
-            const inserted = await trx
-              .insertInto('chat_chunks')
-              .columns(['message_id', 'idx', 'delta', 'done', 'finish_reason', 'usage', 'created_at'])
-              .expression(
-                trx
-                  .selectNoFrom((eb) => [
-                    eb.val(messageId).as('message_id'),
-                    eb.val(chunk.index).as('idx'),
-                    eb.val(chunk.delta).as('delta'),
-                    eb.val(chunk.done ? 1 : 0).as('done'),
-                    eb.val(chunk.finishReason ?? null).as('finish_reason'),
-                    eb.val(chunk.usage ? JSON.stringify(chunk.usage) : null).as('usage'),
-                    eb.val(this.now()).as('created_at'),
-                  ])
-                  .where((eb) =>
-                    eb(
-                      eb.fn.coalesce(
-                        eb.selectFrom('chat_chunks').select((s) => s.fn.max('idx').as('top')).where('message_id', '=', messageId),
-                        eb.val(-1),
-                      ),
-                      '=',
-                      chunk.index - 1,
-                    ),
-                  ),
-              )
-              .onConflict((oc) => oc.doNothing())
-              .executeTakeFirst();
-            results.push(Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1);
+            const params = [
+              messageId, chunk.index, chunk.delta, chunk.done ? 1 : 0, chunk.finishReason ?? null,
+              chunk.usage ? JSON.stringify(chunk.usage) : null, this.now(), messageId, chunk.index - 1,
+            ];
+            const inserted = await trx.executeQuery(CompiledQuery.raw(APPEND_SQL, params));
+            results.push(Number(inserted.numAffectedRows ?? 0) === 1);
           }
         });
       } catch (error) {
         for (const item of batch) item.reject(error);
         continue;
       }
-      batch.forEach((item, i) => item.resolve(results[i]));
+      batch.forEach((item, i) => {
+        if (results[i]) this.recent.remember(item.messageId, item.chunk);
+        item.resolve(results[i]);
+      });
       for (const messageId of new Set(batch.map((item) => item.messageId))) this.wakeups.wake(messageId);
     }
     this.flushing = false;
   }
 
   async read(messageId: string, after: number, limit = 1_000): Promise<StoredChunk[]> {
+    return this.recent.read(messageId, after, limit) ?? this.readStored(messageId, after, limit);
+  }
+
+  async readStored(messageId: string, after: number, limit = 1_000): Promise<StoredChunk[]> {
     const rows = await this.db
       .selectFrom('chat_chunks')
       .selectAll()
@@ -102,6 +97,10 @@ export class StoreChunkLog implements ChunkLog {
 
   waitForAppend(messageId: string, pollMs: number, signal: AbortSignal): Promise<void> {
     return this.wakeups.wait(messageId, pollMs, signal);
+  }
+
+  localTop(messageId: string): number | undefined {
+    return this.recent.top(messageId);
   }
 
   /** Drops chunks older than `maxAgeMs`; returns how many. */
