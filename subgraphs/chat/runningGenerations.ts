@@ -27,13 +27,7 @@ export class RunningGenerations {
   /** Starts `run` for a message whose lease this replica holds, with one listener attached (the caller). */
   start(messageId: string, run: (signal: AbortSignal) => Promise<GenerationOutcome>): RunningGeneration {
     const controller = new AbortController();
-    const generation: { -readonly [K in keyof RunningGeneration]: RunningGeneration[K] } = {
-      messageId,
-      subscribers: 1,
-      controller,
-      finished: undefined as unknown as Promise<GenerationOutcome>,
-    };
-    generation.finished = run(controller.signal)
+    const finished = run(controller.signal)
       .catch((error): GenerationOutcome => {
         this.logger?.error({ err: error, messageId }, 'answer generation crashed');
         return { kind: 'stopped' };
@@ -43,6 +37,7 @@ export class RunningGenerations {
         this.running.delete(messageId);
         return outcome;
       });
+    const generation: RunningGeneration = { messageId, subscribers: 1, controller, finished };
     this.running.set(messageId, generation);
     return generation;
   }

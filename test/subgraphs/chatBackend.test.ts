@@ -3,8 +3,6 @@ import { waitFor } from '../support/graphqlClient.ts';
 import { startFakeChatBackend, type FakeChatBackend } from '../support/fakeChatBackend.ts';
 import { CHAT_RESUME, CHAT_STREAM, readAll, runtimeOf, startChatHarness, take, u1, type ChatHarness } from './chatHarness.ts';
 
-const codes = (errors: Array<{ extensions?: Record<string, unknown> }>) => errors.map((e) => e.extensions?.code);
-
 describe('the OpenAI-compatible inference backend (against a local server speaking the protocol)', () => {
   let backend: FakeChatBackend;
   let harness: ChatHarness;
