@@ -34,7 +34,7 @@ export async function* followMessage(
   let next = after + 1;
   let local = attached ?? deps.generations.attach(messageId);
   let unwatch: (() => void) | undefined;
-  const wait = () => deps.chunkLog.waitForAppend(messageId, deps.pollMs, signal);
+  const wait = () => deps.chunkLog.waitForAppend(messageId, deps.pollMs, signal, !local);
   let replayed = false;
   try {
     while (!signal.aborted) {

@@ -30,10 +30,11 @@ export interface ChunkLog {
   /** Like read, but always from the log itself: what another replica would see (used before continuing an answer). */
   readStored(messageId: string, after: number, limit?: number): Promise<StoredChunk[]>;
   /**
-   * Resolves when the message may have new chunks: at once for an append in this process, within
-   * `pollMs` for one elsewhere, or when `signal` aborts.
+   * Resolves when the message may have new chunks: at once for an append in this process, for one
+   * elsewhere as soon as the log can tell (at the latest after `pollMs`), or when `signal` aborts.
+   * `elsewhere` says the writer is another replica, so it is worth listening for its appends.
    */
-  waitForAppend(messageId: string, pollMs: number, signal: AbortSignal): Promise<void>;
+  waitForAppend(messageId: string, pollMs: number, signal: AbortSignal, elsewhere?: boolean): Promise<void>;
   /**
    * Index of the last chunk of the message appended by this process, if it remembers one: a listener
    * of an answer written here that has caught up with it waits for more instead of asking the log.

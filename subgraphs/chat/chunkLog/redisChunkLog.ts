@@ -11,22 +11,31 @@ const APPEND_SCRIPT = `
 if redis.call('XLEN', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
 redis.call('XADD', KEYS[1], (tonumber(ARGV[1]) + 1) .. '-0', 'c', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PUBLISH', ARGV[4], ARGV[1])
 return 1
 `;
 
-type RedisWithAppend = Redis & { chatAppendChunk(key: string, index: number, chunk: string, ttlMs: number): Promise<number> };
+type RedisWithAppend = Redis & { chatAppendChunk(key: string, index: number, chunk: string, ttlMs: number, channel: string): Promise<number> };
+
+const WAKE_CHANNEL = 'chat:appended:';
+/** A message's channel stays subscribed this long after its last remote wait: followers wait once per chunk. */
+const SUBSCRIPTION_LINGER_MS = 10_000;
 
 /**
  * The chunk log in Redis Streams (one stream per message, `chat:chunks:<messageId>`), shared by all
- * chat replicas when REDIS_URL is set. Followers elsewhere find new entries by polling XRANGE at the
- * follow interval; in-process followers are woken at once. (A blocking XREAD would need a connection
- * per follower; following from another replica only happens while an answer fails over or is resumed.)
+ * chat replicas when REDIS_URL is set. Every append also publishes on `chat:appended:<messageId>`;
+ * a replica following an answer written elsewhere subscribes to that channel (one subscriber
+ * connection per replica, rather than a blocking XREAD connection per follower) and is woken at
+ * once, with polling at the follow interval as the fallback if a message is missed.
  */
 export class RedisChunkLog implements ChunkLog {
   readonly kind = 'redis' as const;
   private readonly wakeups = new AppendWakeups();
   private readonly recent = new RecentChunks();
   private readonly redis: RedisWithAppend;
+  private subscriber?: Redis;
+  /** Channels subscribed for remote waits, with the timer that drops each when unused. */
+  private readonly subscribed = new Map<string, NodeJS.Timeout>();
 
   constructor(redis: Redis, private readonly ttlMs: number) {
     redis.defineCommand('chatAppendChunk', { numberOfKeys: 1, lua: APPEND_SCRIPT });
@@ -38,7 +47,7 @@ export class RedisChunkLog implements ChunkLog {
   }
 
   async append(messageId: string, chunk: StoredChunk): Promise<boolean> {
-    const appended = (await this.redis.chatAppendChunk(this.key(messageId), chunk.index, JSON.stringify(chunk), this.ttlMs)) === 1;
+    const appended = (await this.redis.chatAppendChunk(this.key(messageId), chunk.index, JSON.stringify(chunk), this.ttlMs, WAKE_CHANNEL + messageId)) === 1;
     if (appended) {
       this.recent.remember(messageId, chunk);
       this.wakeups.wake(messageId);
@@ -55,13 +64,38 @@ export class RedisChunkLog implements ChunkLog {
     return entries.map(([, fields]) => JSON.parse(fields[1]) as StoredChunk);
   }
 
-  waitForAppend(messageId: string, pollMs: number, signal: AbortSignal): Promise<void> {
+  async waitForAppend(messageId: string, pollMs: number, signal: AbortSignal, elsewhere = false): Promise<void> {
+    if (elsewhere) await this.listen(messageId).catch(() => undefined); // polling still finds the chunks
     return this.wakeups.wait(messageId, pollMs, signal);
+  }
+
+  private async listen(messageId: string): Promise<void> {
+    const channel = WAKE_CHANNEL + messageId;
+    const known = this.subscribed.get(channel);
+    const drop = () => {
+      this.subscribed.delete(channel);
+      void this.subscriber?.unsubscribe(channel).catch(() => undefined);
+    };
+    if (known) {
+      known.refresh();
+      return;
+    }
+    this.subscribed.set(channel, setTimeout(drop, SUBSCRIPTION_LINGER_MS).unref());
+    if (!this.subscriber) {
+      this.subscriber = this.redis.duplicate();
+      this.subscriber.on('error', () => undefined); // the command connection reports Redis trouble
+      this.subscriber.on('message', (name: string) => this.wakeups.wake(name.slice(WAKE_CHANNEL.length)));
+    }
+    await this.subscriber.subscribe(channel);
   }
 
   localTop(messageId: string): number | undefined {
     return this.recent.top(messageId);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    for (const timer of this.subscribed.values()) clearTimeout(timer);
+    this.subscribed.clear();
+    this.subscriber?.disconnect();
+  }
 }

@@ -95,6 +95,7 @@ export class StoreChunkLog implements ChunkLog {
     }));
   }
 
+  // The store cannot notify other processes: appends elsewhere are found by polling.
   waitForAppend(messageId: string, pollMs: number, signal: AbortSignal): Promise<void> {
     return this.wakeups.wait(messageId, pollMs, signal);
   }
