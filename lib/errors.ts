@@ -13,7 +13,7 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   NOT_FOUND: 'NOT_FOUND',
-  /** Set by the chat flow (streamed-chat issue) when a caller's token allowance is spent. */
+  /** The caller's token allowance is spent (the chat flow). */
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   RATE_LIMITED: 'RATE_LIMITED',
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
@@ -242,6 +242,37 @@ export function maskedError(path?: Path, extra: Extensions = {}): GraphQLError {
 /** The same as JSON, for HTTP answers built outside GraphQL execution. */
 export function errorBody(...errors: GraphQLError[]): { errors: unknown[] } {
   return { errors: errors.map((e) => { const { http: _http, ...extensions } = e.extensions; return { ...e.toJSON(), extensions }; }) };
+}
+
+/** The caller's token allowance cannot pay for the answer; it renews at `resetsAt` (ISO 8601). */
+export function quotaExceeded(resetsAt: string, tokens: { remaining: number; required: number }): GraphQLError {
+  return error(`Token quota exceeded: ${tokens.remaining} tokens left, ${tokens.required} needed. It renews at ${resetsAt}.`, ErrorCode.QUOTA_EXCEEDED, {
+    resetsAt,
+    ...tokens,
+  });
+}
+
+/** A streamed answer that nothing can continue (its chunks are lost): the chat stream ends with this. */
+export function answerInterrupted(messageId: string, lastIndex: number): GraphQLError {
+  return error('The answer was interrupted and cannot be resumed; ask again.', ErrorCode.STREAM_INTERRUPTED, { messageId, lastIndex });
+}
+
+/**
+ * A service outside the platform (e.g. the model backend) failed, as a GraphQLError for a resolver
+ * to throw. `extra` carries safe details (messageId, lastIndex); never the service's URL or body.
+ */
+export function externalServiceError(serviceName: string, reason: FailureReason, extra: Extensions = {}): GraphQLError {
+  const code = reason === 'timeout' ? ErrorCode.GATEWAY_TIMEOUT : ErrorCode.DOWNSTREAM_SERVICE_ERROR;
+  return error(`The ${serviceName} service failed.`, code, { serviceName, reason, ...extra });
+}
+
+/** A service outside the platform refused for its own rate limit; retry after `retryAfterMs` when known. */
+export function externalServiceRateLimited(serviceName: string, retryAfterMs: number | undefined, extra: Extensions = {}): GraphQLError {
+  return error(`The ${serviceName} service is busy; try again later.`, ErrorCode.RATE_LIMITED, {
+    serviceName,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    ...extra,
+  });
 }
 
 const PUBLIC_CODES = new Set<string>(Object.values(ErrorCode));

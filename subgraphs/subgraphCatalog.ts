@@ -6,6 +6,7 @@ import { articlesResolvers } from './articles/resolvers.ts';
 import { createAuthLoaders } from './auth/loaders.ts';
 import { registerDemoApiKey } from './auth/registerDemoApiKey.ts';
 import { authResolvers } from './auth/resolvers.ts';
+import { ChatRuntime } from './chat/chatRuntime.ts';
 import { createChatLoaders } from './chat/loaders.ts';
 import { chatResolvers } from './chat/resolvers.ts';
 import { createOrdersLoaders } from './orders/loaders.ts';
@@ -19,12 +20,17 @@ import { usersResolvers } from './users/resolvers.ts';
 const sdl = (name: SubgraphName) => new URL(`../schema/${name}.graphql`, import.meta.url);
 
 /** Every subgraph this project ships, by name. */
-export const SUBGRAPH_CATALOG: { [N in SubgraphName]: SubgraphDefinition<any> } = {
+export const SUBGRAPH_CATALOG: { [N in SubgraphName]: SubgraphDefinition<any, any> } = {
   auth: { typeDefs: sdl('auth'), resolvers: authResolvers, createLoaders: createAuthLoaders, onStart: registerDemoApiKey },
   users: { typeDefs: sdl('users'), resolvers: usersResolvers, createLoaders: createUsersLoaders },
   quota: { typeDefs: sdl('quota'), resolvers: quotaResolvers, createLoaders: createQuotaLoaders },
   orders: { typeDefs: sdl('orders'), resolvers: ordersResolvers, createLoaders: createOrdersLoaders },
   articles: { typeDefs: sdl('articles'), resolvers: articlesResolvers, createLoaders: createArticlesLoaders },
   analytics: { typeDefs: sdl('analytics'), resolvers: analyticsResolvers, createLoaders: createAnalyticsLoaders },
-  chat: { typeDefs: sdl('chat'), resolvers: chatResolvers, createLoaders: createChatLoaders },
+  chat: {
+    typeDefs: sdl('chat'),
+    resolvers: chatResolvers,
+    createLoaders: createChatLoaders,
+    createRuntime: ({ db, config, logger }) => new ChatRuntime({ db, config: config.chat, redisUrl: config.cache.redisUrl, logger }),
+  },
 };

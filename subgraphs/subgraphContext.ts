@@ -4,27 +4,29 @@ import type { Database } from './store/tables.ts';
 import { unauthenticated } from '../lib/errors.ts';
 
 /** What every resolver receives: who asks, the store, and this request's DataLoaders. */
-export interface SubgraphContext<TLoaders = unknown> {
+export interface SubgraphContext<TLoaders = unknown, TRuntime = unknown> {
   /** Set only for a request carrying a valid router-signed token; absent means anonymous and unsigned. */
   principal?: Principal;
   db: Kysely<Database>;
   loaders: TLoaders;
+  /** The subgraph's long-lived parts (see SubgraphDefinition.createRuntime); undefined for most subgraphs. */
+  runtime: TRuntime;
 }
 
 /**
  * Builds the per-request context. A missing, forged or expired token is treated as anonymous rather
  * than rejected, so public fields still answer and protected ones say UNAUTHENTICATED.
  */
-export function createSubgraphContext<TLoaders>(
+export function createSubgraphContext<TLoaders, TRuntime>(
   request: Request,
-  options: { db: Kysely<Database>; internalSecret: string; createLoaders: (db: Kysely<Database>) => TLoaders },
-): SubgraphContext<TLoaders> {
+  options: { db: Kysely<Database>; internalSecret: string; createLoaders: (db: Kysely<Database>) => TLoaders; runtime: TRuntime },
+): SubgraphContext<TLoaders, TRuntime> {
   const principal = verifyPrincipal(request.headers.get(PRINCIPAL_HEADER), options.internalSecret);
-  return { principal, db: options.db, loaders: options.createLoaders(options.db) };
+  return { principal, db: options.db, loaders: options.createLoaders(options.db), runtime: options.runtime };
 }
 
 /** The caller's user id, or UNAUTHENTICATED for anonymous callers. */
-export function requireUserId(context: SubgraphContext): string {
+export function requireUserId(context: SubgraphContext<unknown, unknown>): string {
   const userId = context.principal?.userId;
   if (!userId) throw unauthenticated();
   return userId;

@@ -4,6 +4,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { sql } from 'kysely';
+import { loadConfig, type Config } from '../lib/config.ts';
 import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
@@ -21,6 +22,8 @@ export interface SubgraphYogaOptions {
   store: Store;
   /** Verifies the principal the router signs; unsigned or forged requests are anonymous. */
   internalSecret: string;
+  /** Settings of subgraphs with a runtime (chat: generator pace, backend, Redis). @default loadConfig({}) (all defaults) */
+  config?: Config;
 }
 
 export interface StartSubgraphOptions extends SubgraphYogaOptions {
@@ -39,6 +42,8 @@ export interface RunningSubgraph {
   url: string;
   /** The port actually bound (useful with port 0). */
   port: number;
+  /** The subgraph's runtime (see SubgraphDefinition.createRuntime), e.g. for tests to look at a generator. */
+  runtime?: unknown;
   /** Stops accepting, drains in-flight requests, closes sockets; idempotent. Does not close the store. */
   close(): Promise<void>;
 }
@@ -46,17 +51,26 @@ export interface RunningSubgraph {
 /** Keep-alive longer than typical proxy/gateway idle timeouts (60 s), so the client closes first. */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
-/** The yoga instance of one subgraph, without a server: for in-process tests (`yoga.fetch`). */
+/**
+ * The yoga instance of one subgraph, without a server: for in-process tests (`yoga.fetch`). Its
+ * runtime, if the subgraph has one, is closed by `yoga.dispose()`. Subscriptions are served over SSE
+ * (a POST with `accept: text/event-stream`), the way the gateway opens them.
+ */
 export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInstance<Record<string, unknown>, SubgraphContext> {
-  const { name, store, internalSecret } = options;
+  return buildSubgraphYoga(options).yoga;
+}
+
+function buildSubgraphYoga(options: SubgraphYogaOptions) {
+  const { name, store, internalSecret, config = loadConfig({}) } = options;
   const definition = SUBGRAPH_CATALOG[name];
   const log = componentLogger(`subgraph-${name}`);
-  const schema = buildSubgraphSchema([{ typeDefs: parse(readFileSync(definition.typeDefs, 'utf8')), resolvers: definition.resolvers }]);
-  return createYoga<Record<string, unknown>, SubgraphContext>({
+  const schema = buildSubgraphSchema([{ typeDefs: parse(readFileSync(definition.typeDefs, 'utf8')), resolvers: definition.resolvers as never }]);
+  const runtime = definition.createRuntime?.({ db: store.db, config, logger: log });
+  const yoga = createYoga<Record<string, unknown>, SubgraphContext>({
     schema,
     graphqlEndpoint: '/graphql',
     context: ({ request }) =>
-      createSubgraphContext(request, { db: store.db, internalSecret, createLoaders: definition.createLoaders }),
+      createSubgraphContext(request, { db: store.db, internalSecret, createLoaders: definition.createLoaders, runtime }),
     // isDev false: even with NODE_ENV=development, unexpected errors never carry their original message.
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
     graphiql: false,
@@ -64,6 +78,7 @@ export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInst
     batching: false,
     logging: yogaLogger(log),
     plugins: [
+      { onDispose: () => runtime?.close() },
       useHealthEndpoints({
         readiness: async () => {
           try {
@@ -77,13 +92,14 @@ export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInst
       }),
     ],
   });
+  return { yoga, runtime };
 }
 
 /** Serves one subgraph over HTTP at `/graphql`, with `/healthz` and `/readyz`. */
 export async function startSubgraph(options: StartSubgraphOptions): Promise<RunningSubgraph> {
   const { name, store, host = '127.0.0.1', port, demoApiKey, drainGraceMs = 10_000 } = options;
   await SUBGRAPH_CATALOG[name].onStart?.({ db: store.db, demoApiKey });
-  const yoga = createSubgraphYoga(options);
+  const { yoga, runtime } = buildSubgraphYoga(options);
   const server = createServer(yoga);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   // Must exceed keepAliveTimeout, or Node may drop a socket while a request header is arriving.
@@ -95,6 +111,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
   return {
     url: bound.url,
     port: bound.port,
+    runtime,
     close: () =>
       (closing ??= (async () => {
         await drainHttpServer(server, { graceMs: drainGraceMs });

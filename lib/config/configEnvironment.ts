@@ -1,4 +1,5 @@
 import { SUBGRAPH_NAMES, SUPERGRAPH_NAMES } from '../topology.ts';
+import { chatEnv } from './chatConfig.ts';
 import { edgeFromEnv } from './edgeConfig.ts';
 import { graphiqlConfigFromEnv } from './graphiqlConfig.ts';
 
@@ -49,6 +50,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     },
     gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls },
     database: { path: env.DATABASE_PATH },
+    chat: chatEnv(env),
     resilience: {
       balancer: env.LOAD_BALANCER,
       healthCheckIntervalMs: env.HEALTH_CHECK_INTERVAL_MS,

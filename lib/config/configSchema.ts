@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FallbackPolicy } from '../fallback/staleIfError.ts';
+import { chatConfigSchema } from './chatConfig.ts';
 import { edgeConfigSchema } from './edgeConfig.ts';
 import { graphiqlConfigSchema } from './graphiqlConfig.ts';
 import {
@@ -146,6 +147,8 @@ export const configSchema = z.object({
     /** SQLite file shared by all replicas. @default "data/supergraph.db" */
     path: z.string().min(1).default('data/supergraph.db'),
   }).default({}),
+  /** The chat subgraph: generator pace, optional OpenAI-compatible backend, chunk-log timings (chatConfig.ts). */
+  chat: chatConfigSchema.default({}),
   /** The router's door policy: rate limits, operation limits, persisted operations (edgeConfig.ts). */
   edge: edgeConfigSchema.default({}),
 });

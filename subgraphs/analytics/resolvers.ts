@@ -1,8 +1,9 @@
 import { sql, type Selectable } from 'kysely';
 import type { ArticleStatsTable } from '../store/tables.ts';
 import { pageSize } from '../pagination.ts';
-import type { SubgraphContext } from '../subgraphContext.ts';
+import { requireUserId, type SubgraphContext } from '../subgraphContext.ts';
 import type { SubgraphResolvers } from '../subgraphDefinition.ts';
+import { chatUsageSummary } from './chatUsageSummary.ts';
 import type { AnalyticsLoaders } from './loaders.ts';
 
 type Context = SubgraphContext<AnalyticsLoaders>;
@@ -13,7 +14,7 @@ function toArticleStats(row: Selectable<ArticleStatsTable>) {
   return { id: row.article_id, views: row.views, sales: row.sales };
 }
 
-/** Resolvers of the analytics subgraph: views and sales of articles. */
+/** Resolvers of the analytics subgraph: views and sales of articles, the caller's chat usage. */
 export const analyticsResolvers: SubgraphResolvers<Context> = {
   Query: {
     topArticles: async (_source: unknown, args: { first?: number | null; by?: 'VIEWS' | 'SALES' | null }, context: Context) => {
@@ -31,6 +32,7 @@ export const analyticsResolvers: SubgraphResolvers<Context> = {
       for (const row of rows) context.loaders.statsByArticleId.prime(row.article_id, row);
       return rows.map(toArticleStats);
     },
+    myChatUsage: (_source: unknown, _args: unknown, context: Context) => chatUsageSummary(context.db, requireUserId(context)),
   },
   Article: {
     // No stats row means nothing is known: views/sales are null (they are nullable for that reason),

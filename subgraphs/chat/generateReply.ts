@@ -19,12 +19,13 @@ export function firstWords(text: string, count: number, maxLength = 60): string 
 }
 
 /**
- * The local stand-in for model inference: a reply derived from a hash of model and prompt, so the
- * same prompt to the same model always gets the same answer (tests and caches rely on that). Larger
- * models say more.
+ * The local stand-in for model inference: a reply derived from a hash of model, prompt and earlier
+ * conversation, so the same question in the same context to the same model always gets the same
+ * answer (tests, caches and resumed streams rely on that). Larger models say more.
  */
-export function generateReply(options: { prompt: string; modelId: string; contextWindow: number }): string {
-  const digest = createHash('sha256').update(`${options.modelId}\n${options.prompt}`).digest();
+export function generateReply(options: { prompt: string; modelId: string; contextWindow: number; context?: string }): string {
+  const context = options.context ? `\n${options.context}` : '';
+  const digest = createHash('sha256').update(`${options.modelId}\n${options.prompt}${context}`).digest();
   let next = 0;
   const pick = <T>(items: readonly T[]): T => items[digest[next++ % digest.length] % items.length];
   const sentences = options.contextWindow >= 100_000 ? 3 : options.contextWindow >= 16_000 ? 2 : 1;

@@ -1,23 +1,12 @@
-import type { Selectable } from 'kysely';
-import type { ConversationsTable, MessagesTable, ModelsTable } from '../store/tables.ts';
 import { requireUserId, type SubgraphContext } from '../subgraphContext.ts';
 import type { SubgraphResolvers } from '../subgraphDefinition.ts';
+import type { ChatRuntime } from './chatRuntime.ts';
+import { chatSubscriptionResolvers, readAnswerToEnd } from './chatSubscriptions.ts';
+import { toConversation, toMessage, toModel } from './chatViews.ts';
 import type { ChatLoaders } from './loaders.ts';
-import { recordChatTurn, type ChatInput } from './recordChatTurn.ts';
+import type { ChatInput } from './startChatTurn.ts';
 
-type Context = SubgraphContext<ChatLoaders>;
-
-function toModel(row: Selectable<ModelsTable>) {
-  return { id: row.id, name: row.name, contextWindow: row.context_window, isDefault: row.is_default === 1 };
-}
-
-function toConversation(row: Selectable<ConversationsTable>) {
-  return { id: row.id, title: row.title, createdAt: row.created_at };
-}
-
-function toMessage(row: Selectable<MessagesTable>) {
-  return { id: row.id, role: row.role, content: row.content, createdAt: row.created_at, modelId: row.model_id };
-}
+type Context = SubgraphContext<ChatLoaders, ChatRuntime>;
 
 /** The caller's conversation, or null: another user's conversation looks like a missing one. */
 async function ownConversation(context: Context, id: string) {
@@ -26,7 +15,7 @@ async function ownConversation(context: Context, id: string) {
   return row && row.user_id === userId ? row : null;
 }
 
-/** Resolvers of the chat subgraph: models, conversations and the chat mutation. */
+/** Resolvers of the chat subgraph: models, conversations, the chat mutation and the chat subscriptions. */
 export const chatResolvers: SubgraphResolvers<Context> = {
   Query: {
     models: async (_source: unknown, _args: unknown, context: Context) => {
@@ -41,17 +30,18 @@ export const chatResolvers: SubgraphResolvers<Context> = {
   },
   Mutation: {
     chat: async (_source: unknown, args: { input: ChatInput }, context: Context) => {
-      const turn = await recordChatTurn(context.db, {
-        userId: requireUserId(context),
-        input: args.input,
-        loadModel: (id) => context.loaders.modelById.load(id),
-      });
+      const meta = await readAnswerToEnd(context.runtime, requireUserId(context), args.input);
       // The conversation just changed: a second chat in the same operation must not see cached messages.
-      context.loaders.messagesByConversationId.clear(turn.conversation.id);
-      context.loaders.conversationById.prime(turn.conversation.id, turn.conversation);
-      return { conversation: toConversation(turn.conversation), message: toMessage(turn.message) };
+      context.loaders.messagesByConversationId.clear(meta.conversationId);
+      context.loaders.conversationById.clear(meta.conversationId);
+      const [conversation, message] = await Promise.all([
+        context.db.selectFrom('conversations').selectAll().where('id', '=', meta.conversationId).executeTakeFirstOrThrow(),
+        context.db.selectFrom('messages').selectAll().where('id', '=', meta.messageId).executeTakeFirstOrThrow(),
+      ]);
+      return { conversation: toConversation(conversation), message: toMessage(message) };
     },
   },
+  Subscription: chatSubscriptionResolvers,
   Conversation: {
     __resolveReference: async (reference: { id: string }, context: Context) => {
       const row = await ownConversation(context, reference.id);

@@ -90,5 +90,58 @@ export function migrations(db: Kysely<Database>): CompiledQuery[] {
       .addColumn('created_at', 'text', (c) => c.notNull())
       .compile(),
     s.createIndex('messages_conversation_position').ifNotExists().unique().on('messages').columns(['conversation_id', 'position']).compile(),
+    // Streamed chat (tables added after the first release: `ifNotExists` creates them in older files too).
+    s.createTable('chat_generations').ifNotExists()
+      .addColumn('message_id', 'text', (c) => c.primaryKey())
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('model_id', 'text', (c) => c.notNull())
+      .addColumn('assistant_position', 'integer', (c) => c.notNull())
+      .addColumn('request', 'text', (c) => c.notNull())
+      .addColumn('cache_key', 'text', (c) => c.notNull())
+      .addColumn('cached', 'integer', (c) => c.notNull())
+      .addColumn('prompt_tokens', 'integer', (c) => c.notNull())
+      .addColumn('max_tokens', 'integer', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('lease_owner', 'text')
+      .addColumn('lease_expires_at', 'integer', (c) => c.notNull())
+      .addColumn('watched_until', 'integer', (c) => c.notNull())
+      .addColumn('reserved_tokens', 'integer', (c) => c.notNull())
+      .addColumn('charged_tokens', 'integer', (c) => c.notNull())
+      .addColumn('completion_tokens', 'integer', (c) => c.notNull())
+      .addColumn('finish_reason', 'text')
+      .addColumn('started_at', 'integer', (c) => c.notNull())
+      .compile(),
+    s.createIndex('chat_generations_conversation').ifNotExists().on('chat_generations').column('conversation_id').compile(),
+    s.createIndex('chat_generations_owner').ifNotExists().on('chat_generations').columns(['lease_owner', 'state']).compile(),
+    s.createTable('chat_chunks').ifNotExists()
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addColumn('idx', 'integer', (c) => c.notNull())
+      .addColumn('delta', 'text', (c) => c.notNull())
+      .addColumn('done', 'integer', (c) => c.notNull())
+      .addColumn('finish_reason', 'text')
+      .addColumn('usage', 'text')
+      .addColumn('created_at', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('chat_chunks_pk', ['message_id', 'idx'])
+      .compile(),
+    s.createIndex('chat_chunks_created_at').ifNotExists().on('chat_chunks').column('created_at').compile(),
+    s.createTable('prompt_cache').ifNotExists()
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'integer', (c) => c.notNull())
+      .compile(),
+    s.createTable('chat_usage').ifNotExists()
+      .addColumn('message_id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('conversation_id', 'text', (c) => c.notNull())
+      .addColumn('model_id', 'text', (c) => c.notNull())
+      .addColumn('prompt_tokens', 'integer', (c) => c.notNull())
+      .addColumn('completion_tokens', 'integer', (c) => c.notNull())
+      .addColumn('cached', 'integer', (c) => c.notNull())
+      .addColumn('latency_ms', 'integer', (c) => c.notNull())
+      .addColumn('finish_reason', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .compile(),
+    s.createIndex('chat_usage_user_id').ifNotExists().on('chat_usage').column('user_id').compile(),
   ];
 }

@@ -22,7 +22,7 @@ export const SEED = {
 } as const;
 
 /** Version written to meta.seeded; bump it when the seed changes shape. */
-export const SEED_VERSION = '1';
+export const SEED_VERSION = '2';
 
 const USERS: Array<{ id: string; name: string; email: string; plan: PlanName }> = [
   { id: 'u1', name: 'Ada Lovelace', email: 'ada@example.com', plan: 'PRO' },
@@ -32,7 +32,8 @@ const USERS: Array<{ id: string; name: string; email: string; plan: PlanName }> 
   { id: 'u5', name: 'Edsger Dijkstra', email: 'edsger@example.com', plan: 'PRO' },
 ];
 
-const QUOTA_LIMITS: Record<PlanName, number> = { FREE: 1_000, PRO: 10_000, ENTERPRISE: 100_000 };
+/** Tokens per monthly period (prompt and completion tokens of every answer count). */
+const QUOTA_LIMITS: Record<PlanName, number> = { FREE: 2_000, PRO: 200_000, ENTERPRISE: 2_000_000 };
 
 const ADJECTIVES = ['Compact', 'Classic', 'Wireless', 'Organic', 'Vintage', 'Modular', 'Portable', 'Deluxe', 'Solar', 'Handmade'];
 const NOUNS = ['Lamp', 'Notebook', 'Headphones', 'Kettle', 'Planter', 'Puzzle', 'Racket', 'Speaker', 'Skillet', 'Backpack', 'Keyboard', 'Blanket'];
@@ -52,7 +53,7 @@ function cents(value: number): number {
 }
 
 /** The seed as rows: same output on every call. */
-export function seedRows(): Omit<Rows, 'api_keys' | 'meta'> {
+export function seedRows(): Omit<Rows, 'api_keys' | 'meta' | 'chat_generations' | 'chat_chunks' | 'prompt_cache' | 'chat_usage'> {
   const random = seededRandom(20250601);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
@@ -62,7 +63,8 @@ export function seedRows(): Omit<Rows, 'api_keys' | 'meta'> {
   const users = USERS.map((u, i) => ({ ...u, created_at: iso(base - (400 - i * 30) * 24 * HOUR_MS) }));
   const quotas = USERS.map((u) => {
     const limit = QUOTA_LIMITS[u.plan];
-    return { user_id: u.id, limit, used: Math.floor(limit * random() * 0.8), resets_at: SEED.quotaResetsAt };
+    // Up to a fifth used: the demo user starts with most of a period's allowance.
+    return { user_id: u.id, limit, used: Math.floor(limit * random() * 0.2), resets_at: SEED.quotaResetsAt };
   });
 
   const articles: Rows['articles'] = [];

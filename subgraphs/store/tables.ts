@@ -93,6 +93,85 @@ export interface MessagesTable {
   created_at: string;
 }
 
+export type GenerationState = 'running' | 'interrupted' | 'done';
+
+/**
+ * One streamed answer, from its first token until it is stored: who may continue it (the lease),
+ * what was asked (so another replica can continue), and what the quota holds for it.
+ */
+export interface ChatGenerationsTable {
+  /** The assistant message this generation writes. */
+  message_id: string;
+  conversation_id: string;
+  user_id: string;
+  model_id: string;
+  /** Position the assistant message takes in its conversation. */
+  assistant_position: number;
+  /** JSON array of { role, content }: exactly what the model is asked, context and prompt. */
+  request: string;
+  /** Prompt-cache key of the request. */
+  cache_key: string;
+  /** 0 or 1: answered from the prompt cache. */
+  cached: number;
+  prompt_tokens: number;
+  /** Most completion tokens this answer may use (model and quota permitting). */
+  max_tokens: number;
+  state: GenerationState;
+  /** Replica running it; null when nobody does. */
+  lease_owner: string | null;
+  /** Epoch ms after which the owner counts as dead unless it renewed. */
+  lease_expires_at: number;
+  /** Epoch ms until which a follower on another replica wants it to go on. */
+  watched_until: number;
+  /** Tokens held on the quota for the rest of the answer. */
+  reserved_tokens: number;
+  /** Tokens already charged for it. */
+  charged_tokens: number;
+  completion_tokens: number;
+  finish_reason: string | null;
+  /** Epoch ms the request arrived; latency is measured from here. */
+  started_at: number;
+}
+
+/** One streamed chunk of an answer (the store-backed chunk log; Redis Streams hold the same when configured). */
+export interface ChatChunksTable {
+  message_id: string;
+  idx: number;
+  delta: string;
+  /** 0 or 1. */
+  done: number;
+  finish_reason: string | null;
+  /** JSON { promptTokens, completionTokens, totalTokens } on the last chunk. */
+  usage: string | null;
+  /** Epoch ms, for expiry. */
+  created_at: number;
+}
+
+/** Prompt cache in the store, used when no Redis is configured. */
+export interface PromptCacheTable {
+  key: string;
+  /** JSON of the cached answer. */
+  value: string;
+  /** Epoch ms. */
+  expires_at: number;
+}
+
+/** What each answer cost, for analytics (myChatUsage). */
+export interface ChatUsageTable {
+  message_id: string;
+  user_id: string;
+  conversation_id: string;
+  model_id: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  /** 0 or 1. */
+  cached: number;
+  /** From the request to the last chunk, ms. */
+  latency_ms: number;
+  finish_reason: string;
+  created_at: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -110,5 +189,9 @@ export interface Database {
   models: ModelsTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
+  chat_generations: ChatGenerationsTable;
+  chat_chunks: ChatChunksTable;
+  prompt_cache: PromptCacheTable;
+  chat_usage: ChatUsageTable;
   meta: MetaTable;
 }

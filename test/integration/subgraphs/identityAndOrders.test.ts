@@ -75,7 +75,7 @@ describe('identity subgraphs', () => {
     const { body } = await harness.post('quota', query, undefined, u1);
     expect(body.errors).toBeUndefined();
     const quota = body.data!._entities[0].quota;
-    expect(quota.limit).toBe(10_000); // u1 is on the PRO plan
+    expect(quota.limit).toBe(200_000); // u1 is on the PRO plan: tokens per month
     expect(quota.remaining).toBe(Math.max(0, quota.limit - quota.used));
     expect(Date.parse(quota.resetsAt)).toBeGreaterThan(Date.now());
     expect(new Date(quota.resetsAt).getUTCDate()).toBe(1);

@@ -94,7 +94,7 @@ describe('router: hostile and invalid input', () => {
     ['no query', { variables: {} }, 400, 'BAD_REQUEST'],
     ['a selection over maxDepth', { query: '{ myOrders { edges { node { lines { article { id } } } } } }' }, 400, 'MAX_DEPTH_LIMIT'],
     ['a too deep selection hidden in fragments', { query: '{ myOrders { ...C } } fragment C on OrderConnection { edges { node { lines { article { id } } } } }' }, 400, 'MAX_DEPTH_LIMIT'],
-    ['a subscription', { query: 'subscription { chatStream }' }, 400, 'BAD_REQUEST'],
+    ['a subscription without its arguments and selection', { query: 'subscription { chatStream }' }, 400, 'GRAPHQL_VALIDATION_FAILED'],
     ['an unsupported content type', 'x', 415, 'BAD_REQUEST', { 'content-type': 'text/plain' }],
     ['a batch', [{ query: '{ models { id } }' }], 400, 'BAD_REQUEST'],
   ];

@@ -1,0 +1,71 @@
+import type { GraphQLError } from 'graphql';
+import { Repeater } from 'graphql-yoga';
+import { badUserInput, notFound } from '../../lib/errors.ts';
+import { requireUserId, type SubgraphContext } from '../subgraphContext.ts';
+import type { AnswerMeta, ChatRuntime } from './chatRuntime.ts';
+import { toChatChunk } from './chatViews.ts';
+import type { StoredChunk } from './chunkLog/chunkLog.ts';
+import type { ChatInput } from './startChatTurn.ts';
+
+type Context = SubgraphContext<unknown, ChatRuntime>;
+
+/** One event of a chat subscription: a chunk, or the error that ends the stream. */
+type ChunkEvent = { chunk: ReturnType<typeof toChatChunk> } | { error: GraphQLError };
+
+/**
+ * The events of one subscription, following `follow` until done. It is a Repeater so that a client
+ * going away (the SSE response cancelled) aborts the follower at once, even mid-wait, and with it
+ * the generation when nobody else listens. A failure becomes the last event, which `resolve` turns
+ * into a GraphQL error with its code: a subscription whose iterator throws would just be cut off.
+ */
+function chunkEvents(meta: AnswerMeta, follow: (signal: AbortSignal) => AsyncGenerator<StoredChunk>): Repeater<ChunkEvent> {
+  return new Repeater<ChunkEvent>(async (push, stop) => {
+    const controller = new AbortController();
+    void stop.then(() => controller.abort());
+    try {
+      for await (const chunk of follow(controller.signal)) await push({ chunk: toChatChunk(meta, chunk) });
+    } catch (error) {
+      if (!controller.signal.aborted) await push({ error: error as GraphQLError });
+    }
+    stop();
+  });
+}
+
+const resolveChunk = (event: ChunkEvent) => {
+  if ('error' in event) throw event.error;
+  return event.chunk;
+};
+
+/** Subscription resolvers of the chat subgraph: chatStream and chatResume. */
+export const chatSubscriptionResolvers = {
+  chatStream: {
+    // Errors before the first token (QUOTA_EXCEEDED, FORBIDDEN, NOT_FOUND, …) reject here, so the
+    // subscription answers with them at once instead of opening a stream.
+    subscribe: async (_source: unknown, args: { input: ChatInput }, context: Context) => {
+      const { meta, generation } = await context.runtime.startTurn(requireUserId(context), args.input);
+      return chunkEvents(meta, (signal) => context.runtime.follow(meta.messageId, -1, signal, generation));
+    },
+    resolve: resolveChunk,
+  },
+  chatResume: {
+    subscribe: async (_source: unknown, args: { messageId: string; after: number }, context: Context) => {
+      const userId = requireUserId(context);
+      if (!Number.isInteger(args.after) || args.after < -1) throw badUserInput('"after" must be -1 (from the start) or a chunk index.', { argument: 'after' });
+      const meta = await context.runtime.answerMeta(args.messageId);
+      // Another user's answer looks like a missing one.
+      if (!meta || meta.userId !== userId) throw notFound(`Message "${args.messageId}" not found.`);
+      return chunkEvents(meta, (signal) => context.runtime.follow(meta.messageId, args.after, signal));
+    },
+    resolve: resolveChunk,
+  },
+};
+
+/** The chat mutation's way: the same stream, read to the end; its text is what gets stored. */
+export async function readAnswerToEnd(runtime: ChatRuntime, userId: string, input: ChatInput): Promise<AnswerMeta> {
+  const { meta, generation } = await runtime.startTurn(userId, input);
+  const controller = new AbortController();
+  for await (const chunk of runtime.follow(meta.messageId, -1, controller.signal, generation)) {
+    if (chunk.done) break;
+  }
+  return meta;
+}

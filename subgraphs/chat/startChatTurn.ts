@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Selectable } from 'kysely';
+import { badUserInput, notFound } from '../../lib/errors.ts';
+import type { ChatGenerationsTable, ConversationsTable, Database, ModelsTable } from '../store/tables.ts';
+import { reserveTokens } from '../quota/tokenLedger.ts';
+import { countPromptTokens, type PromptMessage } from './chatTokens.ts';
+import { fitContext } from './conversationContext.ts';
+import { firstWords } from './generateReply.ts';
+import type { GenerationRow } from './generationLeases.ts';
+import { chooseModel } from './modelRegistry.ts';
+import { promptCacheKey, type CachedAnswer, type PromptCache } from './promptCache/promptCache.ts';
+
+export interface ChatInput {
+  conversationId?: string | null;
+  prompt: string;
+  model?: string | null;
+}
+
+export interface StartedTurn {
+  row: GenerationRow;
+  model: Selectable<ModelsTable>;
+  /** Set when the answer comes from the prompt cache. */
+  cachedAnswer?: CachedAnswer;
+}
+
+const MAX_PROMPT_LENGTH = 8_000;
+
+/**
+ * Everything of a chat turn before the first token (steps 5 to 8): checks the prompt, loads the
+ * conversation (another user's is NOT_FOUND, like a missing one), chooses the model, fits the
+ * context, looks the request up in the prompt cache, then in one transaction reserves the tokens
+ * (QUOTA_EXCEEDED when too few remain), stores the user's message and creates the generation row
+ * whose lease this replica holds.
+ */
+export async function startChatTurn(
+  deps: { db: Kysely<Database>; promptCache: PromptCache; owner: string; leaseMs: number; now: () => number },
+  userId: string,
+  input: ChatInput,
+): Promise<StartedTurn> {
+  const { db } = deps;
+  const prompt = input.prompt.trim();
+  if (!prompt) throw badUserInput('"prompt" must not be empty.', { argument: 'input.prompt' });
+  if (prompt.length > MAX_PROMPT_LENGTH) throw badUserInput(`"prompt" is longer than ${MAX_PROMPT_LENGTH} characters.`, { argument: 'input.prompt' });
+
+  const user = await db.selectFrom('users').select('plan').where('id', '=', userId).executeTakeFirst();
+  let history: PromptMessage[] = [];
+  if (input.conversationId != null) {
+    const conversation = await db.selectFrom('conversations').selectAll().where('id', '=', input.conversationId).executeTakeFirst();
+    if (!conversation || conversation.user_id !== userId) throw notFound(`Conversation "${input.conversationId}" not found.`);
+    const rows = await db.selectFrom('messages').select(['role', 'content']).where('conversation_id', '=', conversation.id).orderBy('position').execute();
+    history = rows.map((m) => ({ role: m.role.toLowerCase() as PromptMessage['role'], content: m.content }));
+  }
+  const catalog = await db.selectFrom('models').selectAll().execute();
+  const model = chooseModel(catalog, {
+    requested: input.model,
+    plan: user?.plan ?? 'FREE',
+    neededTokens: countPromptTokens([...history, { role: 'user', content: prompt }]),
+  });
+  const { messages, promptTokens } = fitContext(history, prompt, { contextWindow: model.row.context_window, reserveForAnswer: model.terms.maxOutputTokens });
+  const cacheKey = promptCacheKey(model.row.id, messages);
+  let cachedAnswer = await deps.promptCache.get(cacheKey);
+  const startedAt = deps.now();
+  const now = new Date(startedAt);
+
+  const row = await db.transaction().execute(async (trx) => {
+    const wanted = promptTokens + (cachedAnswer?.completionTokens ?? model.terms.maxOutputTokens);
+    const { granted } = await reserveTokens(trx, userId, { min: promptTokens + 1, max: wanted }, now);
+    // A cached answer is served whole or not at all; with too little quota left the model writes a shorter one.
+    if (cachedAnswer && granted < wanted) cachedAnswer = undefined;
+    const conversationId = await ensureConversation(trx, userId, input.conversationId, prompt, now);
+    const position = await nextPosition(trx, conversationId);
+    await trx.insertInto('messages').values({
+      id: `msg_${randomUUID()}`, conversation_id: conversationId, position, role: 'USER', content: prompt, model_id: null, created_at: now.toISOString(),
+    }).execute();
+    const generation: Selectable<ChatGenerationsTable> = {
+      message_id: `msg_${randomUUID()}`, conversation_id: conversationId, user_id: userId, model_id: model.row.id,
+      assistant_position: position + 1, request: JSON.stringify(messages), cache_key: cacheKey, cached: cachedAnswer ? 1 : 0,
+      prompt_tokens: promptTokens, max_tokens: granted - promptTokens, state: 'running', lease_owner: deps.owner,
+      lease_expires_at: startedAt + deps.leaseMs, watched_until: 0, reserved_tokens: granted, charged_tokens: 0,
+      completion_tokens: 0, finish_reason: null, started_at: startedAt,
+    };
+    await trx.insertInto('chat_generations').values(generation).execute();
+    return generation;
+  });
+  return { row, model: model.row, cachedAnswer };
+}
+
+/** The conversation to add the turn to, created (titled after the prompt) when none is given. */
+async function ensureConversation(trx: Kysely<Database>, userId: string, id: string | null | undefined, prompt: string, now: Date): Promise<string> {
+  if (id != null) {
+    const owner = await trx.selectFrom('conversations').select('user_id').where('id', '=', id).executeTakeFirst();
+    if (owner?.user_id !== userId) throw notFound(`Conversation "${id}" not found.`);
+    return id;
+  }
+  const conversation: Selectable<ConversationsTable> = { id: `conv_${randomUUID()}`, user_id: userId, title: firstWords(prompt, 6), created_at: now.toISOString() };
+  await trx.insertInto('conversations').values(conversation).execute();
+  return conversation.id;
+}
+
+/** Next free position: answers still being written hold theirs, so two turns at once never collide. */
+async function nextPosition(trx: Kysely<Database>, conversationId: string): Promise<number> {
+  const stored = await trx.selectFrom('messages').select((eb) => eb.fn.max('position').as('top')).where('conversation_id', '=', conversationId).executeTakeFirst();
+  const pending = await trx
+    .selectFrom('chat_generations')
+    .select((eb) => eb.fn.max('assistant_position').as('top'))
+    .where('conversation_id', '=', conversationId)
+    .executeTakeFirst();
+  const top = Math.max(stored?.top == null ? -1 : Number(stored.top), pending?.top == null ? -1 : Number(pending.top));
+  return top + 1;
+}
