@@ -11,6 +11,10 @@ export interface SubgraphContext<TLoaders = unknown, TRuntime = unknown> {
   loaders: TLoaders;
   /** The subgraph's long-lived parts (see SubgraphDefinition.createRuntime); undefined for most subgraphs. */
   runtime: TRuntime;
+  /** A subscription resumes after this event: the `Last-Event-ID` the gateway sends when it re-opens a stream. */
+  lastEventId?: string;
+  /** Set by a subscription resolver for the event it is resolving; useStreamEventIds reports it. */
+  streamEventId?: string;
 }
 
 /**
@@ -22,7 +26,8 @@ export function createSubgraphContext<TLoaders, TRuntime>(
   options: { db: Kysely<Database>; internalSecret: string; createLoaders: (db: Kysely<Database>) => TLoaders; runtime: TRuntime },
 ): SubgraphContext<TLoaders, TRuntime> {
   const principal = verifyPrincipal(request.headers.get(PRINCIPAL_HEADER), options.internalSecret);
-  return { principal, db: options.db, loaders: options.createLoaders(options.db), runtime: options.runtime };
+  const lastEventId = request.headers.get('last-event-id') ?? undefined;
+  return { principal, db: options.db, loaders: options.createLoaders(options.db), runtime: options.runtime, lastEventId };
 }
 
 /** The caller's user id, or UNAUTHENTICATED for anonymous callers. */

@@ -11,10 +11,12 @@ import { listenHttp } from '../lib/server/listenHttp.ts';
 import { componentLogger } from '../lib/logger.ts';
 import type { Store } from './store/openDatabase.ts';
 import type { SubgraphName } from '../lib/topology.ts';
+import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
 import { createSubgraphContext, type SubgraphContext } from './subgraphContext.ts';
 import { SUBGRAPH_CATALOG } from './subgraphCatalog.ts';
+import { useStreamEventIds } from './useStreamEventIds.ts';
 
 
 export interface SubgraphYogaOptions {
@@ -78,6 +80,8 @@ function buildSubgraphYoga(options: SubgraphYogaOptions) {
     batching: false,
     logging: yogaLogger(log),
     plugins: [
+      useSseEventIds(),
+      useStreamEventIds(),
       { onDispose: () => runtime?.close() },
       useHealthEndpoints({
         readiness: async () => {

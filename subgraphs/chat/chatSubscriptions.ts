@@ -31,10 +31,32 @@ function chunkEvents(meta: AnswerMeta, follow: (signal: AbortSignal) => AsyncGen
   });
 }
 
-const resolveChunk = (event: ChunkEvent) => {
+/** The event id of a chunk, `<messageId>:<index>`: what a client resumes after. */
+export function chunkEventId(chunk: { messageId: string; index: number }): string {
+  return `${chunk.messageId}:${chunk.index}`;
+}
+
+/** `<messageId>:<index>` back to its parts; undefined for anything else. */
+export function parseChunkEventId(eventId: string | undefined): { messageId: string; after: number } | undefined {
+  const match = eventId?.match(/^(.{1,200}):(-1|\d{1,9})$/);
+  return match ? { messageId: match[1], after: Number(match[2]) } : undefined;
+}
+
+const resolveChunk = (event: ChunkEvent, _args: unknown, context: Context) => {
   if ('error' in event) throw event.error;
+  context.streamEventId = chunkEventId(event.chunk);
   return event.chunk;
 };
+
+/** Follows an answer of the caller's after `after`: chatResume, and chatStream when it resumes. */
+async function resume(context: Context, messageId: string, after: number) {
+  const userId = requireUserId(context);
+  if (!Number.isInteger(after) || after < -1) throw badUserInput('"after" must be -1 (from the start) or a chunk index.', { argument: 'after' });
+  const meta = await context.runtime.answerMeta(messageId);
+  // Another user's answer looks like a missing one.
+  if (!meta || meta.userId !== userId) throw notFound(`Message "${messageId}" not found.`);
+  return chunkEvents(meta, (signal) => context.runtime.follow(meta.messageId, after, signal));
+}
 
 /** Subscription resolvers of the chat subgraph: chatStream and chatResume. */
 export const chatSubscriptionResolvers = {
@@ -42,6 +64,9 @@ export const chatSubscriptionResolvers = {
     // Errors before the first token (QUOTA_EXCEEDED, FORBIDDEN, NOT_FOUND, …) reject here, so the
     // subscription answers with them at once instead of opening a stream.
     subscribe: async (_source: unknown, args: { input: ChatInput }, context: Context) => {
+      // A reconnection (a client's or a gateway's Last-Event-ID) continues the answer it was following.
+      const resumed = parseChunkEventId(context.lastEventId);
+      if (resumed) return resume(context, resumed.messageId, resumed.after);
       const { meta, generation } = await context.runtime.startTurn(requireUserId(context), args.input);
       return chunkEvents(meta, (signal) => context.runtime.follow(meta.messageId, -1, signal, generation));
     },
@@ -49,12 +74,8 @@ export const chatSubscriptionResolvers = {
   },
   chatResume: {
     subscribe: async (_source: unknown, args: { messageId: string; after: number }, context: Context) => {
-      const userId = requireUserId(context);
-      if (!Number.isInteger(args.after) || args.after < -1) throw badUserInput('"after" must be -1 (from the start) or a chunk index.', { argument: 'after' });
-      const meta = await context.runtime.answerMeta(args.messageId);
-      // Another user's answer looks like a missing one.
-      if (!meta || meta.userId !== userId) throw notFound(`Message "${args.messageId}" not found.`);
-      return chunkEvents(meta, (signal) => context.runtime.follow(meta.messageId, args.after, signal));
+      const resumed = parseChunkEventId(context.lastEventId);
+      return resumed && resumed.messageId === args.messageId ? resume(context, resumed.messageId, resumed.after) : resume(context, args.messageId, args.after);
     },
     resolve: resolveChunk,
   },
