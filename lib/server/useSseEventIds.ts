@@ -55,7 +55,8 @@ function sseResponse(result: ExecutionResult | AsyncIterable<ExecutionResult>, f
     },
   });
   return new fetchAPI.Response(stream, {
-    status: 200,
+    // A subscription refused before it started (a single result) keeps its errors' status, e.g. 429.
+    status: Symbol.asyncIterator in result ? 200 : statusOf(result),
     headers: { 'content-type': 'text/event-stream', connection: 'keep-alive', 'cache-control': 'no-cache', 'content-encoding': 'none' },
   });
 }
@@ -80,6 +81,15 @@ function withoutInternals(result: ExecutionResult): ExecutionResult {
     ...('data' in result ? { data: result.data } : {}),
     ...(Object.keys(extensions).length ? { extensions } : {}),
   };
+}
+
+function statusOf(result: ExecutionResult): number {
+  let status = 200;
+  for (const error of result.errors ?? []) {
+    const wanted = (error.extensions?.http as { status?: number } | undefined)?.status;
+    if (wanted && wanted > status) status = wanted;
+  }
+  return status;
 }
 
 async function* once(result: ExecutionResult): AsyncGenerator<ExecutionResult> {
