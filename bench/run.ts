@@ -2,3 +2,4 @@
 await import('./routerOverhead.ts');
 await import('./fallbackPath.ts');
 await import('./balancing.ts');
+await import('./chatStreaming.ts');

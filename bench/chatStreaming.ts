@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createParser } from 'eventsource-parser';
+import { Agent, request } from 'undici';
+import { PRINCIPAL_HEADER, signPrincipal } from '../lib/principal.ts';
+import { launchScratchStack, type ScratchStack } from '../scripts/launchScratchStack.ts';
+import { percentile } from '../test/support/steadyLoad.ts';
+import { BENCH } from './benchSettings.ts';
+import { median } from './measureLoad.ts';
+
+// `npm run bench` (streamed chat): time to first chunk and the gap between chunks through the router
+// against the same stream straight from a chat replica, interleaved over rounds; then the router's
+// memory per open stream with 1,000 and 5,000 idle streams.
+const KEY = BENCH.demoApiKey;
+const ROUNDS = BENCH.rounds;
+const STREAMS_PER_ROUND = Number(process.env.BENCH_CHAT_STREAMS ?? 20);
+const IDLE_COUNTS = (process.env.BENCH_IDLE_STREAMS ?? '1000,5000').split(',').map(Number);
+const streams = new Agent({ connections: null, keepAliveTimeout: 10_000, bodyTimeout: 0 });
+const SUBSCRIPTION = 'subscription($p: String!) { chatStream(input: { prompt: $p }) { index delta done } }';
+
+/** Lifts the demo user's token allowance so thousands of answers can be reserved at once. */
+function unlimitedQuota(stack: ScratchStack): void {
+  const db = new Database(join(stack.dir, 'data.db'));
+  try {
+    db.prepare('update quotas set "limit" = 1000000000, used = 0 where user_id = ?').run('u1');
+  } finally {
+    db.close();
+  }
+}
+
+/** One stream read to its end: ms to the first chunk, and between consecutive chunks. */
+async function timeStream(url: string, headers: Record<string, string>, prompt: string): Promise<{ firstMs: number; gapsMs: number[] }> {
+  const started = performance.now();
+  const response = await request(url, {
+    method: 'POST',
+    dispatcher: streams,
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+    body: JSON.stringify({ query: SUBSCRIPTION, variables: { p: prompt } }),
+  });
+  const arrivals: number[] = [];
+  const parser = createParser({ onEvent: (event) => event.event === 'next' && arrivals.push(performance.now()) });
+  const decoder = new TextDecoder();
+  for await (const chunk of response.body) parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
+  if (!arrivals.length) throw new Error(`no chunk from ${url} (${response.statusCode})`);
+  return { firstMs: arrivals[0] - started, gapsMs: arrivals.slice(1).map((t, i) => t - arrivals[i]) };
+}
+
+function rssKiB(pid: number): number {
+  const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return match ? Number(match[1]) : NaN;
+}
+
+async function latency(): Promise<void> {
+  const stack = await launchScratchStack({ demoApiKey: KEY, env: { MAX_STREAMS_PER_CALLER: '100000' } });
+  try {
+    unlimitedQuota(stack);
+    const direct = `http://127.0.0.1:${stack.get('chat-0').port}/graphql`;
+    const asDemoUser = () => ({ [PRINCIPAL_HEADER]: signPrincipal({ userId: 'u1', scopes: [] }, stack.env.INTERNAL_SECRET) });
+    const gateway = `http://127.0.0.1:${stack.get('gateway-commerce').port}/graphql`;
+    const targets = {
+      'chat replica direct': () => ({ url: direct, headers: asDemoUser() }),
+      'gateway → chat': () => ({ url: gateway, headers: asDemoUser() }),
+      'router → gateway → chat': () => ({ url: stack.routerUrl, headers: { authorization: `Bearer ${KEY}` } }),
+    };
+    const rounds: Record<string, Array<{ first: number[]; gaps: number[] }>> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+    let n = 0;
+    for (const target of Object.values(targets)) await timeStream(target().url, target().headers, `warm-up ${n++}`);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, target] of Object.entries(targets)) {
+        const first: number[] = [];
+        const gaps: number[] = [];
+        // One stream at a time, fresh prompts: no prompt-cache hit, nothing queued behind another stream.
+        for (let i = 0; i < STREAMS_PER_ROUND; i++) {
+          const { url, headers } = target();
+          const timing = await timeStream(url, headers, `bench ${round}-${i}-${n++}: what does a router add?`);
+          first.push(timing.firstMs);
+          gaps.push(...timing.gapsMs);
+        }
+        rounds[name].push({ first, gaps });
+      }
+    }
+    console.log(`\nstreamed chat — ${ROUNDS} rounds × ${STREAMS_PER_ROUND} streams one at a time, CHAT_TOKEN_INTERVAL_MS 20, medians of rounds`);
+    console.log('path                       first chunk p50/p99 ms   gap p50/p99 ms');
+    const summary: Record<string, { firstP50: number; firstP99: number; gapP50: number; gapP99: number }> = {};
+    for (const [name, results] of Object.entries(rounds)) {
+      summary[name] = {
+        firstP50: median(results.map((r) => percentile(r.first, 50))),
+        firstP99: median(results.map((r) => percentile(r.first, 99))),
+        gapP50: median(results.map((r) => percentile(r.gaps, 50))),
+        gapP99: median(results.map((r) => percentile(r.gaps, 99))),
+      };
+      const s = summary[name];
+      console.log(`${name.padEnd(26)} ${s.firstP50.toFixed(2).padStart(9)} / ${s.firstP99.toFixed(2).padEnd(9)} ${s.gapP50.toFixed(2).padStart(8)} / ${s.gapP99.toFixed(2)}`);
+    }
+    const [d, g, r] = [summary['chat replica direct'], summary['gateway → chat'], summary['router → gateway → chat']];
+    console.log(`  first chunk: the router adds ${(r.firstP50 - g.firstP50).toFixed(2)} ms p50 to the gateway path (target < 2 ms); router + gateway add ${(r.firstP50 - d.firstP50).toFixed(2)} ms (${(r.firstP50 / d.firstP50).toFixed(2)}×), p99 ${(r.firstP99 / d.firstP99).toFixed(2)}×`);
+    console.log(`  chunk gap:   router path ÷ direct p50 ${(r.gapP50 / d.gapP50).toFixed(2)}×, p99 ${(r.gapP99 / d.gapP99).toFixed(2)}×`);
+  } finally {
+    await stack.dispose();
+  }
+}
+
+async function idleMemory(): Promise<void> {
+  // A token a minute: streams stay open and quiet while the router's memory is read.
+  const stack = await launchScratchStack({ demoApiKey: KEY, env: { CHAT_TOKEN_INTERVAL_MS: '60000', MAX_STREAMS_PER_CALLER: '100000' } });
+  const open: Array<{ abort: AbortController }> = [];
+  try {
+    unlimitedQuota(stack);
+    const router = stack.get('router').pid!;
+    await timeStream(stack.routerUrl, { authorization: `Bearer ${KEY}` }, 'warm-up').catch(() => undefined);
+    const baseline = rssKiB(router);
+    console.log(`\nrouter memory per open stream (idle streams, one token a minute); router RSS before: ${(baseline / 1024).toFixed(1)} MiB`);
+    for (const target of IDLE_COUNTS) {
+      while (open.length < target) {
+        const batch = Array.from({ length: Math.min(250, target - open.length) }, async (_, i) => {
+          const abort = new AbortController();
+          const response = await request(stack.routerUrl, {
+            method: 'POST',
+            dispatcher: streams,
+            signal: abort.signal,
+            headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${KEY}` },
+            body: JSON.stringify({ query: SUBSCRIPTION, variables: { p: `idle ${open.length + i}` } }),
+          });
+          if (response.statusCode !== 200) throw new Error(`stream refused: ${response.statusCode} ${await response.body.text()}`);
+          response.body.on('error', () => {});
+          response.body.resume();
+          return { abort };
+        });
+        open.push(...(await Promise.all(batch)));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // let the opening's garbage go
+      const rss = rssKiB(router);
+      console.log(`  ${String(target).padStart(5)} streams: router RSS ${(rss / 1024).toFixed(1)} MiB, ${((rss - baseline) / target).toFixed(1)} KiB per stream`);
+    }
+  } finally {
+    for (const stream of open) stream.abort.abort();
+    await stack.dispose();
+  }
+}
+
+await latency();
+await idleMemory();
+await streams.close();
