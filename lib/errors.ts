@@ -33,6 +33,8 @@ export const ErrorCode = {
   PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
   PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
   PERSISTED_QUERY_ID_REQUIRED: 'PERSISTED_QUERY_ID_REQUIRED',
+  /** graphql-yoga's code for a body over the size limit, kept for the bodies we measure ourselves (decoded ones). */
+  REQUEST_ENTITY_TOO_LARGE: 'REQUEST_ENTITY_TOO_LARGE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -104,6 +106,40 @@ export function notFound(message: string): GraphQLError {
 /** A malformed HTTP request (body, content type, size): refused with `status`. */
 export function badRequest(message: string, status = 400): GraphQLError {
   return refusal(message, ErrorCode.BAD_REQUEST, status);
+}
+
+/** A body over `limit` bytes, as sent or once decoded (Content-Encoding): 413. */
+export function requestTooLarge(limit: number, decoded = false): GraphQLError {
+  return refusal(`The request body is larger than ${limit} bytes${decoded ? ' once decoded' : ''}.`, ErrorCode.REQUEST_ENTITY_TOO_LARGE, 413, { limit });
+}
+
+/** A Content-Encoding the server cannot decode: 415, with the codings it can in `Accept-Encoding` (RFC 9110 §15.5.16). */
+export function unsupportedContentEncoding(supported: readonly string[]): GraphQLError {
+  const accepted = supported.join(', ');
+  return refusal(`The request's Content-Encoding is not supported: send ${accepted} or none.`, ErrorCode.BAD_REQUEST, 415, {
+    http: { status: 415, spec: false, headers: { 'Accept-Encoding': accepted } },
+  });
+}
+
+/** A variable whose value nests deeper than `limit` arrays and objects; `name` only when it is a GraphQL name worth echoing. */
+export function variableTooDeep(name: string | undefined, limit: number): GraphQLError {
+  const which = name ? `Variable "$${name}"` : 'A variable';
+  return refusal(`${which} is nested deeper than ${limit} levels.`, ErrorCode.BAD_USER_INPUT, 400, { limit, ...(name ? { variable: name } : {}) });
+}
+
+/** The request's `extensions` nest too deep or take too many bytes. */
+export function extensionsTooLarge(message: string, details: { limit: number; actual?: number }): GraphQLError {
+  return refusal(message, ErrorCode.BAD_REQUEST, 400, details);
+}
+
+/** A string argument (or input field, `argument` being its path) over its documented length. */
+export function stringTooLong(argument: string, limit: number): GraphQLError {
+  return error(`"${argument}" is longer than ${limit} characters.`, ErrorCode.BAD_USER_INPUT, { argument, limit });
+}
+
+/** The store refused a value the client sent (too long, too complex for it): the client's input, not the server's fault. */
+export function storeRefusedInput(path?: Path, nodes?: readonly ASTNode[]): GraphQLError {
+  return error('The store cannot take this input: a value is too long or too complex.', ErrorCode.BAD_USER_INPUT, {}, { path, nodes });
 }
 
 /** A document that does not parse (keeping yoga's `http` extension when it set one, as for validation). */
@@ -225,6 +261,26 @@ export function maskedError(path?: Path, extra: Extensions = {}): GraphQLError {
 /** The same as JSON, for HTTP answers built outside GraphQL execution. */
 export function errorBody(...errors: GraphQLError[]): { errors: unknown[] } {
   return { errors: errors.map((e) => { const { http: _http, ...extensions } = e.extensions; return { ...e.toJSON(), extensions }; }) };
+}
+
+/** Extensions that carry a server's internals (yoga's echo of a parse failure, stack traces), never a client's business. */
+const INTERNAL_EXTENSIONS = ['originalError', 'stacktrace', 'exception'];
+
+/**
+ * The same error without internal extensions: yoga puts `originalError` (the JSON parser's message,
+ * quoting the raw body) on a body it cannot parse, whatever the masking says.
+ */
+export function withoutInternalExtensions<E extends GraphQLError>(original: E): E | GraphQLError {
+  if (!INTERNAL_EXTENSIONS.some((key) => key in (original.extensions ?? {}))) return original;
+  const extensions = Object.fromEntries(Object.entries(original.extensions).filter(([key]) => !INTERNAL_EXTENSIONS.includes(key)));
+  return new GraphQLError(original.message, {
+    nodes: original.nodes,
+    source: original.source,
+    positions: original.positions,
+    path: original.path,
+    originalError: original.originalError,
+    extensions,
+  });
 }
 
 const PUBLIC_CODES = new Set<string>(Object.values(ErrorCode));

@@ -1,5 +1,6 @@
 import { SUBGRAPH_NAMES, SUPERGRAPH_NAMES } from '../topology.ts';
 import { edgeFromEnv } from './edgeConfig.ts';
+import { serverFromEnv } from './serverConfig.ts';
 
 /** Environment variables as config values, and the variable behind each config path. */
 function list(value: string | undefined): string[] | undefined {
@@ -71,6 +72,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       supergraphs: supergraphPolicies,
     },
     edge: edgeFromEnv(env, list),
+    server: serverFromEnv(env),
   });
   return values;
 }

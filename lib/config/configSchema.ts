@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FallbackPolicy } from '../fallback/staleIfError.ts';
 import { edgeConfigSchema } from './edgeConfig.ts';
+import { serverConfigSchema } from './serverConfig.ts';
 import {
   DEFAULT_PORTS,
   SUBGRAPH_NAMES,
@@ -144,6 +145,8 @@ export const configSchema = z.object({
   }).default({}),
   /** The router's door policy: rate limits, operation limits, persisted operations (edgeConfig.ts). */
   edge: edgeConfigSchema.default({}),
+  /** What every component's server enforces on requests, and where the admin listener binds (serverConfig.ts). */
+  server: serverConfigSchema.default({}),
 });
 
 /**
