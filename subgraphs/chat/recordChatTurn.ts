@@ -10,7 +10,7 @@ export interface ChatInput {
   model?: string | null;
 }
 
-const MAX_PROMPT_LENGTH = 8_000;
+// The prompt's length limit is in the SDL description, enforced before any resolver (stringArgumentLimits).
 
 export interface ChatTurn {
   conversation: Selectable<ConversationsTable>;
@@ -47,9 +47,6 @@ export async function recordChatTurn(
   const { userId, input, now = new Date() } = options;
   const prompt = input.prompt.trim();
   if (!prompt) throw badUserInput('"prompt" must not be empty.', { argument: 'input.prompt' });
-  if (prompt.length > MAX_PROMPT_LENGTH) {
-    throw badUserInput(`"prompt" is longer than ${MAX_PROMPT_LENGTH} characters.`, { argument: 'input.prompt' });
-  }
   const model = await chooseModel(db, options.loadModel, input.model);
   // Inference happens before the transaction: a real model is slow and must not hold the write lock.
   const reply = generateReply({ prompt, modelId: model.id, contextWindow: model.context_window });
