@@ -10,7 +10,11 @@ import { StaleIfError } from '../lib/fallback/staleIfError.ts';
 import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
 import type { Config } from '../lib/config.ts';
 import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
+import { createAdminServer } from '../lib/server/createAdminServer.ts';
+import { createRequestListener } from '../lib/server/createRequestListener.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
+import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
+import { useRequestJsonGuard } from '../lib/server/useRequestJsonGuard.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { upstreamState } from '../lib/upstream/createUpstream.ts';
 import { createUpstreamMetrics } from '../lib/upstream/upstreamMetrics.ts';
@@ -27,7 +31,6 @@ import { useAuth } from './plugins/useAuth.ts';
 import { useAutomaticPersistedQueries } from './plugins/useAutomaticPersistedQueries.ts';
 import { useErrorCodes } from './plugins/useErrorCodes.ts';
 import { useMaxDepth } from './plugins/useMaxDepth.ts';
-import { useInternalEndpoints } from '../lib/server/useInternalEndpoints.ts';
 import { useOperationLimits } from './plugins/useOperationLimits.ts';
 import { useOperationRouting } from './plugins/useOperationRouting.ts';
 import { useRateLimit } from './plugins/useRateLimit.ts';
@@ -64,6 +67,8 @@ export interface Router {
   routingTable: RoutingTable;
   /** Starts the HTTP server; `port: 0` picks a free port. */
   listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  /** Starts the admin listener (`/internal/state`, `/metrics`); `port: 0` picks a free port. @default host config.server.adminHost */
+  listenAdmin(port: number, host?: string): Promise<{ url: string; port: number }>;
   /** Stops accepting, drains in-flight requests, closes gateway connections; idempotent. */
   close(): Promise<void>;
 }
@@ -121,13 +126,12 @@ export function createRouter(options: RouterOptions): Router {
     extraParamNames: edge.persistedQueries.trustedDocuments !== 'off' ? ['documentId'] : [],
     logging: yogaLogger(log),
     plugins: [
+      // First: the body is decoded and its JSON bounded before any other plugin reads it.
+      useRequestDecompression({ maxBytes: config.router.maxBodyBytes }),
+      useRequestJsonGuard({ maxDepth: config.server.maxJsonDepth, maxExtensionsBytes: config.server.maxExtensionsBytes }),
       useHealthEndpoints({
         // A draining router reports not ready so balancers move on before its connections close.
         readiness: async () => (draining ? { ready: false, status: 'draining' } : gatewayReadiness()),
-      }),
-      useInternalEndpoints({
-        state: () => ({ component: 'router', gateways: upstreamState(upstreams()) }),
-        metrics: metrics.registry,
       }),
       useErrorCodes(),
       // The edge, cheapest refusals first: rate limit, persisted operations, operation limits.
@@ -169,6 +173,11 @@ export function createRouter(options: RouterOptions): Router {
     ],
   });
 
+  const admin = createAdminServer({
+    state: () => ({ component: 'router', gateways: upstreamState(upstreams()) }),
+    metrics: metrics.registry,
+    logger: log,
+  });
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   return {
@@ -177,12 +186,17 @@ export function createRouter(options: RouterOptions): Router {
     async listen(port, host = config.host) {
       if (server) throw new Error('router is already listening');
       if (closing) throw new Error('router is closed');
-      server = createServer(yoga);
+      server = createServer(createRequestListener(yoga, log));
       return listenHttp(server, port, host);
+    },
+    listenAdmin(port, host = config.server.adminHost) {
+      if (closing) throw new Error('router is closed');
+      return admin.listen(port, host);
     },
     close() {
       closing ??= (async () => {
         draining = true;
+        await admin.close();
         if (server?.listening) await drainHttpServer(server, { graceMs: drainTimeoutMs });
         await yoga.dispose();
         await Promise.all(owned.map((client) => client.close()));

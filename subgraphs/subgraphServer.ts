@@ -4,14 +4,19 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { sql } from 'kysely';
+import { serverConfigSchema, type ServerConfig } from '../lib/config/serverConfig.ts';
+import { createRequestListener } from '../lib/server/createRequestListener.ts';
 import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
+import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
+import { useRequestJsonGuard } from '../lib/server/useRequestJsonGuard.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
 import { componentLogger } from '../lib/logger.ts';
 import type { Store } from './store/openDatabase.ts';
 import type { SubgraphName } from '../lib/topology.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
-import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
+import { maskSubgraphError } from './maskSubgraphError.ts';
+import { enforceStringArgumentLimits } from './stringArgumentLimits.ts';
 import { createSubgraphContext, type SubgraphContext } from './subgraphContext.ts';
 import { SUBGRAPH_CATALOG } from './subgraphCatalog.ts';
 
@@ -21,6 +26,8 @@ export interface SubgraphYogaOptions {
   store: Store;
   /** Verifies the principal the router signs; unsigned or forged requests are anonymous. */
   internalSecret: string;
+  /** What the server enforces on requests (body size, JSON nesting). @default the config's defaults */
+  limits?: Pick<ServerConfig, 'maxJsonDepth' | 'maxExtensionsBytes' | 'internalMaxBodyBytes'>;
 }
 
 export interface StartSubgraphOptions extends SubgraphYogaOptions {
@@ -48,22 +55,28 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** The yoga instance of one subgraph, without a server: for in-process tests (`yoga.fetch`). */
 export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInstance<Record<string, unknown>, SubgraphContext> {
-  const { name, store, internalSecret } = options;
+  const { name, store, internalSecret, limits = serverConfigSchema.parse({}) } = options;
   const definition = SUBGRAPH_CATALOG[name];
   const log = componentLogger(`subgraph-${name}`);
-  const schema = buildSubgraphSchema([{ typeDefs: parse(readFileSync(definition.typeDefs, 'utf8')), resolvers: definition.resolvers }]);
+  const schema = enforceStringArgumentLimits(
+    buildSubgraphSchema([{ typeDefs: parse(readFileSync(definition.typeDefs, 'utf8')), resolvers: definition.resolvers }]),
+  );
   return createYoga<Record<string, unknown>, SubgraphContext>({
     schema,
     graphqlEndpoint: '/graphql',
     context: ({ request }) =>
       createSubgraphContext(request, { db: store.db, internalSecret, createLoaders: definition.createLoaders }),
     // isDev false: even with NODE_ENV=development, unexpected errors never carry their original message.
-    maskedErrors: { isDev: false, maskError: maskUnexpectedError },
+    maskedErrors: { isDev: false, maskError: maskSubgraphError },
+    maxRequestBodySize: limits.internalMaxBodyBytes,
     graphiql: false,
     landingPage: false,
     batching: false,
     logging: yogaLogger(log),
     plugins: [
+      // First: the body is decoded and its JSON bounded before any other plugin reads it.
+      useRequestDecompression({ maxBytes: limits.internalMaxBodyBytes }),
+      useRequestJsonGuard({ maxDepth: limits.maxJsonDepth, maxExtensionsBytes: limits.maxExtensionsBytes }),
       useHealthEndpoints({
         readiness: async () => {
           try {
@@ -84,7 +97,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
   const { name, store, host = '127.0.0.1', port, demoApiKey, drainGraceMs = 10_000 } = options;
   await SUBGRAPH_CATALOG[name].onStart?.({ db: store.db, demoApiKey });
   const yoga = createSubgraphYoga(options);
-  const server = createServer(yoga);
+  const server = createServer(createRequestListener(yoga, componentLogger(`subgraph-${name}`)));
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   // Must exceed keepAliveTimeout, or Node may drop a socket while a request header is arriving.
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
