@@ -53,7 +53,7 @@ export function enforceStringArgumentLimits(schema: GraphQLSchema): GraphQLSchem
     if (isScalarType(type) && (type.name === 'String' || type.name === 'ID')) {
       const limit = documentedLengthLimit(description);
       if (limit === undefined) {
-        throw new Error(`${coordinate} is a ${type.name} without a documented length limit: add "At most N characters." to its description.`);
+        throw new Error(`${coordinate} is an unbounded ${type.name}: add "At most N characters." to its description.`);
       }
       return (value, path) => {
         if (typeof value === 'string' && longerThan(value, limit)) throw stringTooLong(path, limit);
