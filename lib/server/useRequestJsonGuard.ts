@@ -28,36 +28,8 @@ function isGraphQLErrorLike(value: unknown): boolean {
  *   yoga would let the SyntaxError through as a 500.
  * The walk is iterative and stops at the first limit, so refusing costs less than accepting.
  */
-export function useRequestJsonGuard({ maxDepth = 32, maxExtensionsBytes = 16 * 1024 }: RequestJsonGuardOptions = {}): Plugin {
-  const check = (params: unknown) => {
-    if (params === null || typeof params !== 'object' || Array.isArray(params)) return;
-    for (const [key, value] of Object.entries(params)) {
-      if (value === null || typeof value !== 'object') continue;
-      if (key === 'variables') checkVariables(value);
-      else if (key === 'extensions') checkExtensions(value);
-      else if (measureJson(value, { maxDepth }).exceeded) {
-        throw badRequest(`A request parameter is nested deeper than ${maxDepth} levels.`);
-      }
-    }
-  };
-  const checkVariables = (variables: object) => {
-    // The variables object itself is one level; each value may nest maxDepth more.
-    if (!measureJson(variables, { maxDepth: maxDepth + 1 }).exceeded) return;
-    if (Array.isArray(variables)) throw variableTooDeep(undefined, maxDepth);
-    for (const [name, value] of Object.entries(variables)) {
-      if (measureJson(value, { maxDepth }).exceeded) throw variableTooDeep(GRAPHQL_NAME.test(name) ? name : undefined, maxDepth);
-    }
-  };
-  const checkExtensions = (extensions: object) => {
-    const measure = measureJson(extensions, { maxDepth, maxBytes: maxExtensionsBytes });
-    if (measure.exceeded === 'depth') {
-      throw extensionsTooLarge(`The request's extensions are nested deeper than ${maxDepth} levels.`, { limit: maxDepth });
-    }
-    if (measure.exceeded === 'bytes') {
-      throw extensionsTooLarge(`The request's extensions take more than ${maxExtensionsBytes} bytes.`, { limit: maxExtensionsBytes });
-    }
-  };
-
+export function useRequestJsonGuard(options: RequestJsonGuardOptions = {}): Plugin {
+  const check = (params: unknown) => checkRequestJson(params, options);
   return {
     onRequestParse({ requestParser, setRequestParser }) {
       if (requestParser) {
@@ -80,4 +52,33 @@ export function useRequestJsonGuard({ maxDepth = 32, maxExtensionsBytes = 16 * 1
       };
     },
   };
+}
+
+/**
+ * Throws the refusal for GraphQL parameters (`{ query, variables, extensions, ... }`) whose JSON is
+ * over the limits; exported for transports that bypass yoga's request parsing (graphql-ws messages).
+ */
+export function checkRequestJson(params: unknown, { maxDepth = 32, maxExtensionsBytes = 16 * 1024 }: RequestJsonGuardOptions = {}): void {
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) return;
+  for (const [key, value] of Object.entries(params)) {
+    if (value === null || typeof value !== 'object') continue;
+    if (key === 'variables') checkVariables(value, maxDepth);
+    else if (key === 'extensions') checkExtensions(value, maxDepth, maxExtensionsBytes);
+    else if (measureJson(value, { maxDepth }).exceeded) throw badRequest(`A request parameter is nested deeper than ${maxDepth} levels.`);
+  }
+}
+
+function checkVariables(variables: object, maxDepth: number): void {
+  // The variables object itself is one level; each value may nest maxDepth more.
+  if (!measureJson(variables, { maxDepth: maxDepth + 1 }).exceeded) return;
+  if (Array.isArray(variables)) throw variableTooDeep(undefined, maxDepth);
+  for (const [name, value] of Object.entries(variables)) {
+    if (measureJson(value, { maxDepth }).exceeded) throw variableTooDeep(GRAPHQL_NAME.test(name) ? name : undefined, maxDepth);
+  }
+}
+
+function checkExtensions(extensions: object, maxDepth: number, maxBytes: number): void {
+  const measure = measureJson(extensions, { maxDepth, maxBytes });
+  if (measure.exceeded === 'depth') throw extensionsTooLarge(`The request's extensions are nested deeper than ${maxDepth} levels.`, { limit: maxDepth });
+  if (measure.exceeded === 'bytes') throw extensionsTooLarge(`The request's extensions take more than ${maxBytes} bytes.`, { limit: maxBytes });
 }
