@@ -127,8 +127,8 @@ export function variableTooDeep(name: string | undefined, limit: number): GraphQ
   return refusal(`${which} is nested deeper than ${limit} levels.`, ErrorCode.BAD_USER_INPUT, 400, { limit, ...(name ? { variable: name } : {}) });
 }
 
-/** The request's `extensions` nest too deep or take too many bytes. */
-export function extensionsTooLarge(message: string, details: { limit: number; actual?: number }): GraphQLError {
+/** A request over one of the server's structural limits (nesting of the document or of `extensions`, their size). */
+export function requestOverLimit(message: string, details: { limit: number; actual?: number }): GraphQLError {
   return refusal(message, ErrorCode.BAD_REQUEST, 400, details);
 }
 

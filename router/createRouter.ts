@@ -14,7 +14,7 @@ import { createAdminServer } from '../lib/server/createAdminServer.ts';
 import { createRequestListener } from '../lib/server/createRequestListener.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
 import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
-import { useRequestJsonGuard } from '../lib/server/useRequestJsonGuard.ts';
+import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { upstreamState } from '../lib/upstream/createUpstream.ts';
 import { createUpstreamMetrics } from '../lib/upstream/upstreamMetrics.ts';
@@ -128,7 +128,11 @@ export function createRouter(options: RouterOptions): Router {
     plugins: [
       // First: the body is decoded and its JSON bounded before any other plugin reads it.
       useRequestDecompression({ maxBytes: config.router.maxBodyBytes }),
-      useRequestJsonGuard({ maxDepth: config.server.maxJsonDepth, maxExtensionsBytes: config.server.maxExtensionsBytes }),
+      useNestingLimits({
+        maxDepth: config.server.maxJsonDepth,
+        maxExtensionsBytes: config.server.maxExtensionsBytes,
+        maxDocumentNesting: config.server.maxDocumentNesting,
+      }),
       useHealthEndpoints({
         // A draining router reports not ready so balancers move on before its connections close.
         readiness: async () => (draining ? { ready: false, status: 'draining' } : gatewayReadiness()),

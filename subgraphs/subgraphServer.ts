@@ -8,7 +8,7 @@ import { serverConfigSchema, type ServerConfig } from '../lib/config/serverConfi
 import { createRequestListener } from '../lib/server/createRequestListener.ts';
 import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
 import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
-import { useRequestJsonGuard } from '../lib/server/useRequestJsonGuard.ts';
+import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
 import { componentLogger } from '../lib/logger.ts';
@@ -27,7 +27,7 @@ export interface SubgraphYogaOptions {
   /** Verifies the principal the router signs; unsigned or forged requests are anonymous. */
   internalSecret: string;
   /** What the server enforces on requests (body size, JSON nesting). @default the config's defaults */
-  limits?: Pick<ServerConfig, 'maxJsonDepth' | 'maxExtensionsBytes' | 'internalMaxBodyBytes'>;
+  limits?: Pick<ServerConfig, 'maxJsonDepth' | 'maxDocumentNesting' | 'maxExtensionsBytes' | 'internalMaxBodyBytes'>;
 }
 
 export interface StartSubgraphOptions extends SubgraphYogaOptions {
@@ -76,7 +76,11 @@ export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInst
     plugins: [
       // First: the body is decoded and its JSON bounded before any other plugin reads it.
       useRequestDecompression({ maxBytes: limits.internalMaxBodyBytes }),
-      useRequestJsonGuard({ maxDepth: limits.maxJsonDepth, maxExtensionsBytes: limits.maxExtensionsBytes }),
+      useNestingLimits({
+        maxDepth: limits.maxJsonDepth,
+        maxExtensionsBytes: limits.maxExtensionsBytes,
+        maxDocumentNesting: limits.maxDocumentNesting,
+      }),
       useHealthEndpoints({
         readiness: async () => {
           try {

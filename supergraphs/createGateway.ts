@@ -16,7 +16,7 @@ import { createAdminServer } from '../lib/server/createAdminServer.ts';
 import { createRequestListener } from '../lib/server/createRequestListener.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
 import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
-import { useRequestJsonGuard } from '../lib/server/useRequestJsonGuard.ts';
+import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
 import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
@@ -126,7 +126,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     plugins: [
       // First: the body is decoded and its JSON bounded before any other plugin reads it.
       useRequestDecompression({ maxBytes: config.server.internalMaxBodyBytes }),
-      useRequestJsonGuard({ maxDepth: config.server.maxJsonDepth, maxExtensionsBytes: config.server.maxExtensionsBytes }),
+      useNestingLimits({
+        maxDepth: config.server.maxJsonDepth,
+        maxExtensionsBytes: config.server.maxExtensionsBytes,
+        maxDocumentNesting: config.server.maxDocumentNesting,
+      }),
       useHealthEndpoints({
         // Not ready while draining, so a balancer moves on before the connections close.
         readiness: async () => (draining ? { ready: false, status: 'draining', supergraph: name } : { ready: true, supergraph: name }),

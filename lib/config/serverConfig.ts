@@ -22,6 +22,11 @@ export const serverConfigSchema = z.object({
    * @default 32
    */
   maxJsonDepth: z.coerce.number().int().min(1).max(1_000).default(32),
+  /**
+   * Deepest nesting of brackets (`{`, `[`, `(`) in a GraphQL document, checked before it is parsed:
+   * graphql-js parses recursively and overflows the stack past about 1,000 levels. @default 128
+   */
+  maxDocumentNesting: z.coerce.number().int().min(1).max(1_000).default(128),
   /** Largest `extensions` object of a request, as JSON. @default 16384 */
   maxExtensionsBytes: bytes.default(16 * 1024),
   /** Largest request body of a gateway or subgraph, compressed and decoded alike (the router's is MAX_BODY_BYTES). @default 2 MiB */
@@ -34,6 +39,7 @@ export function serverFromEnv(env: NodeJS.ProcessEnv) {
   return {
     adminHost: env.ADMIN_HOST,
     maxJsonDepth: env.MAX_JSON_DEPTH,
+    maxDocumentNesting: env.MAX_DOCUMENT_NESTING,
     maxExtensionsBytes: env.MAX_EXTENSIONS_BYTES,
     internalMaxBodyBytes: env.INTERNAL_MAX_BODY_BYTES,
   };

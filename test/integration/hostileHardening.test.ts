@@ -58,6 +58,18 @@ describe('1. deeply nested JSON in variables and extensions', () => {
     for (const params of [{ variables: '{bad' }, { extensions: '[' }] as Array<Record<string, string>>) expect((await get(params)).status).toBe(400);
   });
 
+  it('bounds nesting in the document itself, before graphql-js parses it recursively', async () => {
+    const tagOf = (depth: number) => JSON.stringify({ query: `{ articles(first: 1, tag: ${'['.repeat(depth)}"x"${']'.repeat(depth)}) { totalCount } }` });
+    const refused = await send(urlOf('router'), tagOf(5_000), { accept: 'application/graphql-response+json' });
+    expect([refused.status, refused.json().errors[0].extensions]).toEqual([400, { code: 'BAD_REQUEST', limit: 128 }]);
+    const within = await send(urlOf('router'), tagOf(120), { accept: 'application/graphql-response+json' });
+    expect(within.json().errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED'); // parsed, then found not to be a String
+    const selections = JSON.stringify({ query: `{ ${'a { '.repeat(20_000)}${'}'.repeat(20_000)} }` });
+    for (const component of ['router', 'gateway-identity', 'users-0']) {
+      expect([component, (await send(urlOf(component), selections)).status]).toEqual([component, 400]);
+    }
+  });
+
   it('holds at every tier: a gateway and a subgraph refuse the same body the same way', async () => {
     for (const component of ['gateway-commerce', 'articles-0']) {
       const answer = await send(urlOf(component), `{"query":"${TOTAL}","variables":{"deep":${nested(5_000)}}}`);

@@ -1,12 +1,15 @@
 import type { Plugin } from 'graphql-yoga';
-import { badRequest, extensionsTooLarge, variableTooDeep } from '../errors.ts';
+import { badRequest, requestOverLimit, variableTooDeep } from '../errors.ts';
+import { documentNesting } from './documentNesting.ts';
 import { measureJson } from './measureJson.ts';
 
-export interface RequestJsonGuardOptions {
+export interface NestingLimitsOptions {
   /** Deepest nesting of arrays and objects in one variable's value, in `extensions` and in any other parameter. @default 32 */
   maxDepth?: number;
   /** Largest `extensions`, as JSON. @default 16384 */
   maxExtensionsBytes?: number;
+  /** Deepest nesting of `{`, `[` and `(` in the GraphQL document (`query`), checked before it is parsed. @default 128 */
+  maxDocumentNesting?: number;
 }
 
 const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
@@ -16,8 +19,8 @@ function isGraphQLErrorLike(value: unknown): boolean {
 }
 
 /**
- * Bounds the JSON a client sends at the moment the request is read, before any plugin sees the
- * parameters: JSON.parse builds a 5,000-level array from a 10 KB body without complaint, and the
+ * Bounds the nesting (and the size of `extensions`) of what a client sends, at the moment the request
+ * is read, before any plugin sees the parameters: JSON.parse builds a 5,000-level array from a 10 KB body without complaint, and the
  * first recursive walk over it (JSON.stringify for a cache key or a size limit, a logger) overflows
  * the stack, which surfaced as a 500. Here, in `onRequestParseDone`, nothing has looked at the
  * parameters yet, whatever the order of the other plugins' `onParams`:
@@ -25,11 +28,13 @@ function isGraphQLErrorLike(value: unknown): boolean {
  * - `extensions` nested deeper, or larger than `maxExtensionsBytes`, and any other parameter nested
  *   deeper, are BAD_REQUEST (400);
  * - a parameter the parser cannot read (GET `variables=` that is not JSON) is BAD_REQUEST, where
- *   yoga would let the SyntaxError through as a 500.
- * The walk is iterative and stops at the first limit, so refusing costs less than accepting.
+ *   yoga would let the SyntaxError through as a 500;
+ * - a document (`query`) whose brackets nest deeper than `maxDocumentNesting` is BAD_REQUEST before
+ *   graphql-js parses it (recursively: 5,000 nested list literals overflowed the stack, a 500).
+ * Both walks are iterative and stop at the first limit, so refusing costs less than accepting.
  */
-export function useRequestJsonGuard(options: RequestJsonGuardOptions = {}): Plugin {
-  const check = (params: unknown) => checkRequestJson(params, options);
+export function useNestingLimits(options: NestingLimitsOptions = {}): Plugin {
+  const check = (params: unknown) => checkNestingLimits(params, options);
   return {
     onRequestParse({ requestParser, setRequestParser }) {
       if (requestParser) {
@@ -58,9 +63,13 @@ export function useRequestJsonGuard(options: RequestJsonGuardOptions = {}): Plug
  * Throws the refusal for GraphQL parameters (`{ query, variables, extensions, ... }`) whose JSON is
  * over the limits; exported for transports that bypass yoga's request parsing (graphql-ws messages).
  */
-export function checkRequestJson(params: unknown, { maxDepth = 32, maxExtensionsBytes = 16 * 1024 }: RequestJsonGuardOptions = {}): void {
+export function checkNestingLimits(params: unknown, options: NestingLimitsOptions = {}): void {
+  const { maxDepth = 32, maxExtensionsBytes = 16 * 1024, maxDocumentNesting = 128 } = options;
   if (params === null || typeof params !== 'object' || Array.isArray(params)) return;
   for (const [key, value] of Object.entries(params)) {
+    if (key === 'query' && typeof value === 'string' && documentNesting(value, maxDocumentNesting).exceeded) {
+      throw requestOverLimit(`The document nests brackets deeper than ${maxDocumentNesting} levels.`, { limit: maxDocumentNesting });
+    }
     if (value === null || typeof value !== 'object') continue;
     if (key === 'variables') checkVariables(value, maxDepth);
     else if (key === 'extensions') checkExtensions(value, maxDepth, maxExtensionsBytes);
@@ -79,6 +88,6 @@ function checkVariables(variables: object, maxDepth: number): void {
 
 function checkExtensions(extensions: object, maxDepth: number, maxBytes: number): void {
   const measure = measureJson(extensions, { maxDepth, maxBytes });
-  if (measure.exceeded === 'depth') throw extensionsTooLarge(`The request's extensions are nested deeper than ${maxDepth} levels.`, { limit: maxDepth });
-  if (measure.exceeded === 'bytes') throw extensionsTooLarge(`The request's extensions take more than ${maxBytes} bytes.`, { limit: maxBytes });
+  if (measure.exceeded === 'depth') throw requestOverLimit(`The request's extensions are nested deeper than ${maxDepth} levels.`, { limit: maxDepth });
+  if (measure.exceeded === 'bytes') throw requestOverLimit(`The request's extensions take more than ${maxBytes} bytes.`, { limit: maxBytes });
 }
