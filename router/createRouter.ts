@@ -120,6 +120,8 @@ export function createRouter(options: RouterOptions): Router {
     graphqlEndpoint: '/graphql',
     graphiql: { title: 'Supergraph router' },
     landingPage: false,
+    // No file uploads in any schema: a multipart body (whose malformed parts yoga reported as a 200) is a 415.
+    multipart: false,
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
     maxRequestBodySize: config.router.maxBodyBytes,
     // The Guild's clients send a trusted document's id as `documentId`.

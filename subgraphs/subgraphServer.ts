@@ -71,6 +71,8 @@ export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInst
     maxRequestBodySize: limits.internalMaxBodyBytes,
     graphiql: false,
     landingPage: false,
+    // No file uploads in any schema: a multipart body (whose malformed parts yoga reported as a 200) is a 415.
+    multipart: false,
     batching: false,
     logging: yogaLogger(log),
     plugins: [

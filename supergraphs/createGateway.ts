@@ -118,6 +118,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     graphqlEndpoint: '/graphql',
     graphiql: false,
     landingPage: false,
+    // No file uploads in any schema: a multipart body (whose malformed parts yoga reported as a 200) is a 415.
+    multipart: false,
     batching: false,
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
     maxRequestBodySize: config.server.internalMaxBodyBytes,

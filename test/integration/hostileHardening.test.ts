@@ -243,6 +243,8 @@ describe('5. compressed request bodies', () => {
       const answer = await send(urlOf('router'), gzipSync(body), { 'content-encoding': coding });
       expect([coding, answer.status, answer.headers.get('accept-encoding')]).toEqual([coding, 415, 'gzip, deflate, br']);
     }
+    const multipart = `--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{bad\r\n--x--\r\n`;
+    expect((await send(urlOf('router'), multipart, { 'content-type': 'multipart/form-data; boundary=x' })).status).toBe(415); // no uploads here
     const corrupt = await send(urlOf('router'), body, { 'content-encoding': 'gzip' });
     expect([corrupt.status, corrupt.json().errors[0].extensions]).toEqual([400, { code: 'BAD_REQUEST' }]);
   });
