@@ -4,8 +4,9 @@ import { launchStack } from './launchStack.ts';
 
 // `npm start`: the whole stack on one machine with embedded defaults (SQLite file, in-memory cache).
 const started = performance.now();
+let adminHost: string;
 try {
-  loadConfig(); // fail fast, with the bad key named, before starting seventeen processes
+  adminHost = loadConfig().server.adminHost; // fail fast, with the bad key named, before starting seventeen processes
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
@@ -44,8 +45,8 @@ console.log(`\n${line(['component', 'pid', 'port', 'admin'])}\n${line(width.map(
 for (const row of rows) console.log(line(row));
 console.log(`\nready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 console.log(`router:       ${stack.routerUrl}`);
-const routerAdmin = stack.get('router').adminPort;
-console.log(`operators:    http://127.0.0.1:${routerAdmin}/internal/state and /metrics (admin listener, loopback only)`);
+const adminUrl = `http://${adminHost.includes(':') ? `[${adminHost}]` : adminHost}:${stack.get('router').adminPort}`;
+console.log(`operators:    ${adminUrl}/internal/state and ${adminUrl}/metrics (the router's admin listener)`);
 console.log(`demo API key: ${demoApiKey}${process.env.DEMO_API_KEY ? '' : '   (generated; set DEMO_API_KEY to choose one)'}`);
 console.log(`try:          curl -s ${stack.routerUrl} -H 'content-type: application/json' -H 'authorization: Bearer ${demoApiKey}' \\
                 -d '{"query":"{ me { name plan } articles(first: 3) { edges { node { title price } } } }"}'`);
