@@ -33,8 +33,9 @@ async function measure(balancer: 'least-request' | 'peak-ewma'): Promise<Outcome
     },
   });
   const gateway = `http://127.0.0.1:${stack.get('gateway-commerce').port}`;
+  const gatewayAdmin = `http://127.0.0.1:${stack.get('gateway-commerce').adminPort}`;
   const articlesCalls = async () => {
-    const state = (await (await fetch(`${gateway}/internal/state`)).json()) as {
+    const state = (await (await fetch(`${gatewayAdmin}/internal/state`)).json()) as {
       subgraphs: { articles: { replicas: Array<{ url: string; requests: number }> } };
     };
     const replicas = state.subgraphs.articles.replicas;

@@ -21,7 +21,8 @@ const load = {
   isFailure: (body: string) => !body.includes('"me":{'),
 };
 const gatewayState = async () =>
-  (await fetch(`http://127.0.0.1:${stack.get('gateway-identity').port}/internal/state`)).json() as Promise<{
+  // Operator endpoints live on the gateway's admin listener.
+  (await fetch(`http://127.0.0.1:${stack.get('gateway-identity').adminPort}/internal/state`)).json() as Promise<{
     subgraphs: Record<string, { breaker: string }>;
   }>;
 

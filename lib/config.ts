@@ -44,10 +44,14 @@ export function requireInternalSecret(config: Config): string {
   return config.internalSecret;
 }
 
-/** The port a component listens on: `PORT` wins over the configured default. */
-export function listenPort(env: NodeJS.ProcessEnv, fallback: number): number {
-  if (env.PORT === undefined || env.PORT === '') return fallback;
-  const parsed = port.safeParse(env.PORT);
-  if (!parsed.success) throw new ConfigError(`invalid configuration:\n  PORT: ${parsed.error.issues[0].message}`);
+/**
+ * The port a component listens on: `PORT` (or `variable`, e.g. `ADMIN_PORT` for the admin listener)
+ * wins over the configured default.
+ */
+export function listenPort(env: NodeJS.ProcessEnv, fallback: number, variable: 'PORT' | 'ADMIN_PORT' = 'PORT'): number {
+  const value = env[variable];
+  if (value === undefined || value === '') return fallback;
+  const parsed = port.safeParse(value);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n  ${variable}: ${parsed.error.issues[0].message}`);
   return parsed.data;
 }

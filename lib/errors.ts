@@ -35,6 +35,8 @@ export const ErrorCode = {
   PERSISTED_QUERY_HASH_MISMATCH: 'PERSISTED_QUERY_HASH_MISMATCH',
   PERSISTED_QUERY_NOT_IN_LIST: 'PERSISTED_QUERY_NOT_IN_LIST',
   PERSISTED_QUERY_ID_REQUIRED: 'PERSISTED_QUERY_ID_REQUIRED',
+  /** graphql-yoga's code for a body over the size limit, kept for the bodies we measure ourselves (decoded ones). */
+  REQUEST_ENTITY_TOO_LARGE: 'REQUEST_ENTITY_TOO_LARGE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -106,6 +108,40 @@ export function notFound(message: string): GraphQLError {
 /** A malformed HTTP request (body, content type, size): refused with `status`. */
 export function badRequest(message: string, status = 400): GraphQLError {
   return refusal(message, ErrorCode.BAD_REQUEST, status);
+}
+
+/** A body over `limit` bytes, as sent or once decoded (Content-Encoding): 413. */
+export function requestTooLarge(limit: number, decoded = false): GraphQLError {
+  return refusal(`The request body is larger than ${limit} bytes${decoded ? ' once decoded' : ''}.`, ErrorCode.REQUEST_ENTITY_TOO_LARGE, 413, { limit });
+}
+
+/** A Content-Encoding the server cannot decode: 415, with the codings it can in `Accept-Encoding` (RFC 9110 §15.5.16). */
+export function unsupportedContentEncoding(supported: readonly string[]): GraphQLError {
+  const accepted = supported.join(', ');
+  return refusal(`The request's Content-Encoding is not supported: send ${accepted} or none.`, ErrorCode.BAD_REQUEST, 415, {
+    http: { status: 415, spec: false, headers: { 'Accept-Encoding': accepted } },
+  });
+}
+
+/** A variable whose value nests deeper than `limit` arrays and objects; `name` only when it is a GraphQL name worth echoing. */
+export function variableTooDeep(name: string | undefined, limit: number): GraphQLError {
+  const which = name ? `Variable "$${name}"` : 'A variable';
+  return refusal(`${which} is nested deeper than ${limit} levels.`, ErrorCode.BAD_USER_INPUT, 400, { limit, ...(name ? { variable: name } : {}) });
+}
+
+/** A request over one of the server's structural limits (nesting of the document or of `extensions`, their size). */
+export function requestOverLimit(message: string, details: { limit: number; actual?: number }): GraphQLError {
+  return refusal(message, ErrorCode.BAD_REQUEST, 400, details);
+}
+
+/** A string argument (or input field, `argument` being its path) over its documented length. */
+export function stringTooLong(argument: string, limit: number): GraphQLError {
+  return error(`"${argument}" is longer than ${limit} characters.`, ErrorCode.BAD_USER_INPUT, { argument, limit });
+}
+
+/** The store refused a value the client sent (too long, too complex for it): the client's input, not the server's fault. */
+export function storeRefusedInput(path?: Path, nodes?: readonly ASTNode[]): GraphQLError {
+  return error('The store cannot take this input: a value is too long or too complex.', ErrorCode.BAD_USER_INPUT, {}, { path, nodes });
 }
 
 /** A document that does not parse (keeping yoga's `http` extension when it set one, as for validation). */
@@ -199,23 +235,6 @@ export function downstreamError(serviceName: string, failure: UpstreamFailure, p
   };
 }
 
-/** The same error with a code it lacked (the few yoga and graphql-js leave without one). */
-export function withErrorCode(original: GraphQLError, code: ErrorCode): GraphQLError {
-  return new GraphQLError(original.message, {
-    nodes: original.nodes,
-    source: original.source,
-    positions: original.positions,
-    path: original.path,
-    originalError: original.originalError,
-    extensions: { ...original.extensions, code },
-  });
-}
-
-/** Another tier's error passed on to a client, once its extensions are known to be public and clean. */
-export function relayedError(message: string, options: Pick<GraphQLErrorOptions, 'path' | 'extensions' | 'source' | 'positions'>): GraphQLError {
-  return new GraphQLError(message, options);
-}
-
 /** What `npm run compose` reports for a rover config it cannot read, next to composition's own codes. */
 export const INVALID_COMPOSITION_CONFIG = 'INVALID_CONFIG';
 
@@ -237,11 +256,6 @@ export function streamInterrupted(upstream: string, after: string | undefined): 
 /** An error a client may not see verbatim, reduced to the masked message and its path. */
 export function maskedError(path?: Path, extra: Extensions = {}): GraphQLError {
   return error(MASKED_MESSAGE, ErrorCode.INTERNAL_SERVER_ERROR, extra, { path });
-}
-
-/** The same as JSON, for HTTP answers built outside GraphQL execution. */
-export function errorBody(...errors: GraphQLError[]): { errors: unknown[] } {
-  return { errors: errors.map((e) => { const { http: _http, ...extensions } = e.extensions; return { ...e.toJSON(), extensions }; }) };
 }
 
 /** The caller's token allowance cannot pay for the answer; it renews at `resetsAt` (ISO 8601). */

@@ -23,6 +23,11 @@ export const DEFAULT_PORTS = {
     analytics: 4151,
     chat: 4161,
   } satisfies Record<SubgraphName, number>,
+  /** Admin listeners (operator endpoints), loopback only by default; subgraphs have none. */
+  admin: {
+    router: 9000,
+    gateways: { identity: 9001, commerce: 9002 } satisfies Record<SupergraphName, number>,
+  },
 };
 
 /** Default number of replicas `npm start` runs per subgraph. */

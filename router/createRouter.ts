@@ -10,7 +10,11 @@ import { StaleIfError } from '../lib/fallback/staleIfError.ts';
 import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
 import type { Config } from '../lib/config.ts';
 import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
+import { createAdminServer } from '../lib/server/createAdminServer.ts';
+import { createRequestListener } from '../lib/server/createRequestListener.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
+import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
+import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { upstreamState } from '../lib/upstream/createUpstream.ts';
 import { createUpstreamMetrics } from '../lib/upstream/upstreamMetrics.ts';
@@ -28,7 +32,6 @@ import { useAuth } from './plugins/useAuth.ts';
 import { useAutomaticPersistedQueries } from './plugins/useAutomaticPersistedQueries.ts';
 import { useErrorCodes } from './plugins/useErrorCodes.ts';
 import { useMaxDepth } from './plugins/useMaxDepth.ts';
-import { useInternalEndpoints } from '../lib/server/useInternalEndpoints.ts';
 import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
 import { useOperationLimits } from './plugins/useOperationLimits.ts';
 import { useOperationRouting } from './plugins/useOperationRouting.ts';
@@ -73,6 +76,8 @@ export interface Router {
   routingTable: RoutingTable;
   /** Starts the HTTP server; `port: 0` picks a free port. */
   listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  /** Starts the admin listener (`/internal/state`, `/metrics`); `port: 0` picks a free port. @default host config.server.adminHost */
+  listenAdmin(port: number, host?: string): Promise<{ url: string; port: number }>;
   /** Stops accepting, drains in-flight requests, closes gateway connections; idempotent. */
   close(): Promise<void>;
 }
@@ -121,6 +126,11 @@ export function createRouter(options: RouterOptions): Router {
     ? createAdmission({ limiter: rateLimiter, identify: createCallerIdentifier({ resolver, ...edge.rateLimit }), metrics: rateLimitMetrics, logger: log })
     : undefined;
   const streams = createStreamLimiter(config.router.maxStreamsPerCaller);
+  const nesting = {
+    maxDepth: config.server.maxJsonDepth,
+    maxExtensionsBytes: config.server.maxExtensionsBytes,
+    maxDocumentNesting: config.server.maxDocumentNesting,
+  };
   let draining = false;
   const gatewayReadiness = createGatewayReadiness({ gateways, internalSecret });
   const yoga = createYoga<Record<string, never>, RouterContext>({
@@ -128,12 +138,17 @@ export function createRouter(options: RouterOptions): Router {
     graphqlEndpoint: '/graphql',
     graphiql: false, // yoga's own loads from a CDN; useOfflineGraphiQL serves it from here
     landingPage: false,
+    // No file uploads in any schema: a multipart body (whose malformed parts yoga reported as a 200) is a 415.
+    multipart: false,
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
     maxRequestBodySize: config.router.maxBodyBytes,
     // The Guild's clients send a trusted document's id as `documentId`.
     extraParamNames: edge.persistedQueries.trustedDocuments !== 'off' ? ['documentId'] : [],
     logging: yogaLogger(log),
     plugins: [
+      // First: the body is decoded and its JSON bounded before any other plugin reads it.
+      useRequestDecompression({ maxBytes: config.router.maxBodyBytes }),
+      useNestingLimits(nesting),
       useEndpointIndex({ transports: ['http', 'sse', 'graphql-ws'], browserLocation: config.router.graphiql ? '/graphql' : undefined }),
       ...(config.router.graphiql
         ? [
@@ -148,10 +163,6 @@ export function createRouter(options: RouterOptions): Router {
       useHealthEndpoints({
         // A draining router reports not ready so balancers move on before its connections close.
         readiness: async () => (draining ? { ready: false, status: 'draining' } : gatewayReadiness()),
-      }),
-      useInternalEndpoints({
-        state: () => ({ component: 'router', gateways: upstreamState(upstreams()) }),
-        metrics: metrics.registry,
       }),
       useErrorCodes(),
       // The edge, cheapest refusals first: rate limit, persisted operations, operation limits.
@@ -200,6 +211,11 @@ export function createRouter(options: RouterOptions): Router {
     ],
   });
 
+  const admin = createAdminServer({
+    state: () => ({ component: 'router', gateways: upstreamState(upstreams()) }),
+    metrics: metrics.registry,
+    logger: log,
+  });
   let server: Server | undefined;
   let webSockets: GraphQLWsServer | undefined;
   let closing: Promise<void> | undefined;
@@ -209,18 +225,24 @@ export function createRouter(options: RouterOptions): Router {
     async listen(port, host = config.host) {
       if (server) throw new Error('router is already listening');
       if (closing) throw new Error('router is closed');
-      server = createServer(yoga);
+      server = createServer(createRequestListener(yoga, log));
       webSockets = attachGraphQLWs(server, yoga, {
         maxPayloadBytes: config.router.maxBodyBytes,
         admit: admit && (async (request, address) => (await admit(request, address)).refusal),
+        nesting,
         logger: log,
       });
       return listenHttp(server, port, host);
+    },
+    listenAdmin(port, host = config.server.adminHost) {
+      if (closing) throw new Error('router is closed');
+      return admin.listen(port, host);
     },
     close() {
       closing ??= (async () => {
         draining = true;
         await webSockets?.close();
+        await admin.close();
         if (server?.listening) await drainHttpServer(server, { graceMs: drainTimeoutMs });
         await yoga.dispose();
         await Promise.all(owned.map((client) => client.close()));

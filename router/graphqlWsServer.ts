@@ -4,6 +4,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import { checkNestingLimits, type NestingLimitsOptions } from '../lib/server/useNestingLimits.ts';
 import type { RouterContext } from './routerContext.ts';
 
 export interface GraphQLWsOptions {
@@ -16,6 +17,8 @@ export interface GraphQLWsOptions {
    * Resolves to the error to answer with, or undefined.
    */
   admit?(request: Request, socketAddress: string | undefined): Promise<GraphQLError | undefined>;
+  /** The JSON nesting bounds HTTP requests get from useNestingLimits, for messages that bypass it. */
+  nesting?: NestingLimitsOptions;
   logger?: Logger;
 }
 
@@ -37,7 +40,7 @@ export function attachGraphQLWs(
   yoga: YogaServerInstance<Record<string, never>, RouterContext>,
   options: GraphQLWsOptions,
 ): GraphQLWsServer {
-  const { path = '/graphql', maxPayloadBytes, admit, logger } = options;
+  const { path = '/graphql', maxPayloadBytes, admit, nesting, logger } = options;
   const wsServer = new WebSocketServer({ server, path, maxPayload: maxPayloadBytes });
   const disposable = useServer(
     {
@@ -55,6 +58,7 @@ export function attachGraphQLWs(
           params: payload,
         });
         try {
+          checkNestingLimits(payload, nesting);
           const document = parse(payload.query);
           const errors = validate(schema, document);
           if (errors.length) return errors;

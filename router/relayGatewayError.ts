@@ -1,5 +1,6 @@
 import { Source, type GraphQLError } from 'graphql';
-import { MASKED_MESSAGE, isPublicError, maskedError, relayedError } from '../lib/errors.ts';
+import { MASKED_MESSAGE, isPublicError, maskedError } from '../lib/errors.ts';
+import { relayedError } from '../lib/errorTransforms.ts';
 import type { WireError } from '../lib/upstream/graphqlResponse.ts';
 
 export interface RelayOptions {

@@ -10,6 +10,8 @@ export interface Component {
   name: string;
   kind: 'router' | 'gateway' | 'subgraph';
   port: number;
+  /** Port of its admin listener (`/internal/state`, `/metrics`); router and gateways only. */
+  adminPort?: number;
   pid: number | undefined;
   /** Undefined once it has exited. */
   process: ChildProcess | undefined;
@@ -71,7 +73,13 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
   function spawnComponent(component: Component & { args: string[]; extraEnv: Record<string, string> }): Promise<void> {
     const stdio = childStdio(options.output, component.name);
     const child = spawn(process.execPath, ['--enable-source-maps', entries[component.kind], ...component.args], {
-      env: { ...process.env, ...env, ...component.extraEnv, PORT: String(component.port) },
+      env: {
+        ...process.env,
+        ...env,
+        ...component.extraEnv,
+        PORT: String(component.port),
+        ...(component.adminPort !== undefined ? { ADMIN_PORT: String(component.adminPort) } : {}),
+      },
       stdio: [stdio.in, stdio.out, stdio.err, 'ipc'],
     });
     stdio.attach?.(child);
@@ -82,10 +90,12 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
         child.kill('SIGKILL');
         reject(new Error(`${component.name} was not ready within ${readyTimeoutMs} ms`));
       }, readyTimeoutMs);
-      child.on('message', (message: { type?: string; port?: number }) => {
+      child.on('message', (message: { type?: string; port?: number; adminPort?: number }) => {
         if (message?.type === 'ready' && typeof message.port === 'number') {
           clearTimeout(timer);
           component.port = message.port;
+          // Kept, so a restart binds the same admin port again.
+          if (typeof message.adminPort === 'number') component.adminPort = message.adminPort;
           resolve();
         }
       });
@@ -100,8 +110,17 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
     });
   }
 
-  function add(name: string, kind: Component['kind'], port: number, args: string[], extraEnv: Record<string, string> = {}) {
-    const component = { name, kind, port: ephemeral ? 0 : port, pid: undefined, process: undefined, args, extraEnv };
+  function add(name: string, kind: Component['kind'], port: number, args: string[], extraEnv: Record<string, string> = {}, adminPort?: number) {
+    const component = {
+      name,
+      kind,
+      port: ephemeral ? 0 : port,
+      adminPort: adminPort === undefined ? undefined : ephemeral ? 0 : adminPort,
+      pid: undefined,
+      process: undefined,
+      args,
+      extraEnv,
+    };
     components.set(name, component);
     return component;
   }
@@ -164,13 +183,13 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
       ),
     );
     const gateways = SUPERGRAPH_NAMES.map((name: SupergraphName) =>
-      add(`gateway-${name}`, 'gateway', DEFAULT_PORTS.gateways[name], [name], subgraphUrls),
+      add(`gateway-${name}`, 'gateway', DEFAULT_PORTS.gateways[name], [name], subgraphUrls, DEFAULT_PORTS.admin.gateways[name]),
     );
     await Promise.all(gateways.map(spawnComponent));
     const gatewayUrls = Object.fromEntries(
       gateways.map((c) => [`${c.args[0].toUpperCase()}_GATEWAY_URLS`, `http://127.0.0.1:${c.port}/graphql`]),
     );
-    const router = add('router', 'router', DEFAULT_PORTS.router, [], gatewayUrls);
+    const router = add('router', 'router', DEFAULT_PORTS.router, [], gatewayUrls, DEFAULT_PORTS.admin.router);
     await spawnComponent(router);
     stack.routerUrl = `http://127.0.0.1:${router.port}/graphql`;
     return stack;

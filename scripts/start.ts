@@ -4,8 +4,9 @@ import { launchStack } from './launchStack.ts';
 
 // `npm start`: the whole stack on one machine with embedded defaults (SQLite file, in-memory cache).
 const started = performance.now();
+let adminHost: string;
 try {
-  loadConfig(); // fail fast, with the bad key named, before starting seventeen processes
+  adminHost = loadConfig().server.adminHost; // fail fast, with the bad key named, before starting seventeen processes
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
@@ -37,14 +38,16 @@ const stack = await launchStack({
   process.exit(1);
 });
 
-const rows = stack.components.map((c) => [c.name, String(c.pid ?? '-'), String(c.port)]);
-const width = [9, 7, 5].map((min, i) => Math.max(min, ...rows.map((r) => r[i].length)));
-const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(width[i])).join('  ');
-console.log(`\n${line(['component', 'pid', 'port'])}\n${line(width.map((w) => '-'.repeat(w)))}`);
+const rows = stack.components.map((c) => [c.name, String(c.pid ?? '-'), String(c.port), c.adminPort === undefined ? '-' : String(c.adminPort)]);
+const width = [9, 7, 5, 5].map((min, i) => Math.max(min, ...rows.map((r) => r[i].length)));
+const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(width[i])).join('  ').trimEnd();
+console.log(`\n${line(['component', 'pid', 'port', 'admin'])}\n${line(width.map((w) => '-'.repeat(w)))}`);
 for (const row of rows) console.log(line(row));
 console.log(`\nready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 console.log(`router:       ${stack.routerUrl}`);
 console.log(`in a browser: ${new URL('/', stack.routerUrl).href}   (GraphiQL, with the demo key and example operations)`);
+const adminUrl = `http://${adminHost.includes(':') ? `[${adminHost}]` : adminHost}:${stack.get('router').adminPort}`;
+console.log(`operators:    ${adminUrl}/internal/state and ${adminUrl}/metrics (the router's admin listener)`);
 console.log(`demo API key: ${demoApiKey}${process.env.DEMO_API_KEY ? '' : '   (generated; set DEMO_API_KEY to choose one)'}`);
 console.log(`try:          curl -s ${stack.routerUrl} -H 'content-type: application/json' -H 'authorization: Bearer ${demoApiKey}' \\
                 -d '{"query":"{ me { name plan } articles(first: 3) { edges { node { title price } } } }"}'`);

@@ -5,7 +5,11 @@ import { parse } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { sql } from 'kysely';
 import { loadConfig, type Config } from '../lib/config.ts';
+import type { ServerConfig } from '../lib/config/serverConfig.ts';
+import { createRequestListener } from '../lib/server/createRequestListener.ts';
 import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
+import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
+import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
 import { componentLogger } from '../lib/logger.ts';
@@ -13,7 +17,8 @@ import type { Store } from './store/openDatabase.ts';
 import type { SubgraphName } from '../lib/topology.ts';
 import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
-import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
+import { maskSubgraphError } from './maskSubgraphError.ts';
+import { enforceStringArgumentLimits } from './stringArgumentLimits.ts';
 import { createSubgraphContext, type SubgraphContext } from './subgraphContext.ts';
 import { SUBGRAPH_CATALOG } from './subgraphCatalog.ts';
 import { useStreamEventIds } from './useStreamEventIds.ts';
@@ -26,6 +31,8 @@ export interface SubgraphYogaOptions {
   internalSecret: string;
   /** Settings of subgraphs with a runtime (chat: generator pace, backend, Redis). @default loadConfig({}) (all defaults) */
   config?: Config;
+  /** What the server enforces on requests (body size, JSON nesting). @default config.server */
+  limits?: Pick<ServerConfig, 'maxJsonDepth' | 'maxDocumentNesting' | 'maxExtensionsBytes' | 'internalMaxBodyBytes'>;
 }
 
 export interface StartSubgraphOptions extends SubgraphYogaOptions {
@@ -63,10 +70,12 @@ export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInst
 }
 
 function buildSubgraphYoga(options: SubgraphYogaOptions) {
-  const { name, store, internalSecret, config = loadConfig({}) } = options;
+  const { name, store, internalSecret, config = loadConfig({}), limits = config.server } = options;
   const definition = SUBGRAPH_CATALOG[name];
   const log = componentLogger(`subgraph-${name}`);
-  const schema = buildSubgraphSchema([{ typeDefs: parse(readFileSync(definition.typeDefs, 'utf8')), resolvers: definition.resolvers as never }]);
+  const schema = enforceStringArgumentLimits(
+    buildSubgraphSchema([{ typeDefs: parse(readFileSync(definition.typeDefs, 'utf8')), resolvers: definition.resolvers as never }]),
+  );
   const runtime = definition.createRuntime?.({ db: store.db, config, logger: log });
   const yoga = createYoga<Record<string, unknown>, SubgraphContext>({
     schema,
@@ -74,12 +83,22 @@ function buildSubgraphYoga(options: SubgraphYogaOptions) {
     context: ({ request }) =>
       createSubgraphContext(request, { db: store.db, internalSecret, createLoaders: definition.createLoaders, runtime }),
     // isDev false: even with NODE_ENV=development, unexpected errors never carry their original message.
-    maskedErrors: { isDev: false, maskError: maskUnexpectedError },
+    maskedErrors: { isDev: false, maskError: maskSubgraphError },
+    maxRequestBodySize: limits.internalMaxBodyBytes,
     graphiql: false,
     landingPage: false,
+    // No file uploads in any schema: a multipart body (whose malformed parts yoga reported as a 200) is a 415.
+    multipart: false,
     batching: false,
     logging: yogaLogger(log),
     plugins: [
+      // First: the body is decoded and its JSON bounded before any other plugin reads it.
+      useRequestDecompression({ maxBytes: limits.internalMaxBodyBytes }),
+      useNestingLimits({
+        maxDepth: limits.maxJsonDepth,
+        maxExtensionsBytes: limits.maxExtensionsBytes,
+        maxDocumentNesting: limits.maxDocumentNesting,
+      }),
       useSseEventIds(),
       useStreamEventIds(),
       { onDispose: () => runtime?.close() },
@@ -104,7 +123,7 @@ export async function startSubgraph(options: StartSubgraphOptions): Promise<Runn
   const { name, store, host = '127.0.0.1', port, demoApiKey, drainGraceMs = 10_000 } = options;
   await SUBGRAPH_CATALOG[name].onStart?.({ db: store.db, demoApiKey });
   const { yoga, runtime } = buildSubgraphYoga(options);
-  const server = createServer(yoga);
+  const server = createServer(createRequestListener(yoga, componentLogger(`subgraph-${name}`)));
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   // Must exceed keepAliveTimeout, or Node may drop a socket while a request header is arriving.
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;

@@ -12,10 +12,13 @@ import { FallbackCache } from '../lib/fallback/fallbackCache.ts';
 import { StaleIfError, type FallbackPolicy } from '../lib/fallback/staleIfError.ts';
 import { componentLogger } from '../lib/logger.ts';
 import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
+import { createAdminServer } from '../lib/server/createAdminServer.ts';
+import { createRequestListener } from '../lib/server/createRequestListener.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
+import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
+import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
 import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
-import { useInternalEndpoints } from '../lib/server/useInternalEndpoints.ts';
 import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { Supergraph } from '@apollo/federation-internals';
@@ -55,6 +58,8 @@ export interface Gateway {
   pools: Record<string, ReplicaPool>;
   /** Starts the HTTP server; `port: 0` picks a free port. */
   listen(port: number, host?: string): Promise<{ url: string; port: number }>;
+  /** Starts the admin listener (`/internal/state`, `/metrics`); `port: 0` picks a free port. @default host config.server.adminHost */
+  listenAdmin(port: number, host?: string): Promise<{ url: string; port: number }>;
   /** Stops accepting, drains in-flight requests, closes subgraph connections and the cache; idempotent. */
   close(): Promise<void>;
 }
@@ -122,19 +127,24 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     graphqlEndpoint: '/graphql',
     graphiql: false,
     landingPage: false,
+    // No file uploads in any schema: a multipart body (whose malformed parts yoga reported as a 200) is a 415.
+    multipart: false,
     batching: false,
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
-    maxRequestBodySize: 2 * 1024 * 1024,
+    maxRequestBodySize: config.server.internalMaxBodyBytes,
     logging: yogaLogger(log),
     context: gatewayContextFactory(internalSecret),
     plugins: [
+      // First: the body is decoded and its JSON bounded before any other plugin reads it.
+      useRequestDecompression({ maxBytes: config.server.internalMaxBodyBytes }),
+      useNestingLimits({
+        maxDepth: config.server.maxJsonDepth,
+        maxExtensionsBytes: config.server.maxExtensionsBytes,
+        maxDocumentNesting: config.server.maxDocumentNesting,
+      }),
       useHealthEndpoints({
         // Not ready while draining, so a balancer moves on before the connections close.
         readiness: async () => (draining ? { ready: false, status: 'draining', supergraph: name } : { ready: true, supergraph: name }),
-      }),
-      useInternalEndpoints({
-        state: () => ({ supergraph: name, subgraphs: upstreamState(upstreams) }),
-        metrics: metrics.registry,
       }),
       useSseEventIds(),
       useApolloGateway({
@@ -149,6 +159,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ],
   });
 
+  const admin = createAdminServer({
+    state: () => ({ supergraph: name, subgraphs: upstreamState(upstreams) }),
+    metrics: metrics.registry,
+    logger: log,
+  });
   let server: Server | undefined;
   let closing: Promise<void> | undefined;
   return {
@@ -156,14 +171,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     pools: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.pool])),
     async listen(port, host = config.host) {
       if (server) throw new Error('gateway is already listening');
-      server = createServer(yoga);
+      server = createServer(createRequestListener(yoga, log));
       server.keepAliveTimeout = 65_000;
       server.headersTimeout = 66_000;
       return listenHttp(server, port, host);
     },
+    listenAdmin(port, host = config.server.adminHost) {
+      if (closing) throw new Error('gateway is closed');
+      return admin.listen(port, host);
+    },
     close() {
       closing ??= (async () => {
         draining = true;
+        await admin.close();
         if (server?.listening) await drainHttpServer(server, { graceMs: drainTimeoutMs });
         await yoga.dispose();
         await gateway.stop();

@@ -7,7 +7,8 @@ import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interf
 import { operationFromDocument, type Supergraph } from '@apollo/federation-internals';
 import { QueryPlanner, type FetchNode, type QueryPlan, type SubscriptionNode } from '@apollo/query-planner';
 import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
-import { downstreamError, relayedError, streamInterrupted, type UpstreamFailure } from '../lib/errors.ts';
+import { downstreamError, streamInterrupted, type UpstreamFailure } from '../lib/errors.ts';
+import { relayedError } from '../lib/errorTransforms.ts';
 import { PRINCIPAL_HEADER } from '../lib/principal.ts';
 import { openEventStream } from '../lib/upstream/eventStream.ts';
 import { parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';

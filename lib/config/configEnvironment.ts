@@ -2,6 +2,7 @@ import { SUBGRAPH_NAMES, SUPERGRAPH_NAMES } from '../topology.ts';
 import { chatEnv } from './chatConfig.ts';
 import { edgeFromEnv } from './edgeConfig.ts';
 import { graphiqlConfigFromEnv } from './graphiqlConfig.ts';
+import { serverFromEnv } from './serverConfig.ts';
 
 /** Environment variables as config values, and the variable behind each config path. */
 function list(value: string | undefined): string[] | undefined {
@@ -76,6 +77,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       supergraphs: supergraphPolicies,
     },
     edge: edgeFromEnv(env, list),
+    server: serverFromEnv(env),
   });
   return values;
 }

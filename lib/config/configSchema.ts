@@ -3,6 +3,7 @@ import type { FallbackPolicy } from '../fallback/staleIfError.ts';
 import { chatConfigSchema } from './chatConfig.ts';
 import { edgeConfigSchema } from './edgeConfig.ts';
 import { graphiqlConfigSchema } from './graphiqlConfig.ts';
+import { serverConfigSchema } from './serverConfig.ts';
 import {
   DEFAULT_PORTS,
   SUBGRAPH_NAMES,
@@ -151,6 +152,8 @@ export const configSchema = z.object({
   chat: chatConfigSchema.default({}),
   /** The router's door policy: rate limits, operation limits, persisted operations (edgeConfig.ts). */
   edge: edgeConfigSchema.default({}),
+  /** What every component's server enforces on requests, and where the admin listener binds (serverConfig.ts). */
+  server: serverConfigSchema.default({}),
 });
 
 /**

@@ -5,6 +5,8 @@ import { componentLogger } from '../logger.ts';
 export interface RunningComponent {
   url: string;
   port: number;
+  /** The admin listener (operator endpoints), for components that have one. */
+  admin?: { url: string; port: number };
   /** Drains and stops; idempotent. */
   close(): Promise<void>;
 }
@@ -20,7 +22,7 @@ export interface RunComponentOptions {
 /**
  * The one way every process of the stack starts and stops: a config error exits 2 with its message
  * (naming the variable to fix), any other start failure exits 1; once listening it tells a launching
- * parent it is ready; SIGTERM or SIGINT drains and exits 0, a second signal exits at once.
+ * parent it is ready, with its port and admin port; SIGTERM or SIGINT drains and exits 0, a second signal exits at once.
  */
 export async function runComponent({ component, logName = component, start }: RunComponentOptions): Promise<void> {
   const log = componentLogger(logName);
@@ -53,6 +55,6 @@ export async function runComponent({ component, logName = component, start }: Ru
     log.fatal({ err: error }, 'failed to start');
     process.exit(1);
   }
-  log.info({ url: running.url }, `${component} ready`);
-  process.send?.({ type: 'ready', component, port: running.port });
+  log.info({ url: running.url, adminUrl: running.admin?.url }, `${component} ready`);
+  process.send?.({ type: 'ready', component, port: running.port, adminPort: running.admin?.port });
 }

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode, badRequest, parseFailed, validationFailed, withErrorCode } from '../../lib/errors.ts';
+import { ErrorCode, badRequest, parseFailed, validationFailed } from '../../lib/errors.ts';
+import { withErrorCode } from '../../lib/errorTransforms.ts';
 
 type ResultLike = { errors?: readonly GraphQLError[] };
 

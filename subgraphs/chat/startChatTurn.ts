@@ -23,7 +23,6 @@ export interface StartedTurn {
   cachedAnswer?: CachedAnswer;
 }
 
-const MAX_PROMPT_LENGTH = 8_000;
 
 /**
  * Everything of a chat turn before the first token (steps 5 to 8): checks the prompt, loads the
@@ -40,7 +39,7 @@ export async function startChatTurn(
   const { db } = deps;
   const prompt = input.prompt.trim();
   if (!prompt) throw badUserInput('"prompt" must not be empty.', { argument: 'input.prompt' });
-  if (prompt.length > MAX_PROMPT_LENGTH) throw badUserInput(`"prompt" is longer than ${MAX_PROMPT_LENGTH} characters.`, { argument: 'input.prompt' });
+  // Its length is the SDL's to bound ("At most 8000 characters", enforced before any resolver runs).
 
   const user = await db.selectFrom('users').select('plan').where('id', '=', userId).executeTakeFirst();
   let history: PromptMessage[] = [];

@@ -11,15 +11,12 @@ export interface PlaceOrderInput {
 /** Bounds that keep one order sane; beyond them the input is a mistake, not a big order. */
 const MAX_LINES = 50;
 const MAX_QUANTITY = 10_000;
-const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+// The key's length limit is in the SDL description, enforced before any resolver (stringArgumentLimits).
 
 /** Checks the shape of the input before any store access. */
 function validate(input: PlaceOrderInput): string {
   const key = input.idempotencyKey.trim();
   if (!key) throw badUserInput('"idempotencyKey" must not be empty.', { argument: 'input.idempotencyKey' });
-  if (key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw badUserInput(`"idempotencyKey" is longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters.`, { argument: 'input.idempotencyKey' });
-  }
   if (input.lines.length === 0) throw badUserInput('An order needs at least one line.', { argument: 'input.lines' });
   if (input.lines.length > MAX_LINES) throw badUserInput(`An order has at most ${MAX_LINES} lines.`, { argument: 'input.lines' });
   const seen = new Set<string>();

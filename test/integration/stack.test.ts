@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminUrl } from '../support/gatewayState.ts';
 import { bearer, postGraphQL, waitFor } from '../support/graphqlClient.ts';
 import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.ts';
 
@@ -208,12 +209,12 @@ describe('fresh response cache', () => {
 
 describe('operator endpoints', () => {
   it('shows pool and breaker state of the router and the gateways', async () => {
-    const routerState = async () => (await fetch(stack.routerUrl.replace('/graphql', '/internal/state'))).json();
+    const routerState = async () => (await fetch(`${adminUrl(stack, 'router')}/internal/state`)).json();
     // The commerce gateway was restarted just before: the next health check marks it healthy again.
     await waitFor(async () => (await routerState()).gateways.commerce.replicas[0].healthy === true, 5_000);
     const router = await routerState();
     expect(router.gateways.commerce).toMatchObject({ breaker: 'closed', replicas: [expect.objectContaining({ healthy: true, ejected: false })] });
-    const gatewayUrl = `http://127.0.0.1:${stack.get('gateway-identity').port}`;
+    const gatewayUrl = adminUrl(stack, 'gateway-identity');
     const gateway = await (await fetch(`${gatewayUrl}/internal/state`)).json();
     expect(Object.keys(gateway.subgraphs).sort()).toEqual(['auth', 'quota', 'users']);
     expect(gateway.subgraphs.users.replicas).toHaveLength(2);
@@ -225,7 +226,7 @@ describe('operator endpoints', () => {
 
 describe('replica discovery by DNS', () => {
   it('turns a dns+ name into one replica per address it resolves to, health-checked like any other', async () => {
-    const gatewayUrl = `http://127.0.0.1:${stack.get('gateway-identity').port}`;
+    const gatewayUrl = adminUrl(stack, 'gateway-identity');
     const quotaPort = stack.get('quota-0').port;
     const replicas = async () =>
       ((await (await fetch(`${gatewayUrl}/internal/state`)).json()).subgraphs.quota.replicas as Array<{ url: string; healthy: boolean }>);
@@ -257,7 +258,7 @@ describe('faults', () => {
       const error = body.errors!.find((e) => e.path?.[0] === 'me')!;
       expect(error.extensions).toMatchObject({ code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'users' });
       expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|stack/i);
-      const metrics = await (await fetch(`http://127.0.0.1:${stack.get('gateway-identity').port}/metrics`)).text();
+      const metrics = await (await fetch(`${adminUrl(stack, 'gateway-identity')}/metrics`)).text();
       expect(metrics).toMatch(/upstream_failures_answered_total\{upstream="users",answer="none"[^}]*\} [1-9]/);
     } finally {
       await Promise.all([stack.restart('users-0'), stack.restart('users-1')]);

@@ -37,7 +37,12 @@ afterAll(async () => {
 
 describe('npm start', () => {
   const table = () =>
-    [...output.matchAll(/^(router|gateway-\w+|\w+-\d)\s+(\d+)\s+(\d+)\s*$/gm)].map(([, name, pid, port]) => ({ name, pid: Number(pid), port: Number(port) }));
+    [...output.matchAll(/^(router|gateway-\w+|\w+-\d)\s+(\d+)\s+(\d+)\s+(\d+|-)\s*$/gm)].map(([, name, pid, port, admin]) => ({
+      name,
+      pid: Number(pid),
+      port: Number(port),
+      adminPort: admin === '-' ? undefined : Number(admin),
+    }));
 
   it('prints every component with pid and port, the router URL and a generated demo key that works', async () => {
     expect(table().map((row) => row.name).sort()).toHaveLength(17);
@@ -46,6 +51,17 @@ describe('npm start', () => {
     expect(key).toMatch(/^demo-[0-9a-f]{24}$/);
     const { body } = await postGraphQL(routerUrl, { query: '{ me { id } articles(first: 1) { totalCount } }' }, bearer(key));
     expect(body).toEqual({ data: { me: { id: 'u1' }, articles: { totalCount: 100 } } });
+  });
+
+  it('prints the admin port of the router and each gateway, where the operator endpoints answer (and only there)', async () => {
+    const withAdmin = table().filter((row) => row.adminPort !== undefined);
+    expect(withAdmin.map((row) => row.name).sort()).toEqual(['gateway-commerce', 'gateway-identity', 'router']);
+    const router = withAdmin.find((row) => row.name === 'router')!;
+    expect(output).toContain(`http://127.0.0.1:${router.adminPort}/internal/state`);
+    const state = await fetch(`http://127.0.0.1:${router.adminPort}/internal/state`);
+    expect(state.status).toBe(200);
+    expect(Object.keys((await state.json()).gateways).sort()).toEqual(['commerce', 'identity']);
+    expect((await fetch(`http://127.0.0.1:${router.port}/internal/state`)).status).toBe(404);
   });
 
   it('reports a crashed child and keeps the rest serving', async () => {

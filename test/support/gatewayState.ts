@@ -18,9 +18,16 @@ export interface GatewayStateView {
   subgraphs: Record<string, { breaker: 'closed' | 'open' | 'half_open'; replicas: ReplicaStateView[] }>;
 }
 
-/** Reads the pools and breakers of one gateway of the stack (`identity` or `commerce`). */
+/** The admin listener (operator endpoints) of a component of the stack: router or gateway. */
+export function adminUrl(stack: Stack, component: string): string {
+  const { adminPort } = stack.get(component);
+  if (adminPort === undefined) throw new Error(`${component} has no admin listener`);
+  return `http://127.0.0.1:${adminPort}`;
+}
+
+/** Reads the pools and breakers of one gateway of the stack (`identity` or `commerce`), from its admin listener. */
 export async function readGatewayState(stack: Stack, supergraph: 'identity' | 'commerce'): Promise<GatewayStateView> {
-  const response = await fetch(`http://127.0.0.1:${stack.get(`gateway-${supergraph}`).port}/internal/state`);
+  const response = await fetch(`${adminUrl(stack, `gateway-${supergraph}`)}/internal/state`);
   if (!response.ok) throw new Error(`gateway-${supergraph} /internal/state answered ${response.status}`);
   return (await response.json()) as GatewayStateView;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../lib/config.ts';
+import { ConfigError, listenPort, loadConfig } from '../../../lib/config.ts';
 
 describe('loadConfig', () => {
   it('has working defaults without any environment', () => {
@@ -29,6 +29,16 @@ describe('loadConfig', () => {
   it('refuses a subgraph timeout whose retry would outlast the router’s gateway deadline', () => {
     expect(() => loadConfig({ SUBGRAPH_TIMEOUT_MS: '6000' })).toThrow(/must stay under router\.gatewayTimeoutMs/);
     expect(loadConfig({ SUBGRAPH_TIMEOUT_MS: '6000', GATEWAY_TIMEOUT_MS: '15000' }).gateway.subgraphTimeoutMs).toBe(6000);
+  });
+
+  it('reads the server section (admin listener, request bounds) and ADMIN_PORT like PORT', () => {
+    expect(loadConfig({}).server).toEqual({ adminHost: '127.0.0.1', maxJsonDepth: 32, maxDocumentNesting: 128, maxExtensionsBytes: 16_384, internalMaxBodyBytes: 2_097_152 });
+    const server = loadConfig({ ADMIN_HOST: '0.0.0.0', MAX_JSON_DEPTH: '8', MAX_DOCUMENT_NESTING: '64', MAX_EXTENSIONS_BYTES: '1024', INTERNAL_MAX_BODY_BYTES: '4096' }).server;
+    expect(server).toEqual({ adminHost: '0.0.0.0', maxJsonDepth: 8, maxDocumentNesting: 64, maxExtensionsBytes: 1024, internalMaxBodyBytes: 4096 });
+    expect(() => loadConfig({ MAX_JSON_DEPTH: '0' })).toThrow(/server\.maxJsonDepth \(MAX_JSON_DEPTH\)/);
+    expect(listenPort({ ADMIN_PORT: '9100', PORT: '4100' }, 9000, 'ADMIN_PORT')).toBe(9100);
+    expect(listenPort({}, 9000, 'ADMIN_PORT')).toBe(9000);
+    expect(() => listenPort({ ADMIN_PORT: '70000' }, 9000, 'ADMIN_PORT')).toThrow(/ADMIN_PORT: /);
   });
 
   it('reads the edge section from the environment: policies as LIMIT/WINDOW[/BURST], one plan without losing the others', () => {

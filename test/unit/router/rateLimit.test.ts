@@ -120,7 +120,8 @@ describe('rate limits over HTTP', () => {
     expect((await send('203.0.113.7')).status).toBe(200);
     expect((await send('203.0.113.8')).status).toBe(200);
     expect((await send('198.51.100.1, 203.0.113.7')).status).toBe(429); // the proxy appended .7: the client is .7
-    const metrics = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+    const admin = await trusting.router.listenAdmin(0, '127.0.0.1');
+    const metrics = await (await fetch(`${admin.url}/metrics`)).text();
     expect(metrics).toMatch(/rate_limited_requests_total\{[^}]*policy="anonymous"[^}]*\} 1/);
 
     const untrusting = limitedRouter({ anonymous: { limit: 1, windowSeconds: 60 } });

@@ -71,9 +71,10 @@ describe('Redis rate limiter', () => {
     const limiter = await redisLimiter('t3:');
     const edge = routerWith(limiter, 1);
     const { url } = await edge.router.listen(0, '127.0.0.1');
+    const admin = await edge.router.listenAdmin(0, '127.0.0.1');
     const send = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(MODELS) });
     const failures = async () => {
-      const text = await (await fetch(url.replace('/graphql', '/metrics'))).text();
+      const text = await (await fetch(`${admin.url}/metrics`)).text();
       return Number(text.match(/^rate_limit_store_failures_total(?:\{[^}]*\})? (\d+)/m)?.[1] ?? NaN);
     };
     expect((await send()).status).toBe(200);
