@@ -43,6 +43,15 @@ export function requireInternalSecret(config: Config): string {
   return config.internalSecret;
 }
 
+/**
+ * The secrets a gateway or subgraph verifies the router's signature with: the current one, and the
+ * previous one while a rotation is under way.
+ */
+export function internalSecrets(config: Config): string[] {
+  const current = requireInternalSecret(config);
+  return config.internalSecretPrevious ? [current, config.internalSecretPrevious] : [current];
+}
+
 /** The port a component listens on: `PORT` wins over the configured default. */
 export function listenPort(env: NodeJS.ProcessEnv, fallback: number): number {
   if (env.PORT === undefined || env.PORT === '') return fallback;

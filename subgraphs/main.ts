@@ -37,7 +37,16 @@ await runComponent({
     const internalSecret = requireInternalSecret(config);
     const port = listenPort(process.env, DEFAULT_PORTS.subgraphs[name] + replica);
     const store = await openDatabase({ path: config.database.path });
-    const server = await startSubgraph({ name, host: config.host, port, store, internalSecret, demoApiKey: config.demoApiKey });
+    const server = await startSubgraph({
+      name,
+      host: config.host,
+      port,
+      store,
+      internalSecret,
+      internalSecretPrevious: config.internalSecretPrevious,
+      demoApiKey: config.demoApiKey,
+      demoFreeApiKey: config.demoFreeApiKey,
+    });
     return {
       url: server.url,
       port: server.port,

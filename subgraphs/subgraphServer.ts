@@ -6,6 +6,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { sql } from 'kysely';
 import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
+import { useRouterSignature } from '../lib/server/useRouterSignature.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
 import { componentLogger } from '../lib/logger.ts';
 import type { Store } from './store/openDatabase.ts';
@@ -19,8 +20,10 @@ import { SUBGRAPH_CATALOG } from './subgraphCatalog.ts';
 export interface SubgraphYogaOptions {
   name: SubgraphName;
   store: Store;
-  /** Verifies the principal the router signs; unsigned or forged requests are anonymous. */
+  /** Verifies the principal the router signs; unsigned or forged GraphQL requests get 401. */
   internalSecret: string;
+  /** During a rotation, the secret being replaced: signatures made with it are still accepted. */
+  internalSecretPrevious?: string;
 }
 
 export interface StartSubgraphOptions extends SubgraphYogaOptions {
@@ -30,6 +33,8 @@ export interface StartSubgraphOptions extends SubgraphYogaOptions {
   port: number;
   /** Demo API key the auth subgraph registers for the demo user at start. */
   demoApiKey?: string;
+  /** Second demo key, of a seeded FREE-plan user, registered the same way. */
+  demoFreeApiKey?: string;
   /** How long close() lets in-flight requests finish before cutting connections. @default 10000 */
   drainGraceMs?: number;
 }
@@ -48,7 +53,8 @@ const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** The yoga instance of one subgraph, without a server: for in-process tests (`yoga.fetch`). */
 export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInstance<Record<string, unknown>, SubgraphContext> {
-  const { name, store, internalSecret } = options;
+  const { name, store, internalSecret, internalSecretPrevious } = options;
+  const internalSecrets = internalSecretPrevious ? [internalSecret, internalSecretPrevious] : [internalSecret];
   const definition = SUBGRAPH_CATALOG[name];
   const log = componentLogger(`subgraph-${name}`);
   const schema = buildSubgraphSchema([{ typeDefs: parse(readFileSync(definition.typeDefs, 'utf8')), resolvers: definition.resolvers }]);
@@ -56,7 +62,7 @@ export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInst
     schema,
     graphqlEndpoint: '/graphql',
     context: ({ request }) =>
-      createSubgraphContext(request, { db: store.db, internalSecret, createLoaders: definition.createLoaders }),
+      createSubgraphContext(request, { db: store.db, internalSecrets, createLoaders: definition.createLoaders }),
     // isDev false: even with NODE_ENV=development, unexpected errors never carry their original message.
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
     graphiql: false,
@@ -75,14 +81,16 @@ export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInst
           }
         },
       }),
+      // `_service { sdl }` stays open: it is what `rover subgraph introspect` reads, and holds only the SDL.
+      useRouterSignature({ secrets: internalSecrets, openRootFields: ['_service'] }),
     ],
   });
 }
 
-/** Serves one subgraph over HTTP at `/graphql`, with `/healthz` and `/readyz`. */
+/** Serves one subgraph over HTTP at `/graphql` (router-signed requests only), with open `/healthz` and `/readyz`. */
 export async function startSubgraph(options: StartSubgraphOptions): Promise<RunningSubgraph> {
-  const { name, store, host = '127.0.0.1', port, demoApiKey, drainGraceMs = 10_000 } = options;
-  await SUBGRAPH_CATALOG[name].onStart?.({ db: store.db, demoApiKey });
+  const { name, store, host = '127.0.0.1', port, demoApiKey, demoFreeApiKey, drainGraceMs = 10_000 } = options;
+  await SUBGRAPH_CATALOG[name].onStart?.({ db: store.db, demoApiKey, demoFreeApiKey });
   const yoga = createSubgraphYoga(options);
   const server = createServer(yoga);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

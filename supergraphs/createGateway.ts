@@ -16,6 +16,7 @@ import { listenHttp } from '../lib/server/listenHttp.ts';
 import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { useInternalEndpoints } from '../lib/server/useInternalEndpoints.ts';
+import { useRouterSignature } from '../lib/server/useRouterSignature.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { SUPERGRAPHS, type SubgraphName, type SupergraphName } from '../lib/topology.ts';
 import { createUpstream, upstreamState, type Upstream } from '../lib/upstream/createUpstream.ts';
@@ -32,8 +33,10 @@ import { useApolloGateway } from './useApolloGateway.ts';
 export interface GatewayOptions {
   name: SupergraphName;
   config: Config;
-  /** Verifies the principal the router signs. */
+  /** Verifies the principal the router signs; unsigned GraphQL requests get 401. */
   internalSecret: string;
+  /** During a rotation, the secret being replaced: signatures made with it are still accepted. */
+  internalSecretPrevious?: string;
   /** Composed supergraph SDL. @default the committed schema/<name>.supergraph.graphql */
   supergraphSdl?: string;
   /** How long close() waits for in-flight requests before cutting connections. @default 10000 */
@@ -64,7 +67,8 @@ export function readSupergraphSdl(name: SupergraphName): string {
  * subgraph fetch going through a replica pool with its breaker and stale-if-error fallback.
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const { name, config, internalSecret, drainTimeoutMs = 10_000 } = options;
+  const { name, config, internalSecret, internalSecretPrevious, drainTimeoutMs = 10_000 } = options;
+  const internalSecrets = internalSecretPrevious ? [internalSecret, internalSecretPrevious] : [internalSecret];
   const log = options.logger ?? componentLogger(`gateway-${name}`);
   const supergraphSdl = options.supergraphSdl ?? readSupergraphSdl(name);
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
@@ -117,7 +121,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
     maxRequestBodySize: 2 * 1024 * 1024,
     logging: yogaLogger(log),
-    context: gatewayContextFactory(internalSecret),
+    context: gatewayContextFactory(internalSecrets),
     plugins: [
       useHealthEndpoints({
         // Not ready while draining, so a balancer moves on before the connections close.
@@ -127,6 +131,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         state: () => ({ supergraph: name, subgraphs: upstreamState(upstreams) }),
         metrics: metrics.registry,
       }),
+      useRouterSignature({ secrets: internalSecrets }),
       useApolloGateway({ gateway, logger: log }),
     ],
   });

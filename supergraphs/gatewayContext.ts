@@ -12,9 +12,9 @@ export interface GatewayContext {
 }
 
 /** Builds a request's context from its headers and its connection's signal. */
-export function gatewayContextFactory(internalSecret: string): (initial: YogaInitialContext) => GatewayContext {
+export function gatewayContextFactory(internalSecrets: readonly string[]): (initial: YogaInitialContext) => GatewayContext {
   return ({ request }) => {
     const principalToken = request.headers.get(PRINCIPAL_HEADER) ?? undefined;
-    return { principalToken, principal: verifyPrincipal(principalToken, internalSecret), signal: request.signal };
+    return { principalToken, principal: verifyPrincipal(principalToken, internalSecrets), signal: request.signal };
   };
 }

@@ -13,7 +13,12 @@ await runComponent({
   component: `gateway-${name}`,
   async start() {
     const config = loadConfig();
-    const gateway = await createGateway({ name, config, internalSecret: requireInternalSecret(config) });
+    const gateway = await createGateway({
+      name,
+      config,
+      internalSecret: requireInternalSecret(config),
+      internalSecretPrevious: config.internalSecretPrevious,
+    });
     const bound = await gateway.listen(listenPort(process.env, DEFAULT_PORTS.gateways[name]), config.host);
     return { ...bound, close: () => gateway.close() };
   },
