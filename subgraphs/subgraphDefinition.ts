@@ -17,5 +17,5 @@ export interface SubgraphDefinition<TLoaders> {
   resolvers: SubgraphResolvers<SubgraphContext<TLoaders>>;
   createLoaders(db: Kysely<Database>): TLoaders;
   /** Runs once before the server accepts requests (e.g. registering the demo API key). */
-  onStart?(options: { db: Kysely<Database>; demoApiKey?: string }): Promise<void>;
+  onStart?(options: { db: Kysely<Database>; demoApiKey?: string; demoFreeApiKey?: string }): Promise<void>;
 }
