@@ -18,11 +18,15 @@ import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { componentLogger } from '../lib/logger.ts';
 import { SUPERGRAPH_NAMES, type SupergraphName } from '../lib/topology.ts';
 import { createApiKeyResolver } from './apiKeyResolver.ts';
+import { createApiKeyRevocations } from './apiKeyRevocations.ts';
+import { browserPlugins } from './browser/browserPlugins.ts';
+import { corsPolicy } from './browser/corsPolicy.ts';
 import { createGatewayClient, type GatewayClient } from './gatewayClient.ts';
 import { createGatewayReadiness } from './gatewayReadiness.ts';
 import { loadSupergraph } from './loadApiSchema.ts';
 import { readCostDirectives } from './operationLimits/costDirectives.ts';
 import { loadTrustedDocuments } from './persistedOperations/trustedDocuments.ts';
+import { useApiKeyRevocation } from './plugins/useApiKeyRevocation.ts';
 import { useAuth } from './plugins/useAuth.ts';
 import { useAutomaticPersistedQueries } from './plugins/useAutomaticPersistedQueries.ts';
 import { useErrorCodes } from './plugins/useErrorCodes.ts';
@@ -101,11 +105,13 @@ export function createRouter(options: RouterOptions): Router {
   const resolver = createApiKeyResolver({
     identity: gateways.identity,
     internalSecret,
-    ttlMs: config.router.authCacheTtlMs,
+    // Without Redis no revocation reaches the other routers: the TTL is their only bound.
+    ttlMs: config.router.authCacheTtlMs ?? (config.cache.redisUrl ? 30_000 : 5_000),
     staleIfErrorMs: config.router.authStaleIfErrorMs,
     timeoutMs: config.router.gatewayTimeoutMs,
     logger: log,
   });
+  const revocations = createApiKeyRevocations({ resolver, redisUrl: config.cache.redisUrl, logger: log });
   const rateLimitMetrics = createRateLimitMetrics(metrics.registry);
   const rateLimiter = edge.rateLimit.enabled ? (options.rateLimiter ?? createRouterRateLimiter({ config, logger: log })) : undefined;
   let draining = false;
@@ -113,7 +119,8 @@ export function createRouter(options: RouterOptions): Router {
   const yoga = createYoga<Record<string, never>, RouterContext>({
     schema: routingTable.schema,
     graphqlEndpoint: '/graphql',
-    graphiql: { title: 'Supergraph router' },
+    graphiql: edge.browser.graphiql && { title: 'Supergraph router' },
+    cors: corsPolicy(edge.browser),
     landingPage: false,
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
     maxRequestBodySize: config.router.maxBodyBytes,
@@ -121,6 +128,7 @@ export function createRouter(options: RouterOptions): Router {
     extraParamNames: edge.persistedQueries.trustedDocuments !== 'off' ? ['documentId'] : [],
     logging: yogaLogger(log),
     plugins: [
+      ...browserPlugins(edge.browser),
       useHealthEndpoints({
         // A draining router reports not ready so balancers move on before its connections close.
         readiness: async () => (draining ? { ready: false, status: 'draining' } : gatewayReadiness()),
@@ -150,6 +158,7 @@ export function createRouter(options: RouterOptions): Router {
       }),
       useMaxDepth({ maxDepth: config.router.maxDepth }),
       useAuth({ resolver }),
+      useApiKeyRevocation({ revocations }),
       ...(config.cache.responseCache === 'on'
         ? [useResponseCache({ store: cacheStore, routingTable, mutationInvalidates: config.cache.mutationInvalidates })]
         : []),
@@ -188,6 +197,7 @@ export function createRouter(options: RouterOptions): Router {
         await Promise.all(owned.map((client) => client.close()));
         if (!options.cacheStore) await cacheStore.close();
         if (!options.rateLimiter) await rateLimiter?.close();
+        await revocations.close();
       })();
       return closing;
     },
