@@ -4,6 +4,7 @@ import type { EdgeConfig } from '../../lib/config/edgeConfig.ts';
 import { ErrorCode, operationLimitExceeded } from '../../lib/errors.ts';
 import { NO_COST_DIRECTIVES, type CostDirectives } from '../operationLimits/costDirectives.ts';
 import { compileCost, type CostFormula } from '../operationLimits/costEstimate.ts';
+import { MAX_DOCUMENT_NESTING, nestsDeeperThan } from '../operationLimits/documentNesting.ts';
 import { maxAliasesRule } from '../operationLimits/maxAliasesRule.ts';
 import { maxDirectivesRule } from '../operationLimits/maxDirectivesRule.ts';
 import { maxRootFieldsRule } from '../operationLimits/maxRootFieldsRule.ts';
@@ -75,6 +76,11 @@ export function useOperationLimits({ schema, limits, costDirectives = NO_COST_DI
     },
     onParse({ parseFn, setParseFn }) {
       setParseFn((source, options) => {
+        if (nestsDeeperThan(typeof source === 'string' ? source : source.body, MAX_DOCUMENT_NESTING)) {
+          throw operationLimitExceeded(ErrorCode.MAX_DEPTH_LIMIT, `The document nests brackets more than ${MAX_DOCUMENT_NESTING} deep.`, {
+            limit: MAX_DOCUMENT_NESTING,
+          });
+        }
         try {
           return parseFn(source, { ...options, maxTokens: limits.maxTokens });
         } catch (error) {
@@ -89,11 +95,12 @@ export function useOperationLimits({ schema, limits, costDirectives = NO_COST_DI
     },
     onResultProcess({ result }) {
       // yoga marks every parse error as a spec error (200 for `Accept: application/json`); the
-      // token limit is not a client's syntax mistake, so it keeps its 400 like the other limits.
+      // token and nesting limits are not a client's syntax mistake, so they keep their 400 like the other limits.
       if (!result || typeof result !== 'object' || Symbol.asyncIterator in result || Array.isArray(result)) return;
       for (const error of (result as ExecutionResult).errors ?? []) {
         const http = error.extensions?.http as { spec?: boolean } | undefined;
-        if (error.extensions?.code === ErrorCode.MAX_TOKENS_LIMIT && http) http.spec = false;
+        const code = error.extensions?.code;
+        if ((code === ErrorCode.MAX_TOKENS_LIMIT || code === ErrorCode.MAX_DEPTH_LIMIT) && http) http.spec = false;
       }
     },
     onValidate({ addValidationRule }) {
