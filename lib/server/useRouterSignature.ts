@@ -45,7 +45,7 @@ export function useRouterSignature({ secrets, openRootFields = [], now = Date.no
   };
 }
 
-/** Whether the document is a query whose selected root fields are all in `open` (and `__typename`). */
+/** Whether the document is a query selecting open root fields and nothing else (`__typename` aside). */
 function asksOnlyFor(open: ReadonlySet<string>, query: unknown, operationName: string | undefined): boolean {
   if (typeof query !== 'string') return false;
   let document: DocumentNode;
@@ -58,7 +58,9 @@ function asksOnlyFor(open: ReadonlySet<string>, query: unknown, operationName: s
   const operations = document.definitions as OperationDefinitionNode[];
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
   if (!operation || operation.operation !== OperationTypeNode.QUERY) return false;
-  return operation.selectionSet.selections.every(
-    (s) => s.kind === Kind.FIELD && (open.has(s.name.value) || s.name.value === '__typename'),
+  const fields = operation.selectionSet.selections;
+  return (
+    fields.every((s) => s.kind === Kind.FIELD && (open.has(s.name.value) || s.name.value === '__typename')) &&
+    fields.some((s) => s.kind === Kind.FIELD && open.has(s.name.value))
   );
 }

@@ -59,6 +59,7 @@ describe('router signature at a subgraph', () => {
 
   it('does not let anything ride along with `_service` unsigned', async () => {
     for (const query of [
+      '{ __typename }',
       '{ _service { sdl } article(id: "a1") { id } }',
       '{ _service { sdl } ...F } fragment F on Query { article(id: "a1") { id } }',
       'query A { _service { sdl } } query B { article(id: "a1") { id } }',
