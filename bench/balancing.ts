@@ -1,6 +1,7 @@
 import { launchScratchStack } from '../scripts/launchScratchStack.ts';
 import { startLatencyProxy, type LatencyProxy } from '../test/support/latencyProxy.ts';
 import { BENCH } from './benchSettings.ts';
+import { PRINCIPAL_HEADER, signPrincipal } from '../lib/principal.ts';
 import { measureLoad, median, type LoadResult } from './measureLoad.ts';
 
 // `npm run bench` (third part): the replica-picking rule, measured. One articles replica is slowed
@@ -34,6 +35,8 @@ async function measure(balancer: 'least-request' | 'peak-ewma'): Promise<Outcome
   });
   const gateway = `http://127.0.0.1:${stack.get('gateway-commerce').port}`;
   const gatewayAdmin = `http://127.0.0.1:${stack.get('gateway-commerce').adminPort}`;
+  // Gateways answer only the router's signed requests: sign as the router does for anonymous callers.
+  const headers = () => ({ [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, stack.env.INTERNAL_SECRET) });
   const articlesCalls = async () => {
     const state = (await (await fetch(`${gatewayAdmin}/internal/state`)).json()) as {
       subgraphs: { articles: { replicas: Array<{ url: string; requests: number }> } };
@@ -42,12 +45,12 @@ async function measure(balancer: 'least-request' | 'peak-ewma'): Promise<Outcome
     return { slow: replicas.find((r) => r.url === slowUrl)!.requests, all: replicas.reduce((n, r) => n + r.requests, 0) };
   };
   try {
-    await measureLoad({ url: `${gateway}/graphql`, body: query, concurrency: CONCURRENCY, durationMs: 1_500 }); // warm-up
+    await measureLoad({ url: `${gateway}/graphql`, body: query, headers, concurrency: CONCURRENCY, durationMs: 1_500 }); // warm-up
     proxy!.setLatency(ADDED_LATENCY_MS);
     const before = await articlesCalls();
     const load: LoadResult[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      load.push(await measureLoad({ url: `${gateway}/graphql`, body: query, concurrency: CONCURRENCY, durationMs: DURATION_MS }));
+      load.push(await measureLoad({ url: `${gateway}/graphql`, body: query, headers, concurrency: CONCURRENCY, durationMs: DURATION_MS }));
     }
     const after = await articlesCalls();
     return { load, slowShare: (after.slow - before.slow) / (after.all - before.all) };

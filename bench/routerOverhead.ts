@@ -21,15 +21,17 @@ const twoSupergraphs = JSON.stringify({
 const authHeaders = { authorization: `Bearer ${KEY}` };
 
 const identityUrl = `http://127.0.0.1:${stack.get('gateway-identity').port}/graphql`;
-// What the router itself sends for the two-supergraph query: both parts in parallel, with the signed
-// principal of the demo user (signed afresh, tokens live a minute).
+// What the router itself sends: the signed principal of the demo user for the two-supergraph query
+// (both parts in parallel), the signed anonymous marker otherwise; gateways answer nothing else.
+// Signed afresh per request, as the router does (tokens live 30 s).
 const asDemoUser = () => ({ [PRINCIPAL_HEADER]: signPrincipal({ userId: 'u1', scopes: [] }, stack.env.INTERNAL_SECRET) });
+const asAnonymous = () => ({ [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, stack.env.INTERNAL_SECRET) });
 const meOnly = JSON.stringify({ query: '{ me { id name plan } }' });
 
 const scenarios: Record<string, LoadTarget & { also?: LoadTarget[] }> = {
-  'gateway direct (1 supergraph)': { url: commerceUrl, body: oneSupergraph, headers: {} },
+  'gateway direct (1 supergraph)': { url: commerceUrl, body: oneSupergraph, headers: asAnonymous },
   'router (1 supergraph)': { url: stack.routerUrl, body: oneSupergraph, headers: {} },
-  'gateways direct (2, parallel)': { url: identityUrl, body: meOnly, headers: asDemoUser, also: [{ url: commerceUrl, body: oneSupergraph }] },
+  'gateways direct (2, parallel)': { url: identityUrl, body: meOnly, headers: asDemoUser, also: [{ url: commerceUrl, body: oneSupergraph, headers: asDemoUser }] },
   'router (2 supergraphs)': { url: stack.routerUrl, body: twoSupergraphs, headers: authHeaders },
 };
 type Name = string;

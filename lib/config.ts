@@ -45,6 +45,15 @@ export function requireInternalSecret(config: Config): string {
 }
 
 /**
+ * The secrets a gateway or subgraph verifies the router's signature with: the current one, and the
+ * previous one while a rotation is under way.
+ */
+export function internalSecrets(config: Config): string[] {
+  const current = requireInternalSecret(config);
+  return config.internalSecretPrevious ? [current, config.internalSecretPrevious] : [current];
+}
+
+/**
  * The port a component listens on: `PORT` (or `variable`, e.g. `ADMIN_PORT` for the admin listener)
  * wins over the configured default.
  */

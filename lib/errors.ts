@@ -88,6 +88,36 @@ export function invalidApiKey(): GraphQLError {
   return error('Invalid API key', ErrorCode.UNAUTHENTICATED, { http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } });
 }
 
+/**
+ * A request to a gateway or subgraph without a valid router signature (missing, forged, expired,
+ * or signed with a secret this service does not hold): 401, public fields included.
+ */
+export function unsignedRequest(): GraphQLError {
+  return refusal('This service answers only requests signed by the router.', ErrorCode.UNAUTHENTICATED, 401);
+}
+
+/** A browser "simple request" that could be a cross-site request forgery, refused as @apollo/server does. */
+export function csrfBlocked(requiredHeaders: readonly string[], simpleContentTypes: readonly string[]): GraphQLError {
+  return refusal(
+    'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Please either specify a ' +
+      `'content-type' header (with a type that is not one of ${simpleContentTypes.join(', ')}) or provide a non-empty ` +
+      `value for one of the following headers: ${requiredHeaders.join(', ')}`,
+    ErrorCode.BAD_REQUEST,
+    400,
+  );
+}
+
+/** Introspection asked of a router that has it turned off (production, unless enabled). */
+export function introspectionDisabled(nodes?: ASTNode | readonly ASTNode[]): GraphQLError {
+  return refusal(
+    'GraphQL introspection is not allowed here, but the query contained __schema or __type.',
+    ErrorCode.GRAPHQL_VALIDATION_FAILED,
+    400,
+    {},
+    { nodes },
+  );
+}
+
 export function forbidden(message = 'Not allowed.'): GraphQLError {
   return error(message, ErrorCode.FORBIDDEN);
 }

@@ -14,37 +14,55 @@ export interface Principal {
 interface TokenPayload extends Principal {
   /** Issuer: only the router signs tokens. */
   iss: 'router';
-  /** Expiry, epoch ms: a leaked header is useless after this. */
+  /** Issued at, epoch ms. */
+  iat: number;
+  /** Expiry, epoch ms: a leaked or replayed header is useless after this. */
   exp: number;
 }
 
-const TOKEN_TTL_MS = 60_000;
+/**
+ * Lifetime of a signed principal. It must outlast one gateway call with its retry (2 × the
+ * router's 10 s gateway deadline), because the gateway forwards the same token to every subgraph
+ * call of that request; the router signs each gateway call afresh, so the lifetime need not cover
+ * a whole multi-part operation. A replay is possible only within this window, and only for a
+ * caller inside the internal network that captured a header.
+ */
+export const PRINCIPAL_TOKEN_TTL_MS = 30_000;
+
+/** A token issued further in the future than this is refused: clocks that far apart would make `exp` meaningless. */
+const MAX_CLOCK_SKEW_MS = 5_000;
 
 function mac(secret: string, body: string): Buffer {
   return createHmac('sha256', secret).update(body).digest();
 }
 
 /** Signs a principal for internal hops (router → gateway → subgraph). */
-export function signPrincipal(principal: Principal, secret: string, now = Date.now()): string {
-  const payload: TokenPayload = { ...principal, iss: 'router', exp: now + TOKEN_TTL_MS };
+export function signPrincipal(principal: Principal, secret: string, now = Date.now(), ttlMs = PRINCIPAL_TOKEN_TTL_MS): string {
+  const payload: TokenPayload = { ...principal, iss: 'router', iat: now, exp: now + ttlMs };
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
   return `v1.${body}.${mac(secret, body).toString('base64url')}`;
 }
 
 /**
- * Verifies a signed principal. Returns undefined for a missing, forged, malformed or expired token,
- * so callers treat the request as anonymous and unsigned.
+ * Verifies a signed principal against one secret or several (the current one and, during a
+ * rotation, the previous one). Returns undefined for a missing, forged, malformed, expired or
+ * future-dated token.
  */
-export function verifyPrincipal(token: string | null | undefined, secret: string, now = Date.now()): Principal | undefined {
+export function verifyPrincipal(token: string | null | undefined, secrets: string | readonly string[], now = Date.now()): Principal | undefined {
   if (!token) return undefined;
-  const [version, body, signature] = token.split('.');
-  if (version !== 'v1' || !body || !signature) return undefined;
-  const expected = mac(secret, body);
+  const [version, body, signature, extra] = token.split('.');
+  if (version !== 'v1' || !body || !signature || extra !== undefined) return undefined;
   const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  const candidates = typeof secrets === 'string' ? [secrets] : secrets;
+  const signed = candidates.some((secret) => {
+    const expected = mac(secret, body);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+  if (!signed) return undefined;
   try {
     const payload = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as TokenPayload;
     if (payload.iss !== 'router' || typeof payload.exp !== 'number' || payload.exp < now) return undefined;
+    if (typeof payload.iat !== 'number' || payload.iat > now + MAX_CLOCK_SKEW_MS) return undefined;
     return {
       userId: typeof payload.userId === 'string' ? payload.userId : undefined,
       scopes: Array.isArray(payload.scopes) ? payload.scopes.filter((s) => typeof s === 'string') : [],

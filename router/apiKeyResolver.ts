@@ -26,6 +26,11 @@ export interface ApiKeyResolver {
    * answer, outages included, so an identity outage never costs one request two lookups.
    */
   resolve(apiKey: string, request?: Request): Promise<ApiKeyResolution>;
+  /**
+   * Drops every cached answer for a user's keys, stale-if-error copies included, so the next
+   * request with any of them asks the identity supergraph again: called when one was revoked.
+   */
+  forgetUser(userId: string): void;
 }
 
 export interface ApiKeyResolverOptions {
@@ -61,6 +66,9 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
   const lastValid = new LRUCache<string, Principal>({ max: maxEntries, ttl: staleIfErrorMs, perf: clock, ttlResolution: 0 });
   // Concurrent requests with the same key share one lookup.
   const inFlight = new Map<string, Promise<ApiKeyResolution>>();
+  // Bumped by forgetUser: a lookup that started before a revocation may have read the key before
+  // it was deleted, so its answer is used once but not cached.
+  let generation = 0;
 
   async function lookup(apiKey: string): Promise<ApiKeyResolution> {
     // Not tied to any one client's signal: the lookup is shared, one client leaving must not fail the others.
@@ -113,6 +121,14 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
   const byRequest = new WeakMap<Request, { apiKey: string; resolution: Promise<ApiKeyResolution> }>();
 
   return {
+    forgetUser(userId) {
+      generation++;
+      // A scan, not an index: revocations are rare, and the caches are bounded by maxEntries.
+      const cached = [...cache.entries()].filter(([, r]) => r.status === 'valid' && r.principal.userId === userId);
+      for (const [hash] of cached) cache.delete(hash);
+      const kept = [...lastValid.entries()].filter(([, principal]) => principal.userId === userId);
+      for (const [hash] of kept) lastValid.delete(hash);
+    },
     resolve(apiKey, request) {
       if (!request) return resolveShared(apiKey);
       const known = byRequest.get(request);
@@ -129,12 +145,14 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
     if (cached) return cached;
     let pending = inFlight.get(hash);
     if (!pending) {
+      const startedIn = generation;
       pending = lookup(apiKey)
         .catch((error): ApiKeyResolution => {
           logger?.error({ err: error }, 'API key lookup threw');
           return { status: 'unavailable', failure: { reason: 'network', attempts: 1 } };
         })
         .then((resolution): ApiKeyResolution => {
+          if (startedIn !== generation && resolution.status !== 'unavailable') return resolution;
           // Outages are not cached: the next request should try again.
           if (resolution.status === 'valid') {
             if (resolution.planUnknown) {

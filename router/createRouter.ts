@@ -22,12 +22,16 @@ import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { componentLogger } from '../lib/logger.ts';
 import { SUPERGRAPH_NAMES, type SupergraphName } from '../lib/topology.ts';
 import { createApiKeyResolver } from './apiKeyResolver.ts';
+import { createApiKeyRevocations } from './apiKeyRevocations.ts';
+import { browserPlugins } from './browser/browserPlugins.ts';
+import { corsPolicy } from './browser/corsPolicy.ts';
 import { createGatewayClient, type GatewayClient } from './gatewayClient.ts';
 import { createGatewayReadiness } from './gatewayReadiness.ts';
 import { attachGraphQLWs, type GraphQLWsServer } from './graphqlWsServer.ts';
 import { loadSupergraph } from './loadApiSchema.ts';
 import { readCostDirectives } from './operationLimits/costDirectives.ts';
 import { loadTrustedDocuments } from './persistedOperations/trustedDocuments.ts';
+import { useApiKeyRevocation } from './plugins/useApiKeyRevocation.ts';
 import { useAuth } from './plugins/useAuth.ts';
 import { useAutomaticPersistedQueries } from './plugins/useAutomaticPersistedQueries.ts';
 import { useErrorCodes } from './plugins/useErrorCodes.ts';
@@ -115,11 +119,13 @@ export function createRouter(options: RouterOptions): Router {
   const resolver = createApiKeyResolver({
     identity: gateways.identity,
     internalSecret,
-    ttlMs: config.router.authCacheTtlMs,
+    // Without Redis no revocation reaches the other routers: the TTL is their only bound.
+    ttlMs: config.router.authCacheTtlMs ?? (config.cache.redisUrl ? 30_000 : 5_000),
     staleIfErrorMs: config.router.authStaleIfErrorMs,
     timeoutMs: config.router.gatewayTimeoutMs,
     logger: log,
   });
+  const revocations = createApiKeyRevocations({ resolver, redisUrl: config.cache.redisUrl, logger: log });
   const rateLimitMetrics = createRateLimitMetrics(metrics.registry);
   const rateLimiter = edge.rateLimit.enabled ? (options.rateLimiter ?? createRouterRateLimiter({ config, logger: log })) : undefined;
   const admit = rateLimiter
@@ -137,6 +143,7 @@ export function createRouter(options: RouterOptions): Router {
     schema: routingTable.schema,
     graphqlEndpoint: '/graphql',
     graphiql: false, // yoga's own loads from a CDN; useOfflineGraphiQL serves it from here
+    cors: corsPolicy(edge.browser),
     landingPage: false,
     // No file uploads in any schema: a multipart body (whose malformed parts yoga reported as a 200) is a 415.
     multipart: false,
@@ -149,6 +156,7 @@ export function createRouter(options: RouterOptions): Router {
       // First: the body is decoded and its JSON bounded before any other plugin reads it.
       useRequestDecompression({ maxBytes: config.router.maxBodyBytes }),
       useNestingLimits(nesting),
+      ...browserPlugins(edge.browser),
       useEndpointIndex({ transports: ['http', 'sse', 'graphql-ws'], browserLocation: config.router.graphiql ? '/graphql' : undefined }),
       ...(config.router.graphiql
         ? [
@@ -183,6 +191,7 @@ export function createRouter(options: RouterOptions): Router {
       }),
       useMaxDepth({ maxDepth: config.router.maxDepth }),
       useAuth({ resolver }),
+      useApiKeyRevocation({ revocations }),
       ...(config.cache.responseCache === 'on'
         ? [useResponseCache({ store: cacheStore, routingTable, mutationInvalidates: config.cache.mutationInvalidates })]
         : []),
@@ -248,6 +257,7 @@ export function createRouter(options: RouterOptions): Router {
         await Promise.all(owned.map((client) => client.close()));
         if (!options.cacheStore) await cacheStore.close();
         if (!options.rateLimiter) await rateLimiter?.close();
+        await revocations.close();
       })();
       return closing;
     },

@@ -17,6 +17,9 @@ try {
 
 // Secrets come from the environment; when absent, this run makes its own and says so.
 const demoApiKey = process.env.DEMO_API_KEY ?? `demo-${randomBytes(12).toString('hex')}`;
+const demoFreeApiKey = process.env.DEMO_FREE_API_KEY ?? `demo-free-${randomBytes(12).toString('hex')}`;
+// Low enough that a newcomer's loop of curl calls meets RATE_LIMITED; a deployment sets its own.
+const freePlanRateLimit = process.env.RATE_LIMIT_FREE ?? '10/60';
 const internalSecret = process.env.INTERNAL_SECRET ?? randomBytes(24).toString('hex');
 
 let shuttingDown = false;
@@ -26,6 +29,8 @@ const stack = await launchStack({
   output: 'inherit',
   env: {
     DEMO_API_KEY: demoApiKey,
+    DEMO_FREE_API_KEY: demoFreeApiKey,
+    RATE_LIMIT_FREE: freePlanRateLimit,
     INTERNAL_SECRET: internalSecret,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   },
@@ -51,6 +56,10 @@ console.log(`operators:    ${adminUrl}/internal/state and ${adminUrl}/metrics (t
 console.log(`demo API key: ${demoApiKey}${process.env.DEMO_API_KEY ? '' : '   (generated; set DEMO_API_KEY to choose one)'}`);
 console.log(`try:          curl -s ${stack.routerUrl} -H 'content-type: application/json' -H 'authorization: Bearer ${demoApiKey}' \\
                 -d '{"query":"{ me { name plan } articles(first: 3) { edges { node { title price } } } }"}'`);
+const [limit, windowSeconds] = freePlanRateLimit.split('/');
+console.log(`FREE API key: ${demoFreeApiKey}   (a FREE-plan user: ${limit} requests per ${windowSeconds} s, then RATE_LIMITED)`);
+console.log(`rate limit:   for i in $(seq ${Number(limit) + 5}); do curl -s ${stack.routerUrl} -H 'content-type: application/json' \\
+                -H 'authorization: Bearer ${demoFreeApiKey}' -d '{"query":"{ me { plan } }"}' -w ' %{http_code}\\n'; done`);
 console.log('Ctrl-C stops everything.');
 
 async function shutdown(signal: string) {

@@ -37,7 +37,18 @@ await runComponent({
     const internalSecret = requireInternalSecret(config);
     const port = listenPort(process.env, DEFAULT_PORTS.subgraphs[name] + replica);
     const store = await openDatabase({ path: config.database.path });
-    const server = await startSubgraph({ name, host: config.host, port, store, internalSecret, demoApiKey: config.demoApiKey, config, limits: config.server });
+    const server = await startSubgraph({
+      name,
+      host: config.host,
+      port,
+      store,
+      internalSecret,
+      internalSecretPrevious: config.internalSecretPrevious,
+      demoApiKey: config.demoApiKey,
+      demoFreeApiKey: config.demoFreeApiKey,
+      config,
+      limits: config.server,
+    });
     return {
       url: server.url,
       port: server.port,

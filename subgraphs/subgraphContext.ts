@@ -5,7 +5,10 @@ import { unauthenticated } from '../lib/errors.ts';
 
 /** What every resolver receives: who asks, the store, and this request's DataLoaders. */
 export interface SubgraphContext<TLoaders = unknown, TRuntime = unknown> {
-  /** Set only for a request carrying a valid router-signed token; absent means anonymous and unsigned. */
+  /**
+   * The router-signed principal (anonymous: no userId). Absent only for the unsigned requests the
+   * server lets through (`_service { sdl }`); every other unsigned request is refused before this.
+   */
   principal?: Principal;
   db: Kysely<Database>;
   loaders: TLoaders;
@@ -17,15 +20,12 @@ export interface SubgraphContext<TLoaders = unknown, TRuntime = unknown> {
   streamEventId?: string;
 }
 
-/**
- * Builds the per-request context. A missing, forged or expired token is treated as anonymous rather
- * than rejected, so public fields still answer and protected ones say UNAUTHENTICATED.
- */
+/** Builds the per-request context from the signed principal header. */
 export function createSubgraphContext<TLoaders, TRuntime>(
   request: Request,
-  options: { db: Kysely<Database>; internalSecret: string; createLoaders: (db: Kysely<Database>) => TLoaders; runtime: TRuntime },
+  options: { db: Kysely<Database>; internalSecrets: readonly string[]; createLoaders: (db: Kysely<Database>) => TLoaders; runtime: TRuntime },
 ): SubgraphContext<TLoaders, TRuntime> {
-  const principal = verifyPrincipal(request.headers.get(PRINCIPAL_HEADER), options.internalSecret);
+  const principal = verifyPrincipal(request.headers.get(PRINCIPAL_HEADER), options.internalSecrets);
   const lastEventId = request.headers.get('last-event-id') ?? undefined;
   return { principal, db: options.db, loaders: options.createLoaders(options.db), runtime: options.runtime, lastEventId };
 }

@@ -27,7 +27,7 @@ export interface SubgraphDefinition<TLoaders, TRuntime extends SubgraphRuntime |
   resolvers: SubgraphResolvers<SubgraphContext<TLoaders, TRuntime>>;
   createLoaders(db: Kysely<Database>): TLoaders;
   /** Runs once before the server accepts requests (e.g. registering the demo API key). */
-  onStart?(options: { db: Kysely<Database>; demoApiKey?: string }): Promise<void>;
+  onStart?(options: { db: Kysely<Database>; demoApiKey?: string; demoFreeApiKey?: string }): Promise<void>;
   /** Creates the subgraph's runtime once per server; resolvers find it as `context.runtime`. */
   createRuntime?(options: { db: Kysely<Database>; config: Config; logger: Logger }): TRuntime;
 }

@@ -11,6 +11,7 @@ import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
 import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
 import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
+import { useRouterSignature } from '../lib/server/useRouterSignature.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
 import { componentLogger } from '../lib/logger.ts';
 import type { Store } from './store/openDatabase.ts';
@@ -27,12 +28,14 @@ import { useStreamEventIds } from './useStreamEventIds.ts';
 export interface SubgraphYogaOptions {
   name: SubgraphName;
   store: Store;
-  /** Verifies the principal the router signs; unsigned or forged requests are anonymous. */
+  /** Verifies the principal the router signs; unsigned or forged GraphQL requests get 401. */
   internalSecret: string;
   /** Settings of subgraphs with a runtime (chat: generator pace, backend, Redis). @default loadConfig({}) (all defaults) */
   config?: Config;
   /** What the server enforces on requests (body size, JSON nesting). @default config.server */
   limits?: Pick<ServerConfig, 'maxJsonDepth' | 'maxDocumentNesting' | 'maxExtensionsBytes' | 'internalMaxBodyBytes'>;
+  /** During a rotation, the secret being replaced: signatures made with it are still accepted. */
+  internalSecretPrevious?: string;
 }
 
 export interface StartSubgraphOptions extends SubgraphYogaOptions {
@@ -42,6 +45,8 @@ export interface StartSubgraphOptions extends SubgraphYogaOptions {
   port: number;
   /** Demo API key the auth subgraph registers for the demo user at start. */
   demoApiKey?: string;
+  /** Second demo key, of a seeded FREE-plan user, registered the same way. */
+  demoFreeApiKey?: string;
   /** How long close() lets in-flight requests finish before cutting connections. @default 10000 */
   drainGraceMs?: number;
 }
@@ -70,7 +75,8 @@ export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInst
 }
 
 function buildSubgraphYoga(options: SubgraphYogaOptions) {
-  const { name, store, internalSecret, config = loadConfig({}), limits = config.server } = options;
+  const { name, store, internalSecret, internalSecretPrevious, config = loadConfig({}), limits = config.server } = options;
+  const internalSecrets = internalSecretPrevious ? [internalSecret, internalSecretPrevious] : [internalSecret];
   const definition = SUBGRAPH_CATALOG[name];
   const log = componentLogger(`subgraph-${name}`);
   const schema = enforceStringArgumentLimits(
@@ -81,7 +87,7 @@ function buildSubgraphYoga(options: SubgraphYogaOptions) {
     schema,
     graphqlEndpoint: '/graphql',
     context: ({ request }) =>
-      createSubgraphContext(request, { db: store.db, internalSecret, createLoaders: definition.createLoaders, runtime }),
+      createSubgraphContext(request, { db: store.db, internalSecrets, createLoaders: definition.createLoaders, runtime }),
     // isDev false: even with NODE_ENV=development, unexpected errors never carry their original message.
     maskedErrors: { isDev: false, maskError: maskSubgraphError },
     maxRequestBodySize: limits.internalMaxBodyBytes,
@@ -113,15 +119,17 @@ function buildSubgraphYoga(options: SubgraphYogaOptions) {
           }
         },
       }),
+      // `_service { sdl }` stays open: it is what `rover subgraph introspect` reads, and holds only the SDL.
+      useRouterSignature({ secrets: internalSecrets, openRootFields: ['_service'] }),
     ],
   });
   return { yoga, runtime };
 }
 
-/** Serves one subgraph over HTTP at `/graphql`, with `/healthz` and `/readyz`. */
+/** Serves one subgraph over HTTP at `/graphql` (router-signed requests only), with open `/healthz` and `/readyz`. */
 export async function startSubgraph(options: StartSubgraphOptions): Promise<RunningSubgraph> {
-  const { name, store, host = '127.0.0.1', port, demoApiKey, drainGraceMs = 10_000 } = options;
-  await SUBGRAPH_CATALOG[name].onStart?.({ db: store.db, demoApiKey });
+  const { name, store, host = '127.0.0.1', port, demoApiKey, demoFreeApiKey, drainGraceMs = 10_000 } = options;
+  await SUBGRAPH_CATALOG[name].onStart?.({ db: store.db, demoApiKey, demoFreeApiKey });
   const { yoga, runtime } = buildSubgraphYoga(options);
   const server = createServer(createRequestListener(yoga, componentLogger(`subgraph-${name}`)));
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

@@ -20,6 +20,7 @@ import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
 import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
+import { useRouterSignature } from '../lib/server/useRouterSignature.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { Supergraph } from '@apollo/federation-internals';
 import type { SupergraphName } from '../lib/topology.ts';
@@ -39,8 +40,10 @@ export interface GatewayOptions {
   /** The supergraph's name, for logs, state and metrics. */
   name: string;
   config: Config;
-  /** Verifies the principal the router signs. */
+  /** Verifies the principal the router signs; unsigned GraphQL requests get 401. */
   internalSecret: string;
+  /** During a rotation, the secret being replaced: signatures made with it are still accepted. */
+  internalSecretPrevious?: string;
   /** Composed supergraph SDL. @default the committed schema/<name>.supergraph.graphql */
   supergraphSdl?: string;
   /** Replica URLs by subgraph. @default config.gateway.subgraphUrls, else the routing URL the supergraph names */
@@ -75,7 +78,8 @@ export function readSupergraphSdl(name: SupergraphName): string {
  * subgraph fetch going through a replica pool with its breaker and stale-if-error fallback.
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  const { name, config, internalSecret, drainTimeoutMs = 10_000 } = options;
+  const { name, config, internalSecret, internalSecretPrevious, drainTimeoutMs = 10_000 } = options;
+  const internalSecrets = internalSecretPrevious ? [internalSecret, internalSecretPrevious] : [internalSecret];
   const log = options.logger ?? componentLogger(`gateway-${name}`);
   const supergraphSdl = options.supergraphSdl ?? readSupergraphSdl(name as SupergraphName);
   const supergraph = Supergraph.build(supergraphSdl);
@@ -133,7 +137,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
     maxRequestBodySize: config.server.internalMaxBodyBytes,
     logging: yogaLogger(log),
-    context: gatewayContextFactory(internalSecret),
+    context: gatewayContextFactory(internalSecrets),
     plugins: [
       // First: the body is decoded and its JSON bounded before any other plugin reads it.
       useRequestDecompression({ maxBytes: config.server.internalMaxBodyBytes }),
@@ -146,6 +150,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         // Not ready while draining, so a balancer moves on before the connections close.
         readiness: async () => (draining ? { ready: false, status: 'draining', supergraph: name } : { ready: true, supergraph: name }),
       }),
+      useRouterSignature({ secrets: internalSecrets }),
       useSseEventIds(),
       useApolloGateway({
         gateway,

@@ -9,7 +9,6 @@ import { QueryPlanner, type FetchNode, type QueryPlan, type SubscriptionNode } f
 import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
 import { downstreamError, streamInterrupted, type UpstreamFailure } from '../lib/errors.ts';
 import { relayedError } from '../lib/errorTransforms.ts';
-import { PRINCIPAL_HEADER } from '../lib/principal.ts';
 import { openEventStream } from '../lib/upstream/eventStream.ts';
 import { parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { isInterrupted, resumableEvents } from '../lib/upstream/resumableStream.ts';
@@ -62,14 +61,13 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     const client = options.clients[primary.serviceName];
     if (!client) throw new Error(`no replica pool for subgraph ${primary.serviceName}`);
     const body = JSON.stringify({ query: primary.operation, variables: pick(variables, primary.variableUsages), operationName: primary.operationName });
-    const headers: Record<string, string> = context.principalToken ? { [PRINCIPAL_HEADER]: context.principalToken } : {};
     const abort = new AbortController();
     const onClientGone = () => abort.abort(context.signal?.reason);
     context.signal?.addEventListener('abort', onClientGone, { once: true });
 
     const events = resumableEvents({
       lastEventId: context.lastEventId,
-      open: (lastEventId, exclude) => openEventStream(client, body, { headers, lastEventId, exclude, signal: abort.signal }),
+      open: (lastEventId, exclude) => openEventStream(client, body, { headers: context.principalHeaders(), lastEventId, exclude, signal: abort.signal }),
     });
     let first: IteratorResult<Awaited<ReturnType<typeof events.next>>['value']>;
     try {

@@ -1,12 +1,16 @@
 import type { YogaInitialContext } from 'graphql-yoga';
-import { PRINCIPAL_HEADER, verifyPrincipal, type Principal } from '../lib/principal.ts';
+import { PRINCIPAL_HEADER, signPrincipal, verifyPrincipal, type Principal } from '../lib/principal.ts';
 
 /** What every gateway request carries down to its subgraph calls. */
 export interface GatewayContext {
-  /** The router-signed principal, forwarded untouched: subgraphs verify it themselves. */
-  principalToken?: string;
-  /** The same principal, verified here; it scopes the fallback cache. */
+  /** The router-signed principal, verified here; it scopes the fallback cache. */
   principal?: Principal;
+  /**
+   * The principal header for one subgraph call, signed afresh: a token lives seconds, and a
+   * subscription's calls (its rest plan per event, a stream re-opened on another replica) can come
+   * long after the router signed. Empty for the few unsigned requests the gateway lets through.
+   */
+  principalHeaders(): Record<string, string>;
   /** Aborts when the router goes away; every subgraph call of the request combines it with its deadline. */
   signal?: AbortSignal;
   /** A subscription resumes after this event (the `Last-Event-ID` the router passes on). */
@@ -14,10 +18,13 @@ export interface GatewayContext {
 }
 
 /** Builds a request's context from its headers and its connection's signal. */
-export function gatewayContextFactory(internalSecret: string): (initial: YogaInitialContext) => GatewayContext {
+export function gatewayContextFactory(internalSecrets: readonly string[]): (initial: YogaInitialContext) => GatewayContext {
+  // Signs with the current secret; the previous one, during a rotation, is only ever verified.
+  const [signingSecret] = internalSecrets;
   return ({ request }) => {
-    const principalToken = request.headers.get(PRINCIPAL_HEADER) ?? undefined;
+    const principal = verifyPrincipal(request.headers.get(PRINCIPAL_HEADER), internalSecrets);
     const lastEventId = request.headers.get('last-event-id') ?? undefined;
-    return { principalToken, principal: verifyPrincipal(principalToken, internalSecret), signal: request.signal, lastEventId };
+    const principalHeaders = (): Record<string, string> => (principal ? { [PRINCIPAL_HEADER]: signPrincipal(principal, signingSecret) } : {});
+    return { principal, principalHeaders, signal: request.signal, lastEventId };
   };
 }

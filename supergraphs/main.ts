@@ -14,7 +14,12 @@ await runComponent({
   component: `gateway-${name}`,
   async start() {
     const config = loadConfig();
-    const gateway = await createGateway({ name, config, internalSecret: requireInternalSecret(config) });
+    const gateway = await createGateway({
+      name,
+      config,
+      internalSecret: requireInternalSecret(config),
+      internalSecretPrevious: config.internalSecretPrevious,
+    });
     const admin = await gateway.listenAdmin(listenPort(process.env, DEFAULT_PORTS.admin.gateways[name], 'ADMIN_PORT'));
     const bound = await gateway.listen(listenPort(process.env, DEFAULT_PORTS.gateways[name]), config.host);
     return { ...bound, admin, close: () => gateway.close() };

@@ -2,7 +2,6 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { downstreamError, type UpstreamFailure } from '../lib/errors.ts';
 import type { StaleIfError } from '../lib/fallback/staleIfError.ts';
-import { PRINCIPAL_HEADER } from '../lib/principal.ts';
 import { parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { UpstreamError, type UpstreamClient } from '../lib/upstream/upstreamClient.ts';
 import type { GatewayContext } from './gatewayContext.ts';
@@ -48,7 +47,7 @@ export class ReplicaDataSource implements GraphQLDataSource<GatewayContext> {
     try {
       const body = `{"query":${JSON.stringify(query)},"variables":${variablesJson}${request.operationName ? `,"operationName":${JSON.stringify(request.operationName)}` : ''}}`;
       const response = await client.post(body, {
-        headers: context.principalToken ? { [PRINCIPAL_HEADER]: context.principalToken } : {},
+        headers: context.principalHeaders?.() ?? {},
         signal: context.signal,
         idempotent: !shape.isMutation,
       });

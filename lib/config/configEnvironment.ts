@@ -37,7 +37,9 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const values = prune({
     host: env.HOST,
     internalSecret: env.INTERNAL_SECRET,
+    internalSecretPrevious: env.INTERNAL_SECRET_PREVIOUS,
     demoApiKey: env.DEMO_API_KEY,
+    demoFreeApiKey: env.DEMO_FREE_API_KEY,
     router: {
       port: env.ROUTER_PORT,
       gatewayUrls,

@@ -40,6 +40,13 @@ export const configSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   /** Shared secret that signs the principal the router hands to gateways and subgraphs. No default. */
   internalSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * During a rotation, the secret being replaced: gateways and subgraphs accept principals signed
+   * with either, the router signs with `internalSecret` only. Unset once the rotation is done.
+   */
+  internalSecretPrevious: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** API key of a seeded FREE-plan user, so a newcomer can watch the rate limit refuse (npm start makes one). */
+  demoFreeApiKey: z.string().min(8, 'must be at least 8 characters').optional(),
   /** API key of the seeded demo user; the auth subgraph (re)registers it at start. */
   demoApiKey: z.string().min(8, 'must be at least 8 characters').optional(),
   router: z.object({
@@ -56,8 +63,12 @@ export const configSchema = z.object({
     ).default({}),
     /** Deadline for one gateway call. @default 10000 */
     gatewayTimeoutMs: ms.default(10_000),
-    /** How long a resolved API key stays cached at the router. @default 30000 */
-    authCacheTtlMs: ms.default(30_000),
+    /**
+     * How long a resolved API key stays cached at the router: the longest a revoked key keeps
+     * working at a router that missed the revocation. With REDIS_URL revocations are published to
+     * every router, so the TTL only bounds a lost message. @default 30000 with REDIS_URL, else 5000
+     */
+    authCacheTtlMs: ms.optional(),
     /** How long a key's last valid answer keeps it working while the identity supergraph is down. @default 3600000 */
     authStaleIfErrorMs: ms.default(3_600_000),
     /** Largest request body accepted. @default 1 MiB */
@@ -161,6 +172,13 @@ export const configSchema = z.object({
  * the router cancels every call to a hung subgraph mid-retry and its breaker never learns of it.
  */
 export const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
+  if (config.internalSecretPrevious !== undefined && config.internalSecretPrevious === config.internalSecret) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['internalSecretPrevious'],
+      message: 'equals INTERNAL_SECRET; during a rotation it holds the secret being replaced (unset it otherwise)',
+    });
+  }
   if (config.gateway.subgraphTimeoutMs * 2 >= config.router.gatewayTimeoutMs) {
     ctx.addIssue({
       code: z.ZodIssueCode.custom,

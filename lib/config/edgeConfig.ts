@@ -1,16 +1,12 @@
 import { z } from 'zod';
+import { browserConfigSchema, browserFromEnv } from './browserConfig.ts';
+import { flag } from './flag.ts';
 
 /**
- * The edge section of the config: rate limits, operation limits and persisted operations. Its own
- * file so the router's door policy reads in one place; lib/config.ts mounts it as `edge`.
+ * The edge section of the config: rate limits, operation limits, persisted operations and the
+ * browser policy. Its own file so the router's door policy reads in one place; lib/config.ts
+ * mounts it as `edge`.
  */
-
-/** "true"/"false"/"1"/"0" from the environment; z.coerce.boolean would read "false" as true. */
-const flag = z.preprocess((value) => {
-  if (value === 'true' || value === '1') return true;
-  if (value === 'false' || value === '0') return false;
-  return value;
-}, z.boolean());
 
 const count = z.coerce.number().int().positive();
 
@@ -114,6 +110,8 @@ export const edgeConfigSchema = z
         requireId: flag.default(false),
       })
       .default({}),
+    /** CORS, CSRF prevention, GraphiQL and introspection (browserConfig.ts). */
+    browser: browserConfigSchema.default({}),
   })
   .superRefine((edge, ctx) => {
     if (!(edge.rateLimit.defaultPlan in edge.rateLimit.plans)) {
@@ -163,5 +161,6 @@ export function edgeFromEnv(env: NodeJS.ProcessEnv, list: (value: string | undef
       trustedDocuments: env.TRUSTED_DOCUMENTS,
       requireId: env.TRUSTED_DOCUMENTS_REQUIRE_ID,
     },
+    browser: browserFromEnv(env, list),
   };
 }

@@ -47,6 +47,7 @@ export function cacheScopeOf(schema: GraphQLSchema, hints: CacheHints, document:
     return type && isCompositeType(type) ? type : undefined;
   };
 
+  const walked = new Map<string, boolean>();
   /** False as soon as something private is selected. */
   const walk = (set: SelectionSetNode, parent: GraphQLCompositeType, isRoot: boolean, seen: ReadonlySet<string>): boolean => {
     for (const selection of set.selections) {
@@ -60,7 +61,12 @@ export function cacheScopeOf(schema: GraphQLSchema, hints: CacheHints, document:
         const fragment = fragments.get(selection.name.value);
         const type = fragment && typeOf(fragment.typeCondition.name.value);
         if (!fragment || !type || seen.has(fragment.name.value)) return false;
-        if (!walk(fragment.selectionSet, type, isRoot, new Set([...seen, fragment.name.value]))) return false;
+        // Once per fragment (and root or not): walking it at every spread is exponential in a
+        // document whose fragments spread each other twice over. Its maxAge was lowered the first time.
+        const key = `${isRoot}:${fragment.name.value}`;
+        let verdict = walked.get(key);
+        if (verdict === undefined) walked.set(key, (verdict = walk(fragment.selectionSet, type, isRoot, new Set([...seen, fragment.name.value]))));
+        if (!verdict) return false;
         continue;
       }
       const name = selection.name.value;

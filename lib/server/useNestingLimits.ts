@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { badRequest, requestOverLimit, variableTooDeep } from '../errors.ts';
+import { badRequest, ErrorCode, operationLimitExceeded, requestOverLimit, variableTooDeep } from '../errors.ts';
 import { documentNesting } from './documentNesting.ts';
 import { measureJson } from './measureJson.ts';
 
@@ -68,7 +68,7 @@ export function checkNestingLimits(params: unknown, options: NestingLimitsOption
   if (params === null || typeof params !== 'object' || Array.isArray(params)) return;
   for (const [key, value] of Object.entries(params)) {
     if (key === 'query' && typeof value === 'string' && documentNesting(value, maxDocumentNesting).exceeded) {
-      throw requestOverLimit(`The document nests brackets deeper than ${maxDocumentNesting} levels.`, { limit: maxDocumentNesting });
+      throw operationLimitExceeded(ErrorCode.MAX_DEPTH_LIMIT, `The document nests brackets deeper than ${maxDocumentNesting} levels.`, { limit: maxDocumentNesting });
     }
     if (value === null || typeof value !== 'object') continue;
     if (key === 'variables') checkVariables(value, maxDepth);

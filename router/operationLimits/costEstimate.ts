@@ -66,6 +66,12 @@ export function compileCost(schema: GraphQLSchema, document: DocumentNode, opera
     (operation.variableDefinitions ?? []).map((v) => [v.variable.name.value, v.defaultValue ? valueFromASTUntyped(v.defaultValue) : undefined]),
   );
   const fragmentCosts = new Map<string, Evaluate>();
+  const sizingIds = new Map<object, number>();
+  const sizingIdOf = (sized: object): number => {
+    let id = sizingIds.get(sized);
+    if (id === undefined) sizingIds.set(sized, (id = sizingIds.size + 1));
+    return id;
+  };
 
   const sizeOf = (field: GraphQLField<unknown, unknown>, node: FieldNode, listSize: ListSize | undefined): Size => {
     const names = listSize?.slicingArguments ?? model.slicingArguments.filter((name) => field.args.some((a) => a.name === name));
@@ -138,20 +144,18 @@ export function compileCost(schema: GraphQLSchema, document: DocumentNode, opera
         const type = fragment && schema.getType(fragment.typeCondition.name.value);
         if (!fragment || !type || visiting.has(name)) continue;
         const inner = new Set([...visiting, name]);
-        if (sized) {
-          // Sized by the field around it: its cost depends on that field, so it is not shared.
-          parts.push(compileSet(fragment.selectionSet, type, sized, inner));
-          continue;
-        }
-        let shared = fragmentCosts.get(name);
-        if (!shared) fragmentCosts.set(name, (shared = compileSet(fragment.selectionSet, type, undefined, inner)));
+        // A fragment sized by the field around it costs what that field makes it cost, so it is
+        // shared per sizing field; compiled and evaluated once each way, whatever the number of
+        // spreads (fragments spreading each other twice over would be exponential otherwise).
+        const key = sized ? `${sizingIdOf(sized)}:${name}` : name;
+        let shared = fragmentCosts.get(key);
+        if (!shared) fragmentCosts.set(key, (shared = compileSet(fragment.selectionSet, type, sized, inner)));
         const evaluate = shared;
-        // Memoised per evaluation: a fragment spread in many places is evaluated once.
         parts.push((variables, memo) => {
-          const known = memo.get(name);
+          const known = memo.get(key);
           if (known !== undefined) return known;
           const value = evaluate(variables, memo);
-          memo.set(name, value);
+          memo.set(key, value);
           return value;
         });
       }

@@ -60,7 +60,7 @@ export function maxDepthRule(maxDepth: number, introspectionMaxDepth = Math.max(
       fragmentDepths.set(name, depth);
       return depth;
     };
-    const rootDepths = (selectionSet: SelectionSetNode, visiting: ReadonlySet<string>, out: { data: number; introspection: number }): void => {
+    const rootDepths = (selectionSet: SelectionSetNode, visiting: ReadonlySet<string>, out: { data: number; introspection: number; walked: Set<string> }): void => {
       for (const selection of selectionSet.selections) {
         if (selection.kind === Kind.FIELD) {
           const depth = 1 + (selection.selectionSet ? depthOf(selection.selectionSet, visiting) : 0);
@@ -70,9 +70,13 @@ export function maxDepthRule(maxDepth: number, introspectionMaxDepth = Math.max(
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
           rootDepths(selection.selectionSet, visiting, out);
         } else {
-          const fragment = context.getFragment(selection.name.value);
-          if (fragment && !visiting.has(selection.name.value)) {
-            rootDepths(fragment.selectionSet, new Set([...visiting, selection.name.value]), out);
+          // Once per fragment: a fragment's root fields are as deep wherever it is spread, and
+          // walking it at every spread would be exponential (F0 spreads F1 twice, F1 F2 twice, ...).
+          const name = selection.name.value;
+          const fragment = context.getFragment(name);
+          if (fragment && !visiting.has(name) && !out.walked.has(name)) {
+            out.walked.add(name);
+            rootDepths(fragment.selectionSet, new Set([...visiting, name]), out);
           }
         }
       }
@@ -80,7 +84,7 @@ export function maxDepthRule(maxDepth: number, introspectionMaxDepth = Math.max(
 
     return {
       OperationDefinition(node) {
-        const depths = { data: 0, introspection: 0 };
+        const depths = { data: 0, introspection: 0, walked: new Set<string>() };
         rootDepths(node.selectionSet, new Set(), depths);
         const [depth, limit] = depths.introspection > introspectionMaxDepth
           ? [depths.introspection, introspectionMaxDepth]

@@ -89,11 +89,12 @@ export function useOperationLimits({ schema, limits, costDirectives = NO_COST_DI
     },
     onResultProcess({ result }) {
       // yoga marks every parse error as a spec error (200 for `Accept: application/json`); the
-      // token limit is not a client's syntax mistake, so it keeps its 400 like the other limits.
+      // token and nesting limits are not a client's syntax mistake, so they keep their 400 like the other limits.
       if (!result || typeof result !== 'object' || Symbol.asyncIterator in result || Array.isArray(result)) return;
       for (const error of (result as ExecutionResult).errors ?? []) {
         const http = error.extensions?.http as { spec?: boolean } | undefined;
-        if (error.extensions?.code === ErrorCode.MAX_TOKENS_LIMIT && http) http.spec = false;
+        const code = error.extensions?.code;
+        if ((code === ErrorCode.MAX_TOKENS_LIMIT || code === ErrorCode.MAX_DEPTH_LIMIT) && http) http.spec = false;
       }
     },
     onValidate({ addValidationRule }) {

@@ -78,7 +78,6 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
       routingTable,
     });
     const principal = context.principal ?? { scopes: [] };
-    const principalToken = signPrincipal(principal, internalSecret);
     const clientSignal = context.request?.signal;
     const isMutation = plan.operationType === 'mutation';
 
@@ -103,6 +102,9 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
       const gateway = gateways[part.supergraph];
       if (!gateway) return failed({ reason: 'network', attempts: 0 });
       const deadline = createDeadline(gatewayTimeoutMs, clientSignal);
+      // Signed per gateway call, not per operation: the token's short life covers one call and its
+      // retry, however many mutation runs come before it.
+      const principalToken = signPrincipal(principal, internalSecret);
       try {
         const outcome = await gateway.execute(
           { query: part.query, variables: part.variables, operationName: part.operationName, headers: { [PRINCIPAL_HEADER]: principalToken } },

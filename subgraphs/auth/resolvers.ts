@@ -1,10 +1,15 @@
-import { forbidden } from '../../lib/errors.ts';
-import { hashApiKey } from '../store/apiKeys.ts';
+import { randomBytes } from 'node:crypto';
+import { badUserInput, forbidden, notFound } from '../../lib/errors.ts';
+import { apiKeyRecord, createApiKey, generateApiKey, hashApiKey, revokeApiKey } from '../store/apiKeys.ts';
 import { requireUserId, type SubgraphContext } from '../subgraphContext.ts';
 import type { SubgraphResolvers } from '../subgraphDefinition.ts';
 import type { AuthLoaders } from './loaders.ts';
 
 type Context = SubgraphContext<AuthLoaders>;
+
+/** Keys one user may hold at once: enough for every app and environment, not a store to fill. */
+export const MAX_API_KEYS_PER_USER = 20;
+const MAX_LABEL_LENGTH = 64;
 
 /** Resolvers of the auth subgraph: API keys and their owners. */
 export const authResolvers: SubgraphResolvers<Context> = {
@@ -18,6 +23,30 @@ export const authResolvers: SubgraphResolvers<Context> = {
       return row && { userId: row.user_id, scopes: JSON.parse(row.scopes) as string[] };
     },
   },
+  Mutation: {
+    createApiKey: async (_source: unknown, args: { label: string }, context: Context) => {
+      const userId = requireUserId(context);
+      const label = args.label.trim();
+      if (!label || label.length > MAX_LABEL_LENGTH) {
+        throw badUserInput(`label must be 1 to ${MAX_LABEL_LENGTH} characters.`, { field: 'label' });
+      }
+      const existing = await context.loaders.apiKeysByUserId.load(userId);
+      if (existing.length >= MAX_API_KEYS_PER_USER) {
+        throw badUserInput(`At most ${MAX_API_KEYS_PER_USER} API keys per user: revoke one first.`, { limit: MAX_API_KEYS_PER_USER });
+      }
+      const secret = generateApiKey(randomBytes);
+      // A key never grants more than the key that made it.
+      const apiKey = await createApiKey(context.db, { userId, label, scopes: context.principal?.scopes ?? [], secret });
+      return { apiKey, secret };
+    },
+    revokeApiKey: async (_source: unknown, args: { id: string }, context: Context) => {
+      const userId = requireUserId(context);
+      // Someone else's key answers like an unknown one, so ids cannot be probed.
+      const revoked = await revokeApiKey(context.db, { userId, id: args.id });
+      if (!revoked) throw notFound('No such API key.');
+      return revoked;
+    },
+  },
   AuthenticatedPrincipal: {
     // A reference the gateway completes from the users subgraph (the plan lives there).
     user: (principal: { userId: string }) => ({ id: principal.userId }),
@@ -29,7 +58,7 @@ export const authResolvers: SubgraphResolvers<Context> = {
     apiKeys: async (user: { id: string }, _args: unknown, context: Context) => {
       if (requireUserId(context) !== user.id) throw forbidden('API keys are visible to their owner only.');
       const rows = await context.loaders.apiKeysByUserId.load(user.id);
-      return rows.map((row) => ({ id: row.id, label: row.label, prefix: row.prefix, createdAt: row.created_at }));
+      return rows.map(apiKeyRecord);
     },
   },
 };

@@ -42,3 +42,46 @@ export async function registerApiKey(db: Kysely<Database>, input: RegisterApiKey
     .execute();
   return { id };
 }
+
+/** A key as its owner may see it: everything but the secret. */
+export interface ApiKeyRecord {
+  id: string;
+  label: string;
+  prefix: string;
+  scopes: string[];
+  createdAt: string;
+}
+
+/** A new key's secret: 32 random bytes, with a prefix that tells a leaked key apart in logs and scanners. */
+export function generateApiKey(randomBytes: (size: number) => Buffer): string {
+  return `sgk_${randomBytes(32).toString('base64url')}`;
+}
+
+/**
+ * Stores a new key for `userId`. Only its hash and prefix are kept: the secret is returned to the
+ * caller once and cannot be read again.
+ */
+export async function createApiKey(
+  db: Kysely<Database>,
+  input: { userId: string; label: string; scopes: string[]; secret: string },
+  now = new Date(),
+): Promise<ApiKeyRecord> {
+  const { id } = await registerApiKey(db, { userId: input.userId, key: input.secret, label: input.label, scopes: input.scopes }, now);
+  return { id, label: input.label, prefix: apiKeyPrefix(input.secret), scopes: [...new Set(input.scopes)].sort(), createdAt: now.toISOString() };
+}
+
+/** Deletes `userId`'s key `id`; undefined when the user has no such key (someone else's included). */
+export async function revokeApiKey(db: Kysely<Database>, input: { userId: string; id: string }): Promise<ApiKeyRecord | undefined> {
+  const row = await db
+    .deleteFrom('api_keys')
+    .where('id', '=', input.id)
+    .where('user_id', '=', input.userId)
+    .returningAll()
+    .executeTakeFirst();
+  return row && apiKeyRecord(row);
+}
+
+/** The visible fields of a stored key. */
+export function apiKeyRecord(row: { id: string; label: string; prefix: string; scopes: string; created_at: string }): ApiKeyRecord {
+  return { id: row.id, label: row.label, prefix: row.prefix, scopes: JSON.parse(row.scopes) as string[], createdAt: row.created_at };
+}

@@ -6,6 +6,8 @@ import type { Database, OrderStatusName, PlanName } from './tables.ts';
 export const SEED = {
   /** The user the demo API key belongs to. */
   demoUserId: 'u1',
+  /** A FREE-plan user: `npm start`'s second demo key belongs to them, to show the rate limit. */
+  demoFreeUserId: 'u3',
   userIds: ['u1', 'u2', 'u3', 'u4', 'u5'],
   articleCount: 100,
   /** Orders per user. */

@@ -61,7 +61,7 @@ describe('1. deeply nested JSON in variables and extensions', () => {
   it('bounds nesting in the document itself, before graphql-js parses it recursively', async () => {
     const tagOf = (depth: number) => JSON.stringify({ query: `{ articles(first: 1, tag: ${'['.repeat(depth)}"x"${']'.repeat(depth)}) { totalCount } }` });
     const refused = await send(urlOf('router'), tagOf(5_000), { accept: 'application/graphql-response+json' });
-    expect([refused.status, refused.json().errors[0].extensions]).toEqual([400, { code: 'BAD_REQUEST', limit: 128 }]);
+    expect([refused.status, refused.json().errors[0].extensions]).toEqual([400, { code: 'MAX_DEPTH_LIMIT', limit: 128 }]);
     const within = await send(urlOf('router'), tagOf(120), { accept: 'application/graphql-response+json' });
     expect(within.json().errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED'); // parsed, then found not to be a String
     const selections = JSON.stringify({ query: `{ ${'a { '.repeat(20_000)}${'}'.repeat(20_000)} }` });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, postGraphQL, waitFor } from '../support/graphqlClient.ts';
 
 // `npm start` itself, as a newcomer runs it: a table of components, the router URL, a demo key that
-// works, a crashed child reported, and Ctrl-C stopping every process.
+// works, a FREE-plan key whose printed curl loop meets the rate limit, a crashed child reported, and
+// Ctrl-C stopping every process.
 let start: ChildProcess;
 let output = '';
 const dir = mkdtempSync(join(tmpdir(), 'npm-start-'));
@@ -22,7 +23,15 @@ function alive(pid: number): boolean {
 
 beforeAll(async () => {
   start = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    env: { ...process.env, STACK_PORTS: 'ephemeral', DATABASE_PATH: join(dir, 'data.db'), DEMO_API_KEY: undefined, LOG_LEVEL: 'error' },
+    env: {
+      ...process.env,
+      STACK_PORTS: 'ephemeral',
+      DATABASE_PATH: join(dir, 'data.db'),
+      DEMO_API_KEY: undefined,
+      DEMO_FREE_API_KEY: undefined,
+      RATE_LIMIT_FREE: undefined,
+      LOG_LEVEL: 'error',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   start.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -62,6 +71,20 @@ describe('npm start', () => {
     expect(state.status).toBe(200);
     expect(Object.keys((await state.json()).gateways).sort()).toEqual(['commerce', 'identity']);
     expect((await fetch(`http://127.0.0.1:${router.port}/internal/state`)).status).toBe(404);
+  });
+
+  it('prints a FREE-plan key and a curl loop that shows RATE_LIMITED to a newcomer', async () => {
+    const key = output.match(/FREE API key: (\S+)/)![1];
+    expect(key).toMatch(/^demo-free-[0-9a-f]{24}$/);
+    // The loop exactly as printed (its continuation line joined), run by a shell with curl.
+    const printed = output.match(/rate limit:\s+(for i in [\s\S]*?; done)/)![1].replace(/\\\n\s*/g, '');
+    const lines = execFileSync('bash', ['-c', printed], { encoding: 'utf8', timeout: 60_000 }).trim().split('\n');
+    expect(lines).toHaveLength(15);
+    expect(lines.slice(0, 10).every((line) => line.endsWith(' 200') && line.includes('"plan":"FREE"'))).toBe(true);
+    for (const line of lines.slice(10)) {
+      expect(line).toMatch(/ 429$/);
+      expect(JSON.parse(line.slice(0, -4)).errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    }
   });
 
   it('reports a crashed child and keeps the rest serving', async () => {

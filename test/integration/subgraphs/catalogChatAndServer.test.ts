@@ -136,7 +136,7 @@ describe('server and store', () => {
     const server = await startSubgraph({ name: 'articles', port: 0, store, internalSecret: TEST_SECRET });
     try {
       await store.close();
-      const { body } = await postGraphQL(server.url, { query: '{ article(id: "a1") { id } }' });
+      const { body } = await postGraphQL(server.url, { query: '{ article(id: "a1") { id } }' }, asPrincipal({ scopes: [] }));
       expect(body.errors).toHaveLength(1);
       expect(body.errors![0].message).toBe('Unexpected error.');
       expect(JSON.stringify(body)).not.toMatch(/database|sqlite|stack/i);
@@ -155,7 +155,8 @@ describe('server and store', () => {
     const socket = connect(server.port, '127.0.0.1');
     await once(socket, 'connect');
     // Headers and half the body: the request is in flight until the rest arrives.
-    socket.write(`POST /graphql HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    const signed = Object.entries(asPrincipal({ scopes: [] }))[0].join(': ');
+    socket.write(`POST /graphql HTTP/1.1\r\nHost: test\r\n${signed}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
     await delay(200);
     let closed = false;
     const closing = server.close().then(() => (closed = true));

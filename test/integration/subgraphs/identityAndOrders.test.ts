@@ -19,10 +19,19 @@ afterAll(async () => {
 const codes = (errors: Array<{ extensions?: Record<string, unknown> }> | undefined) => (errors ?? []).map((e) => e.extensions?.code);
 
 describe('identity subgraphs', () => {
-  it('answers me with UNAUTHENTICATED when no principal is sent', async () => {
-    const { body } = await harness.post('users', '{ me { id name } }');
+  it('answers me with UNAUTHENTICATED for the signed anonymous principal', async () => {
+    const { body } = await harness.post('users', '{ me { id name } }', undefined, anonymousSigned);
     expect(body.data).toEqual({ me: null });
     expect(codes(body.errors)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('refuses an unsigned request with 401, public fields included', async () => {
+    for (const [name, query] of [['users', '{ me { id } }'], ['articles', '{ article(id: "a1") { id } }']] as const) {
+      const { status, body } = await harness.post(name, query, undefined, {});
+      expect(status).toBe(401);
+      expect(body.data).toBeUndefined();
+      expect(codes(body.errors)).toEqual(['UNAUTHENTICATED']);
+    }
   });
 
   it('answers me for a signed principal', async () => {
@@ -31,22 +40,24 @@ describe('identity subgraphs', () => {
     expect(body.data!.me).toEqual({ id: 'u1', name: 'Ada Lovelace', email: 'ada@example.com', plan: 'PRO' });
   });
 
-  it('treats a forged or tampered principal as anonymous', async () => {
+  it('refuses a forged or tampered principal with 401', async () => {
     const forged = { [PRINCIPAL_HEADER]: signPrincipal({ userId: 'u1', scopes: [] }, 'not-the-real-secret-0123456789') };
     const [version, , signature] = signPrincipal({ userId: 'u2', scopes: [] }, TEST_SECRET).split('.');
     const payload = Buffer.from(JSON.stringify({ userId: 'u1', scopes: [], iss: 'router', exp: Date.now() + 60_000 })).toString('base64url');
     const tampered = { [PRINCIPAL_HEADER]: `${version}.${payload}.${signature}` };
     for (const headers of [forged, tampered]) {
-      const { body } = await harness.post('users', '{ me { id } }', undefined, headers);
+      const { status, body } = await harness.post('users', '{ me { id } }', undefined, headers);
+      expect(status).toBe(401);
       expect(codes(body.errors)).toEqual(['UNAUTHENTICATED']);
     }
   });
 
   it('_internalAuthenticate refuses unsigned calls and resolves the demo key for signed ones', async () => {
     const query = 'query ($key: String!) { _internalAuthenticate(apiKey: $key) { userId scopes } }';
-    const unsigned = await harness.post('auth', query, { key: TEST_DEMO_KEY });
-    expect(unsigned.body.data).toEqual({ _internalAuthenticate: null });
-    expect(codes(unsigned.body.errors)).toEqual(['FORBIDDEN']);
+    const unsigned = await harness.post('auth', query, { key: TEST_DEMO_KEY }, {});
+    expect(unsigned.status).toBe(401);
+    expect(unsigned.body.data).toBeUndefined();
+    expect(codes(unsigned.body.errors)).toEqual(['UNAUTHENTICATED']);
 
     const signed = await harness.post('auth', query, { key: TEST_DEMO_KEY }, anonymousSigned);
     expect(signed.body.errors).toBeUndefined();

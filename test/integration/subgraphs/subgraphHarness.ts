@@ -26,6 +26,7 @@ export interface SubgraphHarness {
   /** Store queries per table since the last reset (a query touching two tables counts for both). */
   queries: Record<string, number>;
   resetQueryCounts(): void;
+  /** POSTs as the router would: signed anonymous unless `headers` say otherwise (`{}` sends it unsigned). */
   post(name: SubgraphName, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLHttpResult>;
   /** Closes servers and store and deletes the database folder. */
   dispose(): Promise<void>;
@@ -54,7 +55,7 @@ export async function startSubgraphs(names: SubgraphName[]): Promise<SubgraphHar
     servers,
     queries,
     resetQueryCounts,
-    post: (name, query, variables, headers) => postGraphQL(servers[name].url, { query, variables }, headers),
+    post: (name, query, variables, headers = asPrincipal({ scopes: [] })) => postGraphQL(servers[name].url, { query, variables }, headers),
     async dispose() {
       await Promise.all(Object.values(servers).map((s) => s.close()));
       await store.close();

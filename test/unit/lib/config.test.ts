@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, listenPort, loadConfig } from '../../../lib/config.ts';
+import { ConfigError, internalSecrets, listenPort, loadConfig } from '../../../lib/config.ts';
 
 describe('loadConfig', () => {
   it('has working defaults without any environment', () => {
@@ -53,5 +53,33 @@ describe('loadConfig', () => {
     expect(edge.operationLimits).toMatchObject({ maxCost: 900, costMode: 'dry-run', maxAliases: 30 });
     expect(() => loadConfig({ RATE_LIMIT_PRO: '5 per minute' })).toThrow(/edge\.rateLimit\.plans\.PRO \(RATE_LIMIT_PRO\): expected "LIMIT\/WINDOW_SECONDS/);
     expect(() => loadConfig({ RATE_LIMIT_DEFAULT_PLAN: 'GOLD' })).toThrow(/edge\.rateLimit\.defaultPlan \(RATE_LIMIT_DEFAULT_PLAN\): "GOLD" is not one of the plans/);
+  });
+
+  it('takes a previous internal secret during a rotation, verified after the current one, and never the same one', () => {
+    const current = 'current-secret-0123456789';
+    expect(internalSecrets(loadConfig({ INTERNAL_SECRET: current }))).toEqual([current]);
+    expect(internalSecrets(loadConfig({ INTERNAL_SECRET: current, INTERNAL_SECRET_PREVIOUS: 'previous-secret-0123456789' }))).toEqual([current, 'previous-secret-0123456789']);
+    expect(() => loadConfig({ INTERNAL_SECRET: current, INTERNAL_SECRET_PREVIOUS: current })).toThrow(/internalSecretPrevious \(INTERNAL_SECRET_PREVIOUS\): equals INTERNAL_SECRET/);
+    expect(() => loadConfig({ INTERNAL_SECRET_PREVIOUS: 'short' })).toThrow(/INTERNAL_SECRET_PREVIOUS/);
+  });
+
+  it('reads the browser policy: no CORS origins, CSRF prevention on, GraphiQL and introspection off only in production', () => {
+    expect(loadConfig({}).edge.browser).toEqual({
+      corsOrigins: [],
+      corsAllowCredentials: false,
+      corsMaxAgeSeconds: 600,
+      csrfPrevention: true,
+      csrfRequestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight'],
+      introspection: true,
+    });
+    expect(loadConfig({ NODE_ENV: 'production' }).edge.browser).toMatchObject({ introspection: false });
+    expect(loadConfig({ NODE_ENV: 'production' }).router.graphiql).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'true' }).router.graphiql).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'true' }).edge.browser).toMatchObject({ introspection: false });
+    expect(loadConfig({ CORS_ORIGINS: 'https://a.example, https://b.example:8443', CSRF_REQUEST_HEADERS: 'X-Requested-With' }).edge.browser).toMatchObject({
+      corsOrigins: ['https://a.example', 'https://b.example:8443'],
+      csrfRequestHeaders: ['x-requested-with'],
+    });
+    expect(() => loadConfig({ CORS_ORIGINS: 'app.example.com' })).toThrow(/corsOrigins\.0 \(CORS_ORIGINS\): expected an origin/);
   });
 });

@@ -47,6 +47,7 @@ export function edgeRouter(options: EdgeRouterOptions = {}): EdgeRouter {
     rateLimit: { ...base.edge.rateLimit, ...options.edge?.rateLimit },
     operationLimits: { ...base.edge.operationLimits, ...options.edge?.operationLimits },
     persistedQueries: { ...base.edge.persistedQueries, ...options.edge?.persistedQueries },
+    browser: { ...base.edge.browser, ...options.edge?.browser },
   } as EdgeConfig;
   const config: Config = { ...base, edge, cache: { ...base.cache, responseCache: 'off' } };
   const calls: EdgeRouter['calls'] = [];
@@ -104,7 +105,8 @@ export function edgeRouter(options: EdgeRouterOptions = {}): EdgeRouter {
     get: async (search, headers = {}) =>
       answer(
         await router.yoga.fetch(`http://router.test/graphql?${new URLSearchParams(search)}`, {
-          headers: { accept: 'application/graphql-response+json, application/json', ...headers },
+          // A GET needs a preflight-only header (CSRF prevention), as Apollo's clients send.
+          headers: { accept: 'application/graphql-response+json, application/json', 'apollo-require-preflight': 'true', ...headers },
         }),
       ),
   };

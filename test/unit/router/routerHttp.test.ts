@@ -95,7 +95,9 @@ describe('router: hostile and invalid input', () => {
     ['a selection over maxDepth', { query: '{ myOrders { edges { node { lines { article { id } } } } } }' }, 400, 'MAX_DEPTH_LIMIT'],
     ['a too deep selection hidden in fragments', { query: '{ myOrders { ...C } } fragment C on OrderConnection { edges { node { lines { article { id } } } } }' }, 400, 'MAX_DEPTH_LIMIT'],
     ['a subscription without its arguments and selection', { query: 'subscription { chatStream }' }, 400, 'GRAPHQL_VALIDATION_FAILED'],
-    ['an unsupported content type', 'x', 415, 'BAD_REQUEST', { 'content-type': 'text/plain' }],
+    ['an unsupported content type', 'x', 415, 'BAD_REQUEST', { 'content-type': 'application/xml' }],
+    // A browser sends text/plain cross-site without a preflight: CSRF prevention answers first.
+    ['a simple (text/plain) POST', 'x', 400, 'BAD_REQUEST', { 'content-type': 'text/plain' }],
     ['a batch', [{ query: '{ models { id } }' }], 400, 'BAD_REQUEST'],
   ];
   for (const [what, body, status, code, headers] of cases) {

@@ -51,7 +51,10 @@ function dataSource(serviceName: string): ReplicaDataSource {
 let articles: ReplicaDataSource;
 let orders: ReplicaDataSource;
 
-const as = (userId?: string): GatewayContext => ({ principal: userId ? { userId, scopes: [] } : { scopes: [] }, principalToken: `token-${userId ?? 'anon'}` });
+const as = (userId?: string): GatewayContext => ({
+  principal: userId ? { userId, scopes: [] } : { scopes: [] },
+  principalHeaders: () => ({ 'x-internal-principal': `token-${userId ?? 'anon'}` }),
+});
 function fetchVia(source: ReplicaDataSource, query: string, context: GatewayContext, variables: Record<string, unknown> = {}) {
   // What the gateway's plan executor passes for a fetch (`kind` is an enum the package does not export).
   const options = { kind: 'incoming operation', request: { query, variables }, context, document: parse(query), incomingRequestContext: {} };

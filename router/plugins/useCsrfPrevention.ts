@@ -1,0 +1,33 @@
+import type { Plugin } from 'graphql-yoga';
+import { csrfBlocked } from '../../lib/errors.ts';
+
+export interface CsrfPreventionOptions {
+  /** Headers any one of which (non-empty) proves the request was preflighted. @default ["x-apollo-operation-name","apollo-require-preflight"] */
+  requestHeaders?: readonly string[];
+}
+
+/** Content types a browser sends cross-origin without a preflight (the "simple" ones). */
+const SIMPLE_CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
+
+/**
+ * CSRF prevention as @apollo/server does it: a browser sends a "simple" request (a GET, or a POST
+ * with one of the simple content types) cross-origin without asking first, so such a request must
+ * carry a header only a preflighted request can have, or a content type that is not simple, such
+ * as application/json. Everything else is refused with 400 BAD_REQUEST before the body is read.
+ * @graphql-yoga/plugin-csrf-prevention does nearly this, but accepts an empty header, matches
+ * content types by prefix and answers 403 without a code; Apollo clients expect Apollo's rule.
+ */
+export function useCsrfPrevention({ requestHeaders = ['x-apollo-operation-name', 'apollo-require-preflight'] }: CsrfPreventionOptions = {}): Plugin {
+  return {
+    onRequestParse({ request }) {
+      const contentType = request.headers.get('content-type');
+      if (contentType !== null) {
+        const essence = contentType.split(';')[0].trim().toLowerCase();
+        // A type browsers cannot parse is no simple request either (Apollo's rule too).
+        if (!essence.includes('/') || !SIMPLE_CONTENT_TYPES.includes(essence)) return;
+      }
+      if (requestHeaders.some((name) => (request.headers.get(name) ?? '') !== '')) return;
+      throw csrfBlocked(requestHeaders, SIMPLE_CONTENT_TYPES);
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { getNamedType, isIntrospectionType, type ASTVisitor, type ValidationContext, type ValidationRule } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { introspectionDisabled } from '../../lib/errors.ts';
+
+/**
+ * Refuses `__schema` and `__type` (400 GRAPHQL_VALIDATION_FAILED) as a validation rule, so yoga's
+ * validation cache pays for it once per document; `__typename` stays allowed. The router adds it
+ * in production unless introspection is enabled by config.
+ */
+export function useDisableIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoIntrospectionRule);
+    },
+  };
+}
+
+/** graphql-js's NoSchemaIntrospectionCustomRule, with this platform's error code and status. */
+export function NoIntrospectionRule(context: ValidationContext): ASTVisitor {
+  return {
+    Field(node) {
+      const type = getNamedType(context.getType());
+      if (type && isIntrospectionType(type)) context.reportError(introspectionDisabled(node));
+    },
+  };
+}
+NoIntrospectionRule satisfies ValidationRule;
