@@ -33,6 +33,8 @@ export interface SubscribeOptions {
   lastEventId?: string;
   /** Aborts the stream (the client went away). */
   signal: AbortSignal;
+  /** Headers made afresh for each opening (a signed principal outlives no re-opening minutes later). */
+  freshHeaders?(): Record<string, string>;
 }
 
 /** The router's view of one supergraph's gateways; the instance choice stays behind it. */
@@ -119,11 +121,12 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       lastAnswer = now();
       return { ok: true, result, status: response.status, attempts: response.attempts };
     },
-    async subscribe(request, { lastEventId, signal }) {
+    async subscribe(request, { lastEventId, signal, freshHeaders }) {
       const body = JSON.stringify({ query: request.query, variables: request.variables ?? {}, operationName: request.operationName });
       const events = resumableEvents({
         lastEventId,
-        open: (id, exclude) => openEventStream(upstream.client, body, { headers: request.headers ?? {}, lastEventId: id, exclude, signal }),
+        open: (id, exclude) =>
+          openEventStream(upstream.client, body, { headers: { ...request.headers, ...freshHeaders?.() }, lastEventId: id, exclude, signal }),
       });
       // The first step opens the stream, so a supergraph that cannot open it rejects here, not mid-stream.
       const first = await events.next();

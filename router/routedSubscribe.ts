@@ -59,12 +59,16 @@ export function createRoutedSubscribe(options: RoutedSubscribeOptions): Subscrib
       abort.abort(new DOMException('subscription ended', 'AbortError'));
       release();
     };
-    const token = signPrincipal(context.principal ?? { scopes: [] }, internalSecret);
+    const principal = context.principal ?? { scopes: [] };
     let events;
     try {
       events = await gateway.subscribe(
-        { query: part.query, variables: part.variables, operationName: part.operationName, headers: { [PRINCIPAL_HEADER]: token } },
-        { lastEventId: context.request?.headers.get('last-event-id') ?? undefined, signal: abort.signal },
+        { query: part.query, variables: part.variables, operationName: part.operationName },
+        {
+          lastEventId: context.request?.headers.get('last-event-id') ?? undefined,
+          signal: abort.signal,
+          freshHeaders: () => ({ [PRINCIPAL_HEADER]: signPrincipal(principal, internalSecret) }),
+        },
       );
     } catch (error) {
       done();

@@ -62,7 +62,7 @@ describe('subscriptions at the router', () => {
     expect(text).toContain('id: m1:5\n');
     expect(text.trimEnd().endsWith('event: complete\ndata:')).toBe(true);
     expect(opened[0].options.lastEventId).toBe('m1:3');
-    expect(verifyPrincipal(opened[0].request.headers!['x-internal-principal'], SECRET)).toEqual({ scopes: [] });
+    expect(verifyPrincipal(opened[0].options.freshHeaders!()['x-internal-principal'], SECRET)).toEqual({ scopes: [] });
   });
 
   it('sanitises relayed errors and ends a broken stream with STREAM_INTERRUPTED', async () => {
