@@ -1,5 +1,6 @@
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
 import { adminUrl } from '../support/gatewayState.ts';
 import { bearer, postGraphQL } from '../support/graphqlClient.ts';
 import { chunked, INTERNALS, rawRequest } from '../support/rawHttp.ts';
@@ -19,9 +20,13 @@ const urlOf = (component: string) => `http://127.0.0.1:${port(component)}/graphq
 const nested = (depth: number) => `${'['.repeat(depth)}0${']'.repeat(depth)}`;
 const TOTAL = '{ articles(first: 1) { totalCount } }';
 
-/** POSTs raw bytes and reads the answer as text (a refusal need not be GraphQL). */
+/** The router's signature (anonymous): gateways and subgraphs refuse unsigned requests before reading them. */
+const signed = () => ({ [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, stack.env.INTERNAL_SECRET) });
+
+/** POSTs raw bytes and reads the answer as text (a refusal need not be GraphQL); signed as the router signs when not to the router. */
 async function send(url: string, body: string | Buffer, headers: Record<string, string> = {}) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+  const internal = url !== urlOf('router') ? signed() : {};
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...internal, ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body) });
   const text = await response.text();
   expect(text).not.toMatch(INTERNALS);
   return { status: response.status, headers: response.headers, text, json: () => JSON.parse(text) };
@@ -45,7 +50,9 @@ describe('1. deeply nested JSON in variables and extensions', () => {
     const variables = (depth: number) => `{"v":${nested(depth)}}`; // the value of "v" nests `depth` levels
     expect((await send(urlOf('router'), `{"query":"${TOTAL}","variables":${variables(32)}}`)).status).toBe(200);
     expect((await send(urlOf('router'), `{"query":"${TOTAL}","variables":${variables(33)}}`)).json().errors[0].extensions.code).toBe('BAD_USER_INPUT');
-    const get = (params: Record<string, string>) => fetch(`${urlOf('router')}?${new URLSearchParams({ query: TOTAL, ...params })}`, { headers: { accept: 'application/json' } });
+    // A GET must say it is no cross-site forgery (CSRF prevention), as Apollo's clients do.
+    const get = (params: Record<string, string>) =>
+      fetch(`${urlOf('router')}?${new URLSearchParams({ query: TOTAL, ...params })}`, { headers: { accept: 'application/json', 'apollo-require-preflight': 'true' } });
     expect((await get({ variables: variables(32) })).status).toBe(200);
     expect((await get({ variables: variables(33) })).status).toBe(400);
     expect((await get({ variables: `{"v":${nested(1_000)}}` })).status).toBe(400); // 5,000 would pass the 16 KB header limit: 431
@@ -235,7 +242,8 @@ describe('5. compressed request bodies', () => {
     }
     const head = 'POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked';
     expect((await rawRequest(port('router'), head, chunked(gzipSync(zeros)))).status).toBe(413);
-    expect((await rawRequest(port('articles-0'), head, chunked(gzipSync(zeros)))).status).toBe(413);
+    const signedHead = `${head}\r\n${PRINCIPAL_HEADER}: ${signed()[PRINCIPAL_HEADER]}`;
+    expect((await rawRequest(port('articles-0'), signedHead, chunked(gzipSync(zeros)))).status).toBe(413);
   });
 
   it('answers 415 with Accept-Encoding to a coding it cannot decode, and 400 to a body that does not decode', async () => {
@@ -244,7 +252,7 @@ describe('5. compressed request bodies', () => {
       expect([coding, answer.status, answer.headers.get('accept-encoding')]).toEqual([coding, 415, 'gzip, deflate, br']);
     }
     const multipart = `--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{bad\r\n--x--\r\n`;
-    expect((await send(urlOf('router'), multipart, { 'content-type': 'multipart/form-data; boundary=x' })).status).toBe(415); // no uploads here
+    expect((await send(urlOf('router'), multipart, { 'content-type': 'multipart/form-data; boundary=x', 'apollo-require-preflight': 'true' })).status).toBe(415); // no uploads here
     const corrupt = await send(urlOf('router'), body, { 'content-encoding': 'gzip' });
     expect([corrupt.status, corrupt.json().errors[0].extensions]).toEqual([400, { code: 'BAD_REQUEST' }]);
   });

@@ -79,7 +79,8 @@ const CASES: HostileCase[] = [
   { name: 'an unsupported content type', target: 'router', headers: { 'content-type': 'application/xml' }, body: '<query/>', status: 415, code: 'BAD_REQUEST' },
   { name: 'a text/plain body (a cross-site form)', target: 'router', headers: { 'content-type': 'text/plain' }, body: query(MODELS), status: 400, code: 'BAD_REQUEST' },
   { name: 'a POST without a content type', target: 'router', headers: { 'content-type': '' }, body: () => Buffer.from(query(MODELS)), status: 415, code: 'BAD_REQUEST' },
-  { name: 'broken multipart data', target: 'router', headers: { 'content-type': 'multipart/form-data; boundary=x', ...PREFLIGHT }, body: '--x\r\ngarbage', status: 400, code: 'BAD_REQUEST' },
+  // No schema takes uploads, so multipart is not parsed at all (its broken parts once came back as a 200).
+  { name: 'broken multipart data', target: 'router', headers: { 'content-type': 'multipart/form-data; boundary=x', ...PREFLIGHT }, body: '--x\r\ngarbage', status: 415, code: 'BAD_REQUEST' },
   { name: 'an Accept the router cannot serve', target: 'router', headers: { accept: 'application/xml' }, body: query(MODELS), status: 406, code: null },
   { name: 'PUT', target: 'router', method: 'PUT', body: query(MODELS), status: 405, code: 'BAD_REQUEST' },
   // Size.
