@@ -1,19 +1,20 @@
 import { readFileSync } from 'node:fs';
+import { ConfigError } from './config/configError.ts';
 import { checkedConfigSchema, port, type Config } from './config/configSchema.ts';
-import { deepMerge, envNameOf, fromEnv } from './config/configEnvironment.ts';
+import { deepMerge, envNameOf, fromEnv, type TopologyNames } from './config/configEnvironment.ts';
 import { graphiqlEnvironmentDefaults } from './config/graphiqlConfig.ts';
+import { DEFAULT_TOPOLOGY_FILE, loadTopology, subgraphsOf, type Topology } from './topology/loadTopology.ts';
 
 export type { Config } from './config/configSchema.ts';
+export { ConfigError } from './config/configError.ts';
 export type { FallbackPolicy } from './fallback/staleIfError.ts';
 
 /**
- * One typed, validated configuration for every component. Values come from an optional JSON file
- * (`CONFIG_FILE`) and are overridden by environment variables; a bad value stops start-up with a
- * message that names the key and the variable to fix.
+ * One typed, validated configuration for every component. The topology file (`TOPOLOGY_FILE`, the
+ * reference deployment by default) gives the defaults of what is deployed where; an optional JSON file
+ * (`CONFIG_FILE`) and then environment variables override single values. A bad value stops start-up
+ * with a message that names the key and the variable to fix.
  */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 /** Reads, merges and validates the configuration; throws ConfigError naming every bad key. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -25,15 +26,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(`CONFIG_FILE ${env.CONFIG_FILE}: ${(error as Error).message}`);
     }
   }
-  const result = checkedConfigSchema.safeParse(deepMerge(deepMerge(graphiqlEnvironmentDefaults(env), fileValues), fromEnv(env)));
+  const topology = loadTopology(env.TOPOLOGY_FILE || (fileValues.topologyFile as string | undefined) || DEFAULT_TOPOLOGY_FILE);
+  const names: TopologyNames = { supergraphs: Object.keys(topology.supergraphs), subgraphs: subgraphsOf(topology).map((s) => s.subgraph) };
+  const layers = [topologyDefaults(topology), graphiqlEnvironmentDefaults(env), fileValues, fromEnv(env, names)];
+  const result = checkedConfigSchema.safeParse(layers.reduce(deepMerge));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
-      const name = envNameOf(issue.path);
+      const name = envNameOf(issue.path, names);
       return `${issue.path.join('.') || '(root)'}${name ? ` (${name})` : ''}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  return result.data;
+  return { ...result.data, topology };
+}
+
+/** What the topology file says, as config values: the layer every other one overrides. */
+function topologyDefaults(topology: Topology): Record<string, unknown> {
+  const supergraphs = Object.values(topology.supergraphs);
+  const subgraphs = supergraphs.flatMap((s) => Object.entries(s.subgraphs));
+  return {
+    router: {
+      port: topology.router.port,
+      gatewayUrls: Object.fromEntries(supergraphs.map((s) => [s.name, s.gateways])),
+    },
+    gateway: { subgraphUrls: Object.fromEntries(subgraphs.flatMap(([name, s]) => (s.replicas ? [[name, s.replicas]] : []))) },
+    fallback: {
+      subgraphs: Object.fromEntries(subgraphs.map(([name, s]) => [name, s.fallback])),
+      supergraphs: Object.fromEntries(supergraphs.map((s) => [s.name, s.fallback])),
+    },
+  };
 }
 
 /** The shared secret, or a ConfigError saying how to set it. */

@@ -33,6 +33,12 @@ export interface ApiKeyResolver {
   forgetUser(userId: string): void;
 }
 
+/** The resolver of a topology without auth: no key names anyone, so every caller is anonymous (and rate-limited by address). */
+export const NO_API_KEYS: ApiKeyResolver = {
+  resolve: async () => ({ status: 'invalid' }),
+  forgetUser: () => {},
+};
+
 export interface ApiKeyResolverOptions {
   /** Client of the identity supergraph's gateways. */
   identity: GatewayClient;

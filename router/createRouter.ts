@@ -20,15 +20,15 @@ import { upstreamState } from '../lib/upstream/createUpstream.ts';
 import { createUpstreamMetrics } from '../lib/upstream/upstreamMetrics.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { componentLogger } from '../lib/logger.ts';
-import { SUPERGRAPH_NAMES, type SupergraphName } from '../lib/topology.ts';
-import { createApiKeyResolver } from './apiKeyResolver.ts';
+import { readSupergraphSdl, type SupergraphName } from '../lib/topology/loadTopology.ts';
+import { NO_API_KEYS, createApiKeyResolver } from './apiKeyResolver.ts';
 import { createApiKeyRevocations } from './apiKeyRevocations.ts';
 import { browserPlugins } from './browser/browserPlugins.ts';
 import { corsPolicy } from './browser/corsPolicy.ts';
 import { createGatewayClient, type GatewayClient } from './gatewayClient.ts';
 import { createGatewayReadiness } from './gatewayReadiness.ts';
 import { attachGraphQLWs, type GraphQLWsServer } from './graphqlWsServer.ts';
-import { loadSupergraph } from './loadApiSchema.ts';
+import { supergraphFromSdl } from './loadApiSchema.ts';
 import { readCostDirectives } from './operationLimits/costDirectives.ts';
 import { loadTrustedDocuments } from './persistedOperations/trustedDocuments.ts';
 import { useApiKeyRevocation } from './plugins/useApiKeyRevocation.ts';
@@ -60,8 +60,6 @@ export interface RouterOptions {
   config: Config;
   /** Signs the principal forwarded to gateways. */
   internalSecret: string;
-  /** Folder of the composed `<name>.supergraph.graphql` files. @default the repository's schema/ */
-  schemaDir?: string;
   /** Gateway clients by supergraph, e.g. fakes in tests; the router does not close injected ones. @default round-robin clients over config.router.gatewayUrls */
   gateways?: Partial<Record<SupergraphName, GatewayClient>>;
   /** Shared cache for fallbacks and fresh responses; the router does not close an injected one. @default Redis at config.cache.redisUrl, else in-memory */
@@ -88,9 +86,10 @@ export interface Router {
 
 /** The client-facing edge router: one GraphQL endpoint in front of every supergraph gateway. */
 export function createRouter(options: RouterOptions): Router {
-  const { config, internalSecret, schemaDir, drainTimeoutMs = 10_000 } = options;
+  const { config, internalSecret, drainTimeoutMs = 10_000 } = options;
   const log = options.logger ?? componentLogger('router');
-  const supergraphs = SUPERGRAPH_NAMES.map((name) => [name, loadSupergraph(name, schemaDir)] as const);
+  const names = Object.keys(config.topology.supergraphs);
+  const supergraphs = names.map((name) => [name, supergraphFromSdl(name, readSupergraphSdl(config.topology, name))] as const);
   const routingTable = buildRoutingTable(
     Object.fromEntries(supergraphs.map(([name, loaded]) => [name, loaded.apiSchema])),
     readCacheHints(...supergraphs.map(([, loaded]) => loaded.sdl)),
@@ -98,7 +97,7 @@ export function createRouter(options: RouterOptions): Router {
 
   const owned: Array<ReturnType<typeof createGatewayClient>> = [];
   const gateways = Object.fromEntries(
-    SUPERGRAPH_NAMES.map((name) => {
+    names.map((name) => {
       const injected = options.gateways?.[name];
       if (injected) return [name, injected];
       const client = createGatewayClient({
@@ -116,8 +115,10 @@ export function createRouter(options: RouterOptions): Router {
   const metrics = createUpstreamMetrics('router', upstreams);
   const cacheStore = options.cacheStore ?? createCacheStore(config.cache, log);
   const edge = config.edge;
-  const resolver = createApiKeyResolver({
-    identity: gateways.identity,
+  // Auth is a setting of the topology: the supergraph that resolves API keys, or none (all anonymous).
+  const keysFrom = config.topology.apiKeysSupergraph;
+  const resolver = !keysFrom ? NO_API_KEYS : createApiKeyResolver({
+    identity: gateways[keysFrom],
     internalSecret,
     // Without Redis no revocation reaches the other routers: the TTL is their only bound.
     ttlMs: config.router.authCacheTtlMs ?? (config.cache.redisUrl ? 30_000 : 5_000),
@@ -190,7 +191,7 @@ export function createRouter(options: RouterOptions): Router {
         costDirectives: readCostDirectives(supergraphs.map(([, loaded]) => parse(loaded.sdl, { noLocation: true }))),
       }),
       useMaxDepth({ maxDepth: config.router.maxDepth }),
-      useAuth({ resolver }),
+      ...(keysFrom ? [useAuth({ resolver })] : []),
       useApiKeyRevocation({ revocations }),
       ...(config.cache.responseCache === 'on'
         ? [useResponseCache({ store: cacheStore, routingTable, mutationInvalidates: config.cache.mutationInvalidates })]

@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import { loadConfig, type Config } from '../lib/config.ts';
 import type { UpstreamFailure } from '../lib/errors.ts';
-import type { SupergraphName } from '../lib/topology.ts';
+import { SupergraphName } from '../lib/topology/loadTopology.ts';
 import { createUpstream, type Upstream } from '../lib/upstream/createUpstream.ts';
 import { openEventStream, type StreamEvent } from '../lib/upstream/eventStream.ts';
 import { resumableEvents, type Interrupted } from '../lib/upstream/resumableStream.ts';

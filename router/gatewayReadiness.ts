@@ -1,6 +1,6 @@
 import { createDeadline } from '../lib/upstream/deadline.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../lib/principal.ts';
-import type { SupergraphName } from '../lib/topology.ts';
+import { SupergraphName } from '../lib/topology/loadTopology.ts';
 import type { GatewayClient } from './gatewayClient.ts';
 
 /** What `/readyz` reports. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Supergraph, printSchema } from '@apollo/federation-internals';
 import { buildSchema, type GraphQLSchema } from 'graphql';
-import type { SupergraphName } from '../lib/topology.ts';
+import { SupergraphName } from '../lib/topology/loadTopology.ts';
 
 /** Folder holding the composed `<name>.supergraph.graphql` files. */
 export const DEFAULT_SCHEMA_DIR = resolve(import.meta.dirname, '..', 'schema');
@@ -39,9 +39,14 @@ export function loadSupergraph(name: SupergraphName, schemaDir: string = DEFAULT
   } catch (error) {
     throw new Error(`cannot read the ${name} supergraph schema ${file}: ${(error as Error).message}`);
   }
+  return supergraphFromSdl(name, sdl, file);
+}
+
+/** A supergraph from its composed SDL (however it was read), with its API schema. */
+export function supergraphFromSdl(name: SupergraphName, sdl: string, from = 'its SDL'): LoadedSupergraph {
   try {
     return { sdl, apiSchema: buildApiSchema(sdl) };
   } catch (error) {
-    throw new Error(`invalid ${name} supergraph schema ${file}: ${(error as Error).message}`);
+    throw new Error(`invalid ${name} supergraph schema ${from}: ${(error as Error).message}`);
   }
 }

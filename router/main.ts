@@ -1,6 +1,5 @@
 import { listenPort, loadConfig, requireInternalSecret } from '../lib/config.ts';
 import { componentLogger } from '../lib/logger.ts';
-import { DEFAULT_PORTS } from '../lib/topology.ts';
 import { runComponent } from '../lib/server/runComponent.ts';
 import { createRouter } from './createRouter.ts';
 
@@ -11,7 +10,7 @@ await runComponent({
   async start() {
     const config = loadConfig();
     const router = createRouter({ config, internalSecret: requireInternalSecret(config), logger: componentLogger('router') });
-    const admin = await router.listenAdmin(listenPort(process.env, DEFAULT_PORTS.admin.router, 'ADMIN_PORT'));
+    const admin = await router.listenAdmin(listenPort(process.env, config.topology.router.adminPort, 'ADMIN_PORT'));
     const bound = await router.listen(listenPort(process.env, config.router.port), config.host);
     return { ...bound, admin, close: () => router.close() };
   },

@@ -2,7 +2,7 @@ import type { ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { badRequest, streamInterrupted, supergraphUnavailable, tooManyStreams } from '../lib/errors.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../lib/principal.ts';
-import type { SupergraphName } from '../lib/topology.ts';
+import { SupergraphName } from '../lib/topology/loadTopology.ts';
 import { parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { isInterrupted } from '../lib/upstream/resumableStream.ts';
 import { UpstreamError } from '../lib/upstream/upstreamClient.ts';

@@ -14,7 +14,7 @@ import {
   type GraphQLNamedType,
 } from 'graphql';
 import { readCacheHints, type CacheHints } from '../lib/fallback/cacheHints.ts';
-import type { SupergraphName } from '../lib/topology.ts';
+import { SupergraphName } from '../lib/topology/loadTopology.ts';
 
 export type RootOperation = 'query' | 'mutation' | 'subscription';
 

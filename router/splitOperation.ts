@@ -12,7 +12,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { cacheScopeOf } from '../lib/fallback/cacheScope.ts';
-import type { SupergraphName } from '../lib/topology.ts';
+import { SupergraphName } from '../lib/topology/loadTopology.ts';
 import type { RootField } from './collectRootFields.ts';
 import { analyseOperation, rootFieldsOf, type OperationAnalysis } from './operationAnalysis.ts';
 import type { RootOperation, RoutingTable } from './routingTable.ts';

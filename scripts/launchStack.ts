@@ -2,7 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { buildBundles } from './buildBundles.ts';
-import { DEFAULT_PORTS, DEFAULT_REPLICAS, SUBGRAPH_NAMES, SUPERGRAPH_NAMES, type SubgraphName, type SupergraphName } from '../lib/topology.ts';
+import { loadTopology, replicaPortOf, subgraphsOf } from '../lib/topology/loadTopology.ts';
+import { isSubgraphName, type SubgraphName } from '../subgraphs/subgraphNames.ts';
+
+/** Replicas `npm start` runs per subgraph. */
+const DEFAULT_REPLICAS = 2;
 
 /** One child process of the stack. */
 export interface Component {
@@ -59,6 +63,7 @@ export interface Stack {
  */
 export async function launchStack(options: StackOptions = {}): Promise<Stack> {
   const replicas = options.replicas ?? DEFAULT_REPLICAS;
+  const topology = loadTopology(options.env?.TOPOLOGY_FILE ?? process.env.TOPOLOGY_FILE ?? undefined);
   const ephemeral = (options.ports ?? 'ephemeral') === 'ephemeral';
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const env: Record<string, string> = {
@@ -166,30 +171,35 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   try {
-    const subgraphs = SUBGRAPH_NAMES.flatMap((name) =>
+    // The subgraphs this project ships, as the topology places them; a topology naming others is
+    // someone else's deployment, which this launcher cannot start.
+    const named = subgraphsOf(topology).map((s) => s.subgraph);
+    const foreign = named.filter((name) => !isSubgraphName(name));
+    if (foreign.length) throw new Error(`the topology ${topology.file} names subgraphs this project does not ship: ${foreign.join(', ')}`);
+    const subgraphs = named.flatMap((name) =>
       Array.from({ length: replicas }, (_, i) =>
-        add(`${name}-${i}`, 'subgraph', DEFAULT_PORTS.subgraphs[name] + i, [name, '--replica', String(i)]),
+        add(`${name}-${i}`, 'subgraph', replicaPortOf(topology, name, i) ?? 0, [name, '--replica', String(i)]),
       ),
     );
     await Promise.all(subgraphs.map(spawnComponent));
     const replicaUrl = options.replicaUrl ?? ((_component: string, url: string) => url);
     const subgraphUrls = Object.fromEntries(
       await Promise.all(
-        SUBGRAPH_NAMES.map(async (name) => {
+        named.map(async (name) => {
           const replicas = subgraphs.filter((c) => c.args[0] === name);
           const urls = await Promise.all(replicas.map((c) => replicaUrl(c.name, `http://127.0.0.1:${c.port}/graphql`)));
           return [`${name.toUpperCase()}_URLS`, urls.join(',')];
         }),
       ),
     );
-    const gateways = SUPERGRAPH_NAMES.map((name: SupergraphName) =>
-      add(`gateway-${name}`, 'gateway', DEFAULT_PORTS.gateways[name], [name], subgraphUrls, DEFAULT_PORTS.admin.gateways[name]),
+    const gateways = Object.values(topology.supergraphs).map(({ name, gateway }) =>
+      add(`gateway-${name}`, 'gateway', gateway.port, [name], subgraphUrls, gateway.adminPort),
     );
     await Promise.all(gateways.map(spawnComponent));
     const gatewayUrls = Object.fromEntries(
       gateways.map((c) => [`${c.args[0].toUpperCase()}_GATEWAY_URLS`, `http://127.0.0.1:${c.port}/graphql`]),
     );
-    const router = add('router', 'router', DEFAULT_PORTS.router, [], gatewayUrls, DEFAULT_PORTS.admin.router);
+    const router = add('router', 'router', topology.router.port, [], gatewayUrls, topology.router.adminPort);
     await spawnComponent(router);
     stack.routerUrl = `http://127.0.0.1:${router.port}/graphql`;
     return stack;

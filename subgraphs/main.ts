@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { listenPort, loadConfig, requireInternalSecret } from '../lib/config.ts';
 import { runComponent } from '../lib/server/runComponent.ts';
-import { DEFAULT_PORTS, SUBGRAPH_NAMES, isSubgraphName, type SubgraphName } from '../lib/topology.ts';
+import { ConfigError } from '../lib/config/configError.ts';
+import { replicaPortOf } from '../lib/topology/loadTopology.ts';
+import { SUBGRAPH_NAMES, isSubgraphName, type SubgraphName } from './subgraphNames.ts';
 import { openDatabase } from './store/openDatabase.ts';
 import { startSubgraph } from './subgraphServer.ts';
 
@@ -35,7 +37,9 @@ await runComponent({
   async start() {
     const config = loadConfig();
     const internalSecret = requireInternalSecret(config);
-    const port = listenPort(process.env, DEFAULT_PORTS.subgraphs[name] + replica);
+    const defaultPort = replicaPortOf(config.topology, name, replica);
+    if (defaultPort === undefined && !process.env.PORT) throw new ConfigError(`the topology ${config.topology.file} gives ${name} no replica URLs: set PORT`);
+    const port = listenPort(process.env, defaultPort ?? 0);
     const store = await openDatabase({ path: config.database.path });
     const server = await startSubgraph({
       name,

@@ -1,4 +1,4 @@
-import type { SubgraphName } from '../lib/topology.ts';
+import { SubgraphName } from './subgraphNames.ts';
 import { createAnalyticsLoaders } from './analytics/loaders.ts';
 import { analyticsResolvers } from './analytics/resolvers.ts';
 import { createArticlesLoaders } from './articles/loaders.ts';

@@ -15,7 +15,7 @@ import { useRouterSignature } from '../lib/server/useRouterSignature.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
 import { componentLogger } from '../lib/logger.ts';
 import type { Store } from './store/openDatabase.ts';
-import type { SubgraphName } from '../lib/topology.ts';
+import { SubgraphName } from './subgraphNames.ts';
 import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { maskSubgraphError } from './maskSubgraphError.ts';

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { buildSchema } from 'graphql';
@@ -23,7 +22,7 @@ import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
 import { useRouterSignature } from '../lib/server/useRouterSignature.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { Supergraph } from '@apollo/federation-internals';
-import type { SupergraphName } from '../lib/topology.ts';
+import { readSupergraphSdl } from '../lib/topology/loadTopology.ts';
 import { createUpstream, upstreamState, type Upstream } from '../lib/upstream/createUpstream.ts';
 import type { ReplicaPool } from '../lib/upstream/replicaPool.ts';
 import { RetryBudget } from '../lib/upstream/retryBudget.ts';
@@ -44,7 +43,7 @@ export interface GatewayOptions {
   internalSecret: string;
   /** During a rotation, the secret being replaced: signatures made with it are still accepted. */
   internalSecretPrevious?: string;
-  /** Composed supergraph SDL. @default the committed schema/<name>.supergraph.graphql */
+  /** Composed supergraph SDL. @default what the topology names for this supergraph */
   supergraphSdl?: string;
   /** Replica URLs by subgraph. @default config.gateway.subgraphUrls, else the routing URL the supergraph names */
   subgraphUrls?: Readonly<Record<string, readonly string[]>>;
@@ -67,11 +66,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** Loads a committed supergraph SDL by supergraph name. */
-export function readSupergraphSdl(name: SupergraphName): string {
-  return readFileSync(new URL(`../schema/${name}.supergraph.graphql`, import.meta.url), 'utf8');
-}
-
 /**
  * One supergraph gateway, built like the router: graphql-yoga serves HTTP, health, readiness and the
  * operator endpoints through the same shared plugins, and @apollo/gateway plans and executes, every
@@ -81,7 +75,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { name, config, internalSecret, internalSecretPrevious, drainTimeoutMs = 10_000 } = options;
   const internalSecrets = internalSecretPrevious ? [internalSecret, internalSecretPrevious] : [internalSecret];
   const log = options.logger ?? componentLogger(`gateway-${name}`);
-  const supergraphSdl = options.supergraphSdl ?? readSupergraphSdl(name as SupergraphName);
+  const supergraphSdl = options.supergraphSdl ?? readSupergraphSdl(config.topology, name);
   const supergraph = Supergraph.build(supergraphSdl);
   const configuredUrls = config.gateway.subgraphUrls as Readonly<Record<string, readonly string[] | undefined>>;
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 });

@@ -1,10 +1,15 @@
-import { SUBGRAPH_NAMES, SUPERGRAPH_NAMES } from '../topology.ts';
 import { chatEnv } from './chatConfig.ts';
 import { edgeFromEnv } from './edgeConfig.ts';
 import { graphiqlConfigFromEnv } from './graphiqlConfig.ts';
 import { serverFromEnv } from './serverConfig.ts';
 
 /** Environment variables as config values, and the variable behind each config path. */
+
+/** The names a topology gives: they name environment variables too (ORDERS_URLS, FALLBACK_COMMERCE_GATEWAY). */
+export interface TopologyNames {
+  supergraphs: readonly string[];
+  subgraphs: readonly string[];
+}
 function list(value: string | undefined): string[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   return value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -19,21 +24,21 @@ function envName(name: string): string {
  * proxy that answers every name with itself, it yields the map error messages use to say which
  * variable to fix.
  */
-export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+export function fromEnv(env: NodeJS.ProcessEnv, names: TopologyNames): Record<string, unknown> {
   const gatewayUrls: Record<string, unknown> = {};
-  for (const name of SUPERGRAPH_NAMES) {
+  for (const name of names.supergraphs) {
     const urls = list(env[`${envName(name)}_GATEWAY_URLS`]);
     if (urls) gatewayUrls[name] = urls;
   }
   const subgraphUrls: Record<string, unknown> = {};
   const subgraphPolicies: Record<string, unknown> = {};
-  for (const name of SUBGRAPH_NAMES) {
+  for (const name of names.subgraphs) {
     const urls = list(env[`${envName(name)}_URLS`]);
     if (urls) subgraphUrls[name] = urls;
     subgraphPolicies[name] = env[`FALLBACK_${envName(name)}`];
   }
   const supergraphPolicies: Record<string, unknown> = {};
-  for (const name of SUPERGRAPH_NAMES) supergraphPolicies[name] = env[`FALLBACK_${envName(name)}_GATEWAY`];
+  for (const name of names.supergraphs) supergraphPolicies[name] = env[`FALLBACK_${envName(name)}_GATEWAY`];
   const values = prune({
     host: env.HOST,
     internalSecret: env.INTERNAL_SECRET,
@@ -85,11 +90,11 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
 }
 
 /** Every variable's name where its value would sit in the config. */
-const ENV_NAMES = fromEnv(new Proxy({}, { get: (_, name) => (typeof name === 'string' ? name : undefined) }));
+const everyName = new Proxy({}, { get: (_, name) => (typeof name === 'string' ? name : undefined) });
 
 /** The environment variable behind a config path, e.g. gateway.subgraphUrls.orders.0 → ORDERS_URLS. */
-export function envNameOf(path: ReadonlyArray<string | number>): string | undefined {
-  let node: unknown = ENV_NAMES;
+export function envNameOf(path: ReadonlyArray<string | number>, names: TopologyNames): string | undefined {
+  let node: unknown = fromEnv(everyName, names);
   for (const key of path) {
     if (typeof node === 'string') break;
     if (Array.isArray(node)) node = node[0]; // one variable holds the whole list

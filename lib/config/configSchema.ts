@@ -4,13 +4,7 @@ import { chatConfigSchema } from './chatConfig.ts';
 import { edgeConfigSchema } from './edgeConfig.ts';
 import { graphiqlConfigSchema } from './graphiqlConfig.ts';
 import { serverConfigSchema } from './serverConfig.ts';
-import {
-  DEFAULT_PORTS,
-  SUBGRAPH_NAMES,
-  SUPERGRAPH_NAMES,
-  type SubgraphName,
-  type SupergraphName,
-} from '../topology.ts';
+import type { Topology } from '../topology/loadTopology.ts';
 
 /**
  * The shape, defaults and invariants of the one typed configuration every component reads (loaded
@@ -23,16 +17,6 @@ const urlList = z
 export const port = z.coerce.number().int().min(0).max(65535);
 const fallbackPolicy = z.enum(['cache', 'degraded', 'none']) satisfies z.ZodType<FallbackPolicy>;
 
-/** auth and users fall back to the cache, orders answers degraded; the rest is configurable. */
-const DEFAULT_SUBGRAPH_POLICY: Record<SubgraphName, FallbackPolicy> = {
-  auth: 'cache',
-  users: 'cache',
-  quota: 'cache',
-  orders: 'degraded',
-  articles: 'cache',
-  analytics: 'cache',
-  chat: 'none',
-};
 const ms = z.coerce.number().int().positive();
 
 export const configSchema = z.object({
@@ -50,17 +34,10 @@ export const configSchema = z.object({
   /** API key of the seeded demo user; the auth subgraph (re)registers it at start. */
   demoApiKey: z.string().min(8, 'must be at least 8 characters').optional(),
   router: z.object({
-    /** @default 4000 */
-    port: port.default(DEFAULT_PORTS.router),
-    /** Gateway instances per supergraph. @default one per supergraph on its default port */
-    gatewayUrls: z.object(
-      Object.fromEntries(
-        SUPERGRAPH_NAMES.map((name) => [
-          name,
-          urlList.default([`http://127.0.0.1:${DEFAULT_PORTS.gateways[name]}/graphql`]),
-        ]),
-      ) as Record<SupergraphName, z.ZodDefault<typeof urlList>>,
-    ).default({}),
+    /** @default the topology's router.port (4000) */
+    port: port.default(4000),
+    /** Gateway instances per supergraph (`<SUPERGRAPH>_GATEWAY_URLS`). @default the topology's */
+    gatewayUrls: z.record(z.string(), urlList).default({}),
     /** Deadline for one gateway call. @default 10000 */
     gatewayTimeoutMs: ms.default(10_000),
     /**
@@ -82,15 +59,8 @@ export const configSchema = z.object({
   gateway: z.object({
     /** Deadline of one subgraph attempt; with its one retry it must end before the router's gateway deadline. @default 4000 */
     subgraphTimeoutMs: ms.default(4_000),
-    /** Replica URLs per subgraph. @default two replicas per subgraph on their default ports */
-    subgraphUrls: z.object(
-      Object.fromEntries(
-        SUBGRAPH_NAMES.map((name) => [
-          name,
-          urlList.default([0, 1].map((i) => `http://127.0.0.1:${DEFAULT_PORTS.subgraphs[name] + i}/graphql`)),
-        ]),
-      ) as Record<SubgraphName, z.ZodDefault<typeof urlList>>,
-    ).default({}),
+    /** Replica URLs per subgraph (`<SUBGRAPH>_URLS`). @default the topology's, else the supergraph's routing URL */
+    subgraphUrls: z.record(z.string(), urlList).default({}),
   }).default({}),
   resilience: z.object({
     /**
@@ -141,19 +111,13 @@ export const configSchema = z.object({
     }),
   }).default({}),
   fallback: z.object({
-    /** What a failed subgraph gets at its gateway: the last good answer, a degraded empty answer, or nothing. */
-    subgraphs: z.object(
-      Object.fromEntries(
-        SUBGRAPH_NAMES.map((name) => [name, fallbackPolicy.default(DEFAULT_SUBGRAPH_POLICY[name])]),
-      ) as Record<SubgraphName, z.ZodDefault<typeof fallbackPolicy>>,
-    ).default({}),
-    /** The same for a whole failed gateway, applied at the router. */
-    supergraphs: z.object(
-      Object.fromEntries(SUPERGRAPH_NAMES.map((name) => [name, fallbackPolicy.default('cache')])) as Record<
-        SupergraphName,
-        z.ZodDefault<typeof fallbackPolicy>
-      >,
-    ).default({}),
+    /**
+     * What a failed subgraph gets at its gateway (`FALLBACK_<SUBGRAPH>`): the last good answer, a
+     * degraded empty answer, or nothing. @default the topology's, else "none"
+     */
+    subgraphs: z.record(z.string(), fallbackPolicy).default({}),
+    /** The same for a whole failed gateway, applied at the router (`FALLBACK_<SUPERGRAPH>_GATEWAY`). @default the topology's */
+    supergraphs: z.record(z.string(), fallbackPolicy).default({}),
   }).default({}),
   database: z.object({
     /** SQLite file shared by all replicas. @default "data/supergraph.db" */
@@ -188,4 +152,8 @@ export const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
   }
 });
 
-export type Config = z.infer<typeof configSchema>;
+/** The validated configuration, with the topology it was read against. */
+export type Config = z.infer<typeof configSchema> & {
+  /** What the router and gateways serve (TOPOLOGY_FILE; the reference deployment by default). */
+  topology: Topology;
+};

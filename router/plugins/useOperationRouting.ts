@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { badRequest, invalidVariables, type UpstreamFailure } from '../../lib/errors.ts';
 import type { StaleIfError } from '../../lib/fallback/staleIfError.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
-import type { SupergraphName } from '../../lib/topology.ts';
+import { SupergraphName } from '../../lib/topology/loadTopology.ts';
 import { createDeadline } from '../../lib/upstream/deadline.ts';
 import type { GatewayClient } from '../gatewayClient.ts';
 import { mergeResults, type PartOutcome } from '../mergeResults.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
-import { SUBGRAPH_NAMES } from '../../lib/topology.ts';
+import { SUBGRAPH_NAMES } from '../../subgraphs/subgraphNames.ts';
 import { readGatewayState, replicasByUrl, type ReplicaStateView } from '../support/gatewayState.ts';
 import { bearer, postGraphQL, waitFor } from '../support/graphqlClient.ts';
 import { startLatencyProxy, type LatencyProxy } from '../support/latencyProxy.ts';

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../lib/config.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
-import { SUBGRAPH_NAMES } from '../../lib/topology.ts';
+import { SUBGRAPH_NAMES } from '../../subgraphs/subgraphNames.ts';
 import { createRouter, type Router } from '../../router/createRouter.ts';
 import { bearer, postGraphQL } from '../support/graphqlClient.ts';
 import { startRedisServer, type RedisServer } from '../support/redisServer.ts';

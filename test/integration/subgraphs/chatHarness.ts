@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../../lib/config.ts';
 import type { Principal } from '../../../lib/principal.ts';
 import { openDatabase, type Store } from '../../../subgraphs/store/openDatabase.ts';
-import type { SubgraphName } from '../../../lib/topology.ts';
+import { SubgraphName } from '../../../subgraphs/subgraphNames.ts';
 import type { ChatRuntime } from '../../../subgraphs/chat/chatRuntime.ts';
 import type { LocalGenerator } from '../../../subgraphs/chat/inference/localGenerator.ts';
 import { startSubgraph, type RunningSubgraph } from '../../../subgraphs/subgraphServer.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../../../lib/principal.ts';
 import { openDatabase, type Store } from '../../../subgraphs/store/openDatabase.ts';
 import type { Database } from '../../../subgraphs/store/tables.ts';
-import type { SubgraphName } from '../../../lib/topology.ts';
+import { SubgraphName } from '../../../subgraphs/subgraphNames.ts';
 import { startSubgraph, type RunningSubgraph } from '../../../subgraphs/subgraphServer.ts';
 import { postGraphQL, type GraphQLHttpResult } from '../../support/graphqlClient.ts';
 

@@ -2,7 +2,7 @@ import { buildSchema, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { readCacheHints } from '../../../lib/fallback/cacheHints.ts';
 import { cacheScopeOf } from '../../../lib/fallback/cacheScope.ts';
-import { readSupergraphSdl } from '../../../supergraphs/createGateway.ts';
+import { referenceSupergraphSdl as readSupergraphSdl } from '../../support/referenceSupergraph.ts';
 import { loadApiSchema } from '../../../router/loadApiSchema.ts';
 import { buildRoutingTable } from '../../../router/routingTable.ts';
 

@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import { loadConfig, type Config } from '../../../lib/config.ts';
 import type { EdgeConfig } from '../../../lib/config/edgeConfig.ts';
 import type { CacheStore } from '../../../lib/cache/cacheStore.ts';
-import type { SupergraphName } from '../../../lib/topology.ts';
+import { SupergraphName } from '../../../lib/topology/loadTopology.ts';
 import { createRouter, type Router } from '../../../router/createRouter.ts';
 import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../../router/gatewayClient.ts';
 import type { RateLimiter } from '../../../router/rateLimit/rateLimiter.ts';

@@ -6,7 +6,7 @@ import { parse, validate } from 'graphql';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Config } from '../../../lib/config.ts';
-import type { SupergraphName } from '../../../lib/topology.ts';
+import { SupergraphName } from '../../../lib/topology/loadTopology.ts';
 import { createRouter, type Router } from '../../../router/createRouter.ts';
 import type { GatewayClient } from '../../../router/gatewayClient.ts';
 import { GRAPHIQL_CONTENT_SECURITY_POLICY } from '../../../router/plugins/useOfflineGraphiQL.ts';

@@ -1,6 +1,6 @@
 import { buildSchema, parse, validate, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import type { SupergraphName } from '../../../lib/topology.ts';
+import { SupergraphName } from '../../../lib/topology/loadTopology.ts';
 import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../../router/gatewayClient.ts';
 import { createRoutedExecute } from '../../../router/plugins/useOperationRouting.ts';
 import { buildRoutingTable } from '../../../router/routingTable.ts';

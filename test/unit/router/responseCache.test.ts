@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryCacheStore } from '../../../lib/cache/memoryCacheStore.ts';
 import { loadConfig } from '../../../lib/config.ts';
-import type { SupergraphName } from '../../../lib/topology.ts';
+import { SupergraphName } from '../../../lib/topology/loadTopology.ts';
 import { createRouter } from '../../../router/createRouter.ts';
 import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../../router/gatewayClient.ts';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { loadConfig } from '../../../lib/config.ts';
 import { verifyPrincipal, type Principal } from '../../../lib/principal.ts';
-import type { SupergraphName } from '../../../lib/topology.ts';
+import { SupergraphName } from '../../../lib/topology/loadTopology.ts';
 import { createRouter } from '../../../router/createRouter.ts';
 import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../../router/gatewayClient.ts';
 

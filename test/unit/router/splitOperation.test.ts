@@ -1,6 +1,6 @@
 import { GraphQLError, buildSchema, parse, validate, type GraphQLSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import type { SupergraphName } from '../../../lib/topology.ts';
+import { SupergraphName } from '../../../lib/topology/loadTopology.ts';
 import { loadApiSchema } from '../../../router/loadApiSchema.ts';
 import { buildRoutingTable, type RoutingTable } from '../../../router/routingTable.ts';
 import { splitOperation, type OperationPlan } from '../../../router/splitOperation.ts';

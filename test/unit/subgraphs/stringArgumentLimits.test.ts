@@ -1,6 +1,6 @@
 import { buildSchema, graphql } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { SUBGRAPH_NAMES } from '../../../lib/topology.ts';
+import { SUBGRAPH_NAMES } from '../../../subgraphs/subgraphNames.ts';
 import { openDatabase } from '../../../subgraphs/store/openDatabase.ts';
 import { documentedLengthLimit, enforceStringArgumentLimits } from '../../../subgraphs/stringArgumentLimits.ts';
 import { createSubgraphYoga } from '../../../subgraphs/subgraphServer.ts';

@@ -2,7 +2,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { degradedData } from '../../../supergraphs/degradedData.ts';
-import { readSupergraphSdl } from '../../../supergraphs/createGateway.ts';
+import { referenceSupergraphSdl as readSupergraphSdl } from '../../support/referenceSupergraph.ts';
 import { subgraphSchema } from '../../../supergraphs/subgraphSchema.ts';
 
 describe('degradedData', () => {

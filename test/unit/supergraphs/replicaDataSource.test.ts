@@ -7,7 +7,7 @@ import { FallbackCache } from '../../../lib/fallback/fallbackCache.ts';
 import { StaleIfError, type FallbackPolicy } from '../../../lib/fallback/staleIfError.ts';
 import { ReplicaPool } from '../../../lib/upstream/replicaPool.ts';
 import { UpstreamClient } from '../../../lib/upstream/upstreamClient.ts';
-import { readSupergraphSdl } from '../../../supergraphs/createGateway.ts';
+import { referenceSupergraphSdl as readSupergraphSdl } from '../../support/referenceSupergraph.ts';
 import { createFetchShapes } from '../../../supergraphs/fetchShape.ts';
 import type { GatewayContext } from '../../../supergraphs/gatewayContext.ts';
 import { ReplicaDataSource } from '../../../supergraphs/replicaDataSource.ts';
