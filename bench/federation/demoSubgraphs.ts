@@ -1,0 +1,108 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { composeServices } from '@apollo/composition';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { createYoga } from 'graphql-yoga';
+import { useHealthEndpoints } from '../../lib/server/useHealthEndpoints.ts';
+
+// The classic federation demo (accounts, products, inventory, reviews), written small and cheap for
+// the tests and the federation benchmark: answers are computed once and memoised, so a gateway in
+// front of them is what gets measured. Not ours: nothing else in this project names these.
+const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@external", "@requires", "@shareable"])';
+
+const SDL = {
+  accounts: `${LINK}
+    type Query { me: User users: [User] }
+    type User @key(fields: "id") { id: ID! name: String username: String }`,
+  products: `${LINK}
+    type Query { topProducts(first: Int = 5): [Product] }
+    type Product @key(fields: "upc") { upc: String! name: String price: Int weight: Int }`,
+  inventory: `${LINK}
+    type Product @key(fields: "upc") { upc: String! weight: Int @external price: Int @external inStock: Boolean shippingEstimate: Int @requires(fields: "price weight") }`,
+  reviews: `${LINK}
+    type Review @key(fields: "id") { id: ID! body: String author: User product: Product }
+    type User @key(fields: "id") { id: ID! reviews: [Review] }
+    type Product @key(fields: "upc") { upc: String! reviews: [Review] }`,
+};
+
+export type DemoSubgraphName = keyof typeof SDL;
+export const DEMO_SUBGRAPHS = Object.keys(SDL) as DemoSubgraphName[];
+
+const users = Array.from({ length: 8 }, (_, i) => ({ id: String(i + 1), name: `User ${i + 1}`, username: `@user${i + 1}` }));
+const products = Array.from({ length: 9 }, (_, i) => ({ upc: String(i + 1), name: `Product ${i + 1}`, price: 100 * (i + 1), weight: 10 + i }));
+const reviews = Array.from({ length: 30 }, (_, i) => ({
+  id: String(i + 1),
+  body: `Review ${i + 1} of product ${(i % 9) + 1}`,
+  authorId: String((i % 8) + 1),
+  upc: String((i % 9) + 1),
+}));
+
+const resolvers: Record<DemoSubgraphName, object> = {
+  accounts: {
+    Query: { me: () => users[0], users: () => users },
+    User: { __resolveReference: (ref: { id: string }) => users.find((u) => u.id === ref.id) },
+  },
+  products: {
+    Query: { topProducts: (_: unknown, args: { first: number }) => products.slice(0, args.first) },
+    Product: { __resolveReference: (ref: { upc: string }) => products.find((p) => p.upc === ref.upc) },
+  },
+  inventory: {
+    Product: {
+      __resolveReference: (ref: { upc: string; price?: number; weight?: number }) => ({ ...ref, inStock: Number(ref.upc) % 3 !== 0 }),
+      shippingEstimate: (product: { price: number; weight: number }) => (product.price > 1000 ? 0 : Math.round(product.weight * 0.5)),
+    },
+  },
+  reviews: {
+    Review: {
+      __resolveReference: (ref: { id: string }) => reviews.find((r) => r.id === ref.id),
+      author: (review: { authorId: string }) => ({ __typename: 'User', id: review.authorId }),
+      product: (review: { upc: string }) => ({ __typename: 'Product', upc: review.upc }),
+    },
+    User: {
+      __resolveReference: (ref: { id: string }) => ref,
+      reviews: (user: { id: string }) => reviews.filter((r) => r.authorId === user.id),
+    },
+    Product: {
+      __resolveReference: (ref: { upc: string }) => ref,
+      reviews: (product: { upc: string }) => reviews.filter((r) => r.upc === product.upc),
+    },
+  },
+};
+
+/** One replica of a demo subgraph on a free loopback port. */
+export async function startDemoSubgraph(name: DemoSubgraphName): Promise<{ url: string; close(): Promise<void> }> {
+  const schema = buildSubgraphSchema({ typeDefs: parse(SDL[name]), resolvers: resolvers[name] as never });
+  const yoga = createYoga({
+    schema,
+    logging: false,
+    graphiql: false,
+    landingPage: false,
+    plugins: [useHealthEndpoints({ readiness: async () => ({ ready: true }) })],
+  });
+  const server: Server = createServer(yoga);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The demo's composed supergraph SDL, its routing URLs those given. */
+export function composeDemoSupergraph(urls: Record<DemoSubgraphName, string>): string {
+  const result = composeServices(DEMO_SUBGRAPHS.map((name) => ({ name, url: urls[name], typeDefs: parse(SDL[name]) })));
+  if (result.errors) throw new Error(result.errors.map((e) => e.message).join('\n'));
+  return result.supergraphSdl;
+}
+
+/** The nested query the federation benchmark sends (every subgraph, entity fetches at two depths). */
+export const DEMO_QUERY = `{
+  me { id name username reviews { id body product { upc name price weight inStock shippingEstimate reviews { id body author { id name username } } } } }
+  topProducts(first: 5) { upc name price weight inStock shippingEstimate reviews { id body author { id username reviews { id product { upc name } } } } }
+}`;
