@@ -1,5 +1,6 @@
 import { SUBGRAPH_NAMES, SUPERGRAPH_NAMES } from '../topology.ts';
 import { edgeFromEnv } from './edgeConfig.ts';
+import { tailLatencyFromEnv } from './tailLatencyConfig.ts';
 
 /** Environment variables as config values, and the variable behind each config path. */
 function list(value: string | undefined): string[] | undefined {
@@ -58,6 +59,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       breakerConsecutiveFailures: env.BREAKER_CONSECUTIVE_FAILURES,
       breakerHalfOpenAfterMs: env.BREAKER_HALF_OPEN_AFTER_MS,
       dnsRefreshMs: env.DNS_REFRESH_MS,
+      tailLatency: tailLatencyFromEnv(env),
     },
     cache: {
       redisUrl: env.REDIS_URL,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FallbackPolicy } from '../fallback/staleIfError.ts';
 import { edgeConfigSchema } from './edgeConfig.ts';
+import { tailLatencyConfigSchema } from './tailLatencyConfig.ts';
 import {
   DEFAULT_PORTS,
   SUBGRAPH_NAMES,
@@ -102,6 +103,8 @@ export const configSchema = z.object({
     breakerHalfOpenAfterMs: ms.default(3_000),
     /** How often a DNS name in a replica list is resolved again. @default 10000 */
     dnsRefreshMs: ms.default(10_000),
+    /** Hedged queries and adaptive attempt deadlines (tailLatencyConfig.ts). */
+    tailLatency: tailLatencyConfigSchema.default({}),
   }).default({}),
   cache: z.object({
     /** Redis for the shared caches; without it an in-memory LRU stands in. */

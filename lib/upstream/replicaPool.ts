@@ -131,6 +131,12 @@ export class ReplicaPool {
     return costA < costB ? a : b;
   }
 
+  /** True when a replica outside `exclude` is healthy and not ejected: somewhere a hedge may go. */
+  hasLiveReplica(exclude?: ReadonlySet<Replica>): boolean {
+    const now = this.now();
+    return this.replicas.some((r) => !exclude?.has(r) && r.healthy && r.ejectedUntil <= now);
+  }
+
   private cost(replica: Replica, now: number): number {
     if (this.balancer === 'least-request') return replica.inFlight;
     const age = Math.max(0, now - replica.latencySampledAt);
