@@ -1,5 +1,6 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import { PRINCIPAL_HEADER, verifyPrincipal, type Principal } from '../lib/principal.ts';
+import { DEADLINE_HEADER, withPropagatedDeadline } from '../lib/upstream/propagatedDeadline.ts';
 
 /** What every gateway request carries down to its subgraph calls. */
 export interface GatewayContext {
@@ -7,7 +8,10 @@ export interface GatewayContext {
   principalToken?: string;
   /** The same principal, verified here; it scopes the fallback cache. */
   principal?: Principal;
-  /** Aborts when the router goes away; every subgraph call of the request combines it with its deadline. */
+  /**
+   * Aborts when the router goes away or its propagated deadline (less a margin) runs out; every
+   * subgraph call of the request combines it with its own deadline.
+   */
   signal?: AbortSignal;
 }
 
@@ -15,6 +19,7 @@ export interface GatewayContext {
 export function gatewayContextFactory(internalSecret: string): (initial: YogaInitialContext) => GatewayContext {
   return ({ request }) => {
     const principalToken = request.headers.get(PRINCIPAL_HEADER) ?? undefined;
-    return { principalToken, principal: verifyPrincipal(principalToken, internalSecret), signal: request.signal };
+    const signal = withPropagatedDeadline(request.signal, request.headers.get(DEADLINE_HEADER));
+    return { principalToken, principal: verifyPrincipal(principalToken, internalSecret), signal };
   };
 }

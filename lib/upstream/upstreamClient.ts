@@ -4,6 +4,7 @@ import { breakerState, createBreaker, type BreakerState } from './circuitBreaker
 import type { FailureReason, UpstreamFailure } from '../errors.ts';
 import { raceAttempts, type AttemptOutcome, type AttemptRole } from './attemptRace.ts';
 import { createDeadline } from './deadline.ts';
+import { DEADLINE_HEADER } from './propagatedDeadline.ts';
 import type { Replica, ReplicaPool } from './replicaPool.ts';
 import { RetryBudget } from './retryBudget.ts';
 import { TailLatency } from './tailLatency.ts';
@@ -156,7 +157,12 @@ export class UpstreamClient {
     try {
       const res = await request(replica.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...options.headers,
+          [DEADLINE_HEADER]: String(race.deadlineMs),
+        },
         body,
         signal: deadline.signal,
         dispatcher: this.dispatcher,
@@ -183,14 +189,16 @@ export class UpstreamClient {
       const latency = performance.now() - started;
       if (!deadline.timedOut && options.signal?.aborted) {
         this.pool.onFailure(replica, latency, false);
-        return { kind: 'cancelled', reason: 'network' };
+        // The caller's own (or propagated) deadline ran out, or the caller went away.
+        const callerTimedOut = (options.signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
+        return { kind: 'cancelled', reason: callerTimedOut ? 'timeout' : 'network' };
       }
       if (!deadline.timedOut && race.raceSignal.aborted) {
         // Lost the race. A first attempt its hedge overtook was slower than the hedge delay plus the
-        // twin's whole answer: Envoy counts that as a timeout for outlier detection, and so do we,
-        // or a hung replica whose calls are all rescued by hedges would never be ejected. A hedge
-        // that lost to a late first answer did nothing wrong.
-        this.pool.onFailure(replica, latency, race.role === 'primary');
+        // twin's whole answer: the pool steers away from it (see onOvertaken for why it does not
+        // eject). A hedge that lost to a late first answer did nothing wrong.
+        if (race.role === 'primary') this.pool.onOvertaken(replica);
+        else this.pool.onFailure(replica, latency, false);
         return { kind: 'cancelled', reason: 'timeout' };
       }
       this.pool.onFailure(replica, latency, true);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config.ts';
 import { tailLatencyPolicy } from '../../../lib/config/tailLatencyConfig.ts';
 import { LatencyTracker } from '../../../lib/upstream/latencyTracker.ts';
+import { propagationMarginMs, withPropagatedDeadline } from '../../../lib/upstream/propagatedDeadline.ts';
 import {
   attemptDeadline,
   decideHedge,
@@ -194,5 +195,28 @@ describe('tail-latency config', () => {
     expect(() => loadConfig({ HEDGE_MIN_DELAY_MS: '300' })).toThrow(/hedgeMinDelayMs \(HEDGE_MIN_DELAY_MS\): 300 ms is above hedgeMaxDelayMs/);
     expect(() => loadConfig({ GATEWAY_ADAPTIVE_DEADLINE_FLOOR_MS: '400' })).toThrow(/GATEWAY_ADAPTIVE_DEADLINE_FLOOR_MS/);
     expect(() => loadConfig({ HEDGE_ENABLED: 'maybe' })).toThrow(/HEDGE_ENABLED/);
+  });
+});
+
+describe('propagated deadline', () => {
+  it('leaves the request signal alone without a usable header', () => {
+    const signal = new AbortController().signal;
+    for (const header of [null, undefined, '', 'soon', '-5', '0', '1e3', String(11 * 60_000)]) {
+      expect(withPropagatedDeadline(signal, header)).toBe(signal);
+    }
+  });
+
+  it('gives the callee the caller’s deadline less a margin, and says it was a timeout', async () => {
+    expect(propagationMarginMs(1_000)).toBe(100);
+    expect(propagationMarginMs(100)).toBe(25);
+    const parent = new AbortController();
+    const signal = withPropagatedDeadline(parent.signal, '40'); // 15 ms after the margin
+    expect(signal.aborted).toBe(false);
+    await expect.poll(() => signal.aborted, { timeout: 1_000, interval: 5 }).toBe(true);
+    expect((signal.reason as DOMException).name).toBe('TimeoutError');
+    const early = new AbortController();
+    const combined = withPropagatedDeadline(early.signal, '60000');
+    early.abort();
+    expect(combined.aborted).toBe(true); // the request's own signal still counts
   });
 });

@@ -57,7 +57,6 @@ describe('router hedging across gateway instances', () => {
     expect(sent).toBeGreaterThanOrEqual(won);
     // The router's query deadline follows the gateways' latency, but never below its own floor.
     expect(metrics).toMatch(/upstream_query_deadline_ms\{upstream="commerce",component="router"\} 1000\b/);
-    expect(c.upstream.pool.state().find((r) => r.url === hung.url)?.ejected).toBe(true);
   });
 
   it('sends no hedge when hedging is off: a hung instance costs its first callers the adaptive deadline', async () => {
