@@ -94,9 +94,10 @@ describe('hung replicas under steady load', () => {
       await sleep(500);
       hungAt = Date.now();
       hang(HUNG);
-      // The moment the gateway's pool counts the first failed (timed-out or overtaken) attempt.
+      // The moment the gateway first noticed: a hedge overtook an attempt, or an attempt failed.
       while (!firstTimeoutAt && Date.now() - hungAt < 3_000) {
-        if ((await articlesReplica(HUNG)).failures > failuresBefore) firstTimeoutAt = Date.now();
+        const [metrics, replica] = [await tailMetrics('commerce', 'articles'), await articlesReplica(HUNG)];
+        if (metrics.hedgesWon > before.hedgesWon || replica.failures > failuresBefore) firstTimeoutAt = Date.now();
         else await sleep(10);
       }
     });
@@ -116,7 +117,7 @@ describe('hung replicas under steady load', () => {
         `hung replica healthy=${hungState.healthy} ejected=${hungState.ejected}; hedges skipped: ${after.skipped || 'none'}`,
     );
     expect(report.failures.length, describeFailures(report.failures)).toBe(0);
-    expect(firstTimeoutAt, 'the gateway never counted a failure of the hung replica').toBeGreaterThan(0);
+    expect(firstTimeoutAt, 'the gateway never noticed the hung replica').toBeGreaterThan(0);
     expect(settled.length).toBeGreaterThan(50);
     expect(maxAfter).toBeLessThanOrEqual(2 * healthyP99);
     // Hedges did the rescuing, and the deadlines in force were adapted ones, far below 4 s.
@@ -177,7 +178,10 @@ describe('hung replicas under steady load', () => {
       expect(sample.body?.data?.me, JSON.stringify(sample.body)).toEqual({ id: 'u1', name: expect.any(String) });
       expect(sample.body?.errors?.[0]?.extensions).toMatchObject({ serviceName: 'users', fallback: { source: 'cache' } });
     }
-    // Within the adaptive deadline and a hedge (hundreds of ms), far inside the fixed 4 s one.
-    expect(Math.max(...all)).toBeLessThan(SUBGRAPH_TIMEOUT_MS / 2);
+    // The first callers wait out the adaptive deadline in force and a hedge (HEDGE_MAX_DELAY_MS, 250 ms),
+    // plus the router's and gateway's own time on a loaded machine; nobody waits the fixed 4 s deadline.
+    const adaptiveBound = adapted.queryDeadlineMs + 250 + 500;
+    expect(Math.max(...first)).toBeLessThan(Math.min(adaptiveBound, SUBGRAPH_TIMEOUT_MS));
+    expect(Math.max(...all)).toBeLessThan(SUBGRAPH_TIMEOUT_MS);
   });
 });
