@@ -54,6 +54,7 @@ export async function raceAttempts<T>(options: AttemptRaceOptions<T>): Promise<A
   let started = 0;
   let failure: FailureReason | undefined;
   let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+  let hedgeImmediate: ReturnType<typeof setImmediate> | undefined;
   let hedgeDue: Promise<'hedge'> | undefined;
 
   const launch = (replica: Replica, role: AttemptRole) => {
@@ -75,7 +76,11 @@ export async function raceAttempts<T>(options: AttemptRaceOptions<T>): Promise<A
     launch(first, 'primary');
     if (options.hedgeDelayMs !== undefined && options.idempotent && options.maxAttempts > 1) {
       hedgeDue = new Promise((resolve) => {
-        hedgeTimer = setTimeout(() => resolve('hedge'), options.hedgeDelayMs);
+        // Resolved one event-loop turn after the timer: after a stall the first attempt's answer may
+        // be waiting in its socket, and it must win over a hedge that would only add load.
+        hedgeTimer = setTimeout(() => {
+          hedgeImmediate = setImmediate(() => resolve('hedge'));
+        }, options.hedgeDelayMs);
       });
     }
     for (;;) {
@@ -119,6 +124,7 @@ export async function raceAttempts<T>(options: AttemptRaceOptions<T>): Promise<A
     }
   } finally {
     clearTimeout(hedgeTimer);
+    if (hedgeImmediate) clearImmediate(hedgeImmediate);
   }
 }
 
