@@ -25,6 +25,8 @@ export interface Replica {
   latencySamples: number;
   requests: number;
   failures: number;
+  /** First attempts a hedge overtook since start. */
+  overtaken: number;
 }
 
 /** Time constant of the latency average's fading: after 10 s unsampled it counts ~37 %. */
@@ -62,6 +64,7 @@ export interface ReplicaState {
   failures: number;
   errorRate: number;
   latencyEwmaMs: number;
+  overtaken: number;
 }
 
 export class ReplicaPool {
@@ -187,6 +190,7 @@ export class ReplicaPool {
   onOvertaken(replica: Replica): void {
     replica.inFlight = Math.max(0, replica.inFlight - 1);
     replica.consecutiveOvertaken += 1;
+    replica.overtaken += 1;
   }
 
   private tryEject(replica: Replica): void {
@@ -229,6 +233,7 @@ export class ReplicaPool {
       failures: r.failures,
       errorRate: r.requests === 0 ? 0 : r.failures / r.requests,
       latencyEwmaMs: Math.round(r.latencyEwmaMs * 10) / 10,
+      overtaken: r.overtaken,
     }));
   }
 }
@@ -247,5 +252,6 @@ function newReplica(url: string): Replica {
     latencySamples: 0,
     requests: 0,
     failures: 0,
+    overtaken: 0,
   };
 }
