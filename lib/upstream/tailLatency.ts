@@ -45,7 +45,7 @@ export class TailLatency {
     return hedgeDelayMs(this.tracker, this.policy.hedge);
   }
 
-  /** The deadline a call's attempts get now. */
+  /** The deadline a call's attempts get now (the client keeps the ceiling for a first attempt with nowhere else to go). */
   deadlineFor(idempotent: boolean): AttemptDeadline {
     return attemptDeadline(this.tracker, this.policy.deadline, this.ceilingMs, idempotent);
   }

@@ -125,14 +125,18 @@ export class UpstreamClient {
       hasLiveTwin: (tried) => this.pool.hasLiveReplica(tried),
       acquireBudget: () => this.retryBudget.tryAcquireRetry(),
       attempt: async (replica, role, raceSignal) => {
-        const outcome = await this.attempt(replica, body, options, { role, raceSignal, deadlineMs: deadline.ms });
-        if (outcome.kind === 'failed' && outcome.reason === 'timeout' && deadline.adapted) timedOut.push(deadline.ms);
+        // A first attempt with no other live replica to hedge or retry on keeps the fixed deadline:
+        // cutting it short could only turn a slow answer (a stalled machine) into a failure.
+        const adapted = deadline.adapted && (role !== 'primary' || this.pool.hasLiveReplica(new Set([replica])));
+        const deadlineMs = adapted ? deadline.ms : this.tail.ceilingMs;
+        if (adapted) this.tail.countAdaptedDeadlines(1);
+        const outcome = await this.attempt(replica, body, options, { role, raceSignal, deadlineMs });
+        if (outcome.kind === 'failed' && outcome.reason === 'timeout' && adapted) timedOut.push(deadlineMs);
         return outcome;
       },
       backoff: () => jitter(this.retryBackoffMs, options.signal),
       onHedge: (verdict) => this.tail.countHedge(verdict),
     });
-    if (deadline.adapted) this.tail.countAdaptedDeadlines(result.attempts);
     if (result.ok) {
       if (result.winner === 'hedge') this.tail.countHedgeWon();
       return { ...result.value, attempts: result.attempts };

@@ -86,7 +86,7 @@ const query = (c: UpstreamClient) => c.post('{}', { headers: {}, idempotent: tru
 /** Enough answers from healthy replicas that the client knows the upstream's latency. */
 async function warmUp(c: UpstreamClient) {
   for (let i = 0; i < 30; i++) await query(c);
-  expect(c.tail.hedgeDelay()).toBeGreaterThanOrEqual(POLICY.hedge.minDelayMs);
+  expect(c.tail.deadlineFor(true)).toMatchObject({ adapted: true });
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -100,6 +100,7 @@ describe('hedged queries', () => {
     const [hung, healthy] = replicas;
     const c = client();
     await warmUp(c);
+    expect(c.tail.hedgeDelay()).toBeGreaterThanOrEqual(POLICY.hedge.minDelayMs);
     const before = c.tail.stats(); // a scheduling stall in the warm-up may already have cost a hedge
     hung.mode = 'hung';
     const results = [];
@@ -143,18 +144,36 @@ describe('hedged queries', () => {
     throw new Error('no mutation landed on the hung replica in 30 tries');
   });
 
-  it('does not hedge an upstream with one live replica; the adaptive deadline ends the attempt in hundreds of ms', async () => {
+  it('does not hedge an upstream with one live replica, nor cut its attempt short: there is nowhere else to go', async () => {
     const [hung, twin] = replicas;
     const c = client();
     await warmUp(c);
     c.pool.setHealth(c.pool.all().find((r) => r.url === twin.url)!, false);
     hung.mode = 'hung';
     const adaptedBefore = c.tail.stats().deadlinesAdapted;
-    const { value: error, ms } = await timed(() => query(c).catch((e) => e));
-    expect(error).toMatchObject({ reason: 'timeout', attempts: 1 });
-    expect(ms).toBeGreaterThanOrEqual(POLICY.deadline.floorMs - 5);
-    expect(ms).toBeLessThan(1_000); // the ceiling is 3 s
-    expect(c.tail.stats()).toMatchObject({ hedgesSent: 0, hedgesSkipped: { no_live_twin: 1 }, deadlinesAdapted: adaptedBefore + 1 });
+    // The caller gives up at 600 ms; the adaptive deadline would have been 150 ms.
+    const { value: error, ms } = await timed(() => c.post('{}', { headers: {}, idempotent: true, signal: AbortSignal.timeout(600) }).catch((e) => e));
+    expect(error).toMatchObject({ cancelled: true, attempts: 1 });
+    expect(ms).toBeGreaterThanOrEqual(590);
+    expect(c.tail.stats()).toMatchObject({ hedgesSent: 0, hedgesSkipped: { no_live_twin: 1 }, deadlinesAdapted: adaptedBefore });
+  });
+
+  it('without hedging, times out a hung replica at the adaptive deadline and retries on its twin', async () => {
+    const [hung, healthy] = replicas;
+    const c = client({ policy: { ...POLICY, hedge: { ...POLICY.hedge, enabled: false } } });
+    await warmUp(c);
+    expect(c.tail.hedgeDelay()).toBeUndefined();
+    hung.mode = 'hung';
+    let slowest = 0;
+    for (let i = 0; i < 10; i++) {
+      const { value, ms } = await timed(() => query(c));
+      expect(value.replica).toBe(healthy.url);
+      slowest = Math.max(slowest, ms);
+    }
+    expect(hung.hits).toBeGreaterThan(0);
+    expect(slowest).toBeGreaterThanOrEqual(POLICY.deadline.floorMs - 5); // a first attempt waited out the 150 ms deadline...
+    expect(slowest).toBeLessThan(1_000); // ...not the 3 s ceiling
+    expect(c.tail.stats().hedgesSent).toBe(0);
   });
 
   it('counts hedges against the retry budget: with none left, a slow first attempt is not doubled', async () => {
