@@ -60,6 +60,8 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     ceilingMs: options.timeoutMs,
     policy: tailLatencyPolicy(tail, options.adaptiveDeadlineFloorMs),
     tracker: { sampleSize: tail.latencyWindowSamples, windowMs: tail.latencyWindowMs, minSamples: tail.latencyMinSamples },
+    // Two failed checks take a hung replica out; a round may be skipped while the previous one waits.
+    confirmTimeoutsAfterMs: 3 * resilience.healthCheckIntervalMs + resilience.healthCheckTimeoutMs,
   });
   const client = new UpstreamClient({
     pool,

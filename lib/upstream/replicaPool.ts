@@ -27,6 +27,8 @@ export interface Replica {
   failures: number;
   /** First attempts a hedge overtook since start. */
   overtaken: number;
+  /** Times the health checks took it out since start. */
+  downs: number;
 }
 
 /** Time constant of the latency average's fading: after 10 s unsampled it counts ~37 %. */
@@ -142,6 +144,11 @@ export class ReplicaPool {
     return this.replicas.some((r) => !exclude?.has(r) && r.healthy && r.ejectedUntil <= now);
   }
 
+  /** True when a replica outside `exclude` passes its health checks, ejected or not: somewhere a retry may go. */
+  hasHealthyReplica(exclude?: ReadonlySet<Replica>): boolean {
+    return this.replicas.some((r) => !exclude?.has(r) && r.healthy);
+  }
+
   private cost(replica: Replica, now: number): number {
     if (this.balancer === 'least-request') return replica.inFlight;
     const age = Math.max(0, now - replica.latencySampledAt);
@@ -218,6 +225,7 @@ export class ReplicaPool {
       replica.latencyEwmaMs = 0; // a revived process starts afresh
       replica.latencySamples = 0;
     }
+    if (!healthy && replica.healthy) replica.downs += 1;
     replica.healthy = healthy;
   }
 
@@ -253,5 +261,6 @@ function newReplica(url: string): Replica {
     requests: 0,
     failures: 0,
     overtaken: 0,
+    downs: 0,
   };
 }

@@ -1,4 +1,5 @@
 import { LatencyTracker, type LatencyTrackerOptions } from './latencyTracker.ts';
+import type { Replica } from './replicaPool.ts';
 import {
   attemptDeadline,
   DEFAULT_TAIL_LATENCY,
@@ -25,6 +26,19 @@ export interface TailLatencyInit {
   /** @default DEFAULT_TAIL_LATENCY */
   policy?: TailLatencyOptions;
   tracker?: LatencyTrackerOptions;
+  /**
+   * How long to wait before a call's timeouts count as answer times: long enough for the health
+   * checks to have failed a replica that hung. @default 3500 (three 1 s check intervals and a timeout)
+   */
+  confirmTimeoutsAfterMs?: number;
+}
+
+/** A timed-out attempt of a call no replica answered, as seen when it failed. */
+export interface UnansweredAttempt {
+  replica: Replica;
+  /** `replica.downs` then: a later health-check failure means the replica, not the deadline, was at fault. */
+  downs: number;
+  deadlineMs: number;
 }
 
 /** One upstream's latency tracker, its hedge and deadline policy, and what they did. */
@@ -33,11 +47,40 @@ export class TailLatency {
   readonly ceilingMs: number;
   private readonly policy: TailLatencyOptions;
   private readonly counts: TailLatencyStats = { hedgesSent: 0, hedgesWon: 0, hedgesSkipped: {}, deadlinesAdapted: 0 };
+  private readonly confirmAfterMs: number;
+  private readonly pending = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(init: TailLatencyInit) {
     this.ceilingMs = init.ceilingMs;
     this.policy = init.policy ?? DEFAULT_TAIL_LATENCY;
     this.tracker = new LatencyTracker(init.tracker);
+    this.confirmAfterMs = init.confirmTimeoutsAfterMs ?? 3_500;
+  }
+
+  /**
+   * A call that no replica answered within its adaptive deadline: perhaps the deadline is what is
+   * wrong (the upstream got slower) and its timeouts should count as answer times, so the deadline
+   * grows instead of failing every call at a p99 the upstream no longer has. Or the replicas hung,
+   * and counting them would only make the next callers wait longer for the fallback. The health
+   * checks tell the two apart: the timeouts count once, a while later, every replica involved is
+   * still healthy and has not been down in between.
+   */
+  recordUnanswered(attempts: UnansweredAttempt[]): void {
+    if (attempts.length === 0) return;
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      if (attempts.every((a) => a.replica.healthy && a.replica.downs === a.downs)) {
+        for (const a of attempts) this.tracker.record(a.deadlineMs);
+      }
+    }, this.confirmAfterMs);
+    timer.unref();
+    this.pending.add(timer);
+  }
+
+  /** Drops timeouts still waiting to be confirmed. Idempotent. */
+  close(): void {
+    for (const timer of this.pending) clearTimeout(timer);
+    this.pending.clear();
   }
 
   /** The hedge delay now, or undefined when calls are not hedged (off, or too few samples yet). */

@@ -7,7 +7,7 @@ import { createDeadline } from './deadline.ts';
 import { DEADLINE_HEADER } from './propagatedDeadline.ts';
 import type { Replica, ReplicaPool } from './replicaPool.ts';
 import { RetryBudget } from './retryBudget.ts';
-import { TailLatency } from './tailLatency.ts';
+import { TailLatency, type UnansweredAttempt } from './tailLatency.ts';
 
 /** Why an upstream call failed, after every attempt. */
 export class UpstreamError extends Error {
@@ -115,7 +115,7 @@ export class UpstreamClient {
   private async postWithRetry(body: string, options: UpstreamCallOptions): Promise<UpstreamResponse> {
     this.retryBudget.recordRequest();
     const deadline = this.tail.deadlineFor(options.idempotent);
-    const timedOut: number[] = [];
+    const timedOut: UnansweredAttempt[] = [];
     const result = await raceAttempts<Omit<UpstreamResponse, 'attempts'>>({
       idempotent: options.idempotent,
       maxAttempts: this.maxAttempts,
@@ -125,13 +125,14 @@ export class UpstreamClient {
       hasLiveTwin: (tried) => this.pool.hasLiveReplica(tried),
       acquireBudget: () => this.retryBudget.tryAcquireRetry(),
       attempt: async (replica, role, raceSignal) => {
-        // A first attempt with no other live replica to hedge or retry on keeps the fixed deadline:
-        // cutting it short could only turn a slow answer (a stalled machine) into a failure.
-        const adapted = deadline.adapted && (role !== 'primary' || this.pool.hasLiveReplica(new Set([replica])));
+        // A first attempt with no other healthy replica to hedge or retry on keeps the fixed deadline:
+        // cutting it short could only turn a slow answer (a stalled machine) into a failure. An
+        // ejected twin still counts, since a retry may go there (panic routing).
+        const adapted = deadline.adapted && (role !== 'primary' || this.pool.hasHealthyReplica(new Set([replica])));
         const deadlineMs = adapted ? deadline.ms : this.tail.ceilingMs;
         if (adapted) this.tail.countAdaptedDeadlines(1);
         const outcome = await this.attempt(replica, body, options, { role, raceSignal, deadlineMs });
-        if (outcome.kind === 'failed' && outcome.reason === 'timeout' && adapted) timedOut.push(deadlineMs);
+        if (outcome.kind === 'failed' && outcome.reason === 'timeout' && adapted) timedOut.push({ replica, downs: replica.downs, deadlineMs });
         return outcome;
       },
       backoff: () => jitter(this.retryBackoffMs, options.signal),
@@ -141,10 +142,8 @@ export class UpstreamClient {
       if (result.winner === 'hedge') this.tail.countHedgeWon();
       return { ...result.value, attempts: result.attempts };
     }
-    // No replica answered in time: maybe the deadline, not the replicas, is what is wrong. Those
-    // timeouts count as samples so a slower upstream raises its own deadline instead of failing
-    // every call at a p99 it no longer has. A timeout a twin made up for says nothing of the kind.
-    for (const ms of timedOut) this.tail.tracker.record(ms);
+    // No replica answered in time: the deadline may be what is wrong (see recordUnanswered).
+    this.tail.recordUnanswered(timedOut);
     throw new UpstreamError(this.pool.name, result.reason, result.attempts, result.cancelled);
   }
 
@@ -216,6 +215,7 @@ export class UpstreamClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.tail.close();
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 }

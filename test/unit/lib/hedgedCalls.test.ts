@@ -72,7 +72,7 @@ function client(options: { policy?: TailLatencyOptions; budget?: RetryBudget } =
     // (peak-EWMA would steer clear of it after a slow first connection and prove nothing).
     pool: new ReplicaPool({ name: 'test', urls: replicas.map((r) => r.url), balancer: 'least-request' }),
     timeoutMs: CEILING_MS,
-    tailLatency: new TailLatency({ ceilingMs: CEILING_MS, policy: options.policy ?? POLICY, tracker: { minSamples: 10 } }),
+    tailLatency: new TailLatency({ ceilingMs: CEILING_MS, policy: options.policy ?? POLICY, tracker: { minSamples: 10 }, confirmTimeoutsAfterMs: 50 }),
     retryBudget: options.budget ?? new RetryBudget({ minRetriesPerWindow: 1_000 }),
     retryBackoffMs: 1,
     breaker: { consecutiveFailures: 1_000 },
@@ -192,14 +192,26 @@ describe('hedged queries', () => {
     expect(healthy.hits).toBeGreaterThan(0);
   });
 
-  it('raises its deadline when no replica answers in time, instead of failing at a p99 the upstream no longer has', async () => {
+  it('raises its deadline when no replica answers in time and both stay healthy (the upstream got slower)', async () => {
     const c = client();
     await warmUp(c);
     const before = c.tail.deadlineFor(true).ms;
     for (const r of replicas) r.mode = 'hung';
-    for (let i = 0; i < 3; i++) await query(c).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 260)); // the tracker re-sorts at most every 250 ms
+    await query(c).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300)); // the 50 ms confirmation, and the tracker's 250 ms re-sort
     expect(c.tail.deadlineFor(true).ms).toBeGreaterThan(before);
+  });
+
+  it('keeps its deadline when the replicas that did not answer fail their health checks (they hung)', async () => {
+    const c = client();
+    await warmUp(c);
+    const before = c.tail.deadlineFor(true).ms;
+    for (const r of replicas) r.mode = 'hung';
+    await query(c).catch(() => undefined); // one call's two timeouts would already raise the p99 (see above)
+    for (const r of c.pool.all()) c.pool.setHealth(r, false); // what the health checker does to a hung process
+    for (const r of c.pool.all()) c.pool.setHealth(r, true); // ...and revived within the confirmation delay
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.tail.deadlineFor(true).ms).toBe(before);
   });
 
   it('sends no hedge while nothing is slow', async () => {
