@@ -32,8 +32,8 @@ export const tailLatencyConfigSchema = z
     adaptiveDeadlinePercentile: percentile.default(99),
     /** @default 3 */
     adaptiveDeadlineMultiplier: z.coerce.number().min(1).default(3),
-    /** Shortest adaptive deadline of a subgraph call: legitimately slow operations must still fit. @default 250 */
-    adaptiveDeadlineFloorMs: ms.default(250),
+    /** Shortest adaptive deadline of a subgraph call: legitimately slow operations, and a busy machine's stalls, must still fit. @default 500 */
+    adaptiveDeadlineFloorMs: ms.default(500),
     /**
      * Shortest adaptive deadline of a gateway call at the router. A gateway answers a hung subgraph
      * from its fallback only after that subgraph's deadline and hedge, so this stays well above them.

@@ -29,14 +29,14 @@ export interface TailLatencyOptions {
     percentile: number;
     /** @default 3 */
     multiplier: number;
-    /** Shortest adaptive deadline: legitimately slow operations must still fit. @default 250 */
+    /** Shortest adaptive deadline: legitimately slow operations, and a busy machine's stalls, must still fit. @default 500 */
     floorMs: number;
   };
 }
 
 export const DEFAULT_TAIL_LATENCY: TailLatencyOptions = {
   hedge: { enabled: true, percentile: 95, minDelayMs: 10, maxDelayMs: 250 },
-  deadline: { enabled: true, percentile: 99, multiplier: 3, floorMs: 250 },
+  deadline: { enabled: true, percentile: 99, multiplier: 3, floorMs: 500 },
 };
 
 /** How long to wait for the first attempt before hedging; undefined: do not hedge (off, or too few samples). */

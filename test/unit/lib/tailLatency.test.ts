@@ -113,7 +113,7 @@ describe('hedge delay', () => {
 });
 
 describe('adaptive attempt deadline', () => {
-  const deadline = DEFAULT_TAIL_LATENCY.deadline;
+  const deadline = { ...DEFAULT_TAIL_LATENCY.deadline, floorMs: 250 };
 
   it('is a multiple of p99 within the floor and the fixed ceiling', () => {
     expect(attemptDeadline(trackerWith(100).tracker, deadline, 4_000, true)).toEqual({ ms: 297, adapted: true }); // 3 × 99
@@ -184,6 +184,7 @@ describe('tail-latency config', () => {
   it('has defaults, reads the environment, and gives the router its own deadline floor', () => {
     const tail = loadConfig({}).resilience.tailLatency;
     expect(tailLatencyPolicy(tail)).toEqual(DEFAULT_TAIL_LATENCY);
+    expect(tail.adaptiveDeadlineFloorMs).toBe(500);
     expect(tail.gatewayAdaptiveDeadlineFloorMs).toBe(1_000);
     const set = loadConfig({ HEDGE_ENABLED: 'false', HEDGE_MIN_DELAY_MS: '5', ADAPTIVE_DEADLINE_FLOOR_MS: '100', LATENCY_MIN_SAMPLES: '50' }).resilience.tailLatency;
     expect(set).toMatchObject({ hedgeEnabled: false, hedgeMinDelayMs: 5, adaptiveDeadlineFloorMs: 100, latencyMinSamples: 50 });

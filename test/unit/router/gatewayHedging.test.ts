@@ -43,7 +43,8 @@ describe('router hedging across gateway instances', () => {
     const latencies: number[] = [];
     for (let i = 0; i < 20; i++) {
       const started = performance.now();
-      expect(await c.execute(request, signal())).toMatchObject({ ok: true });
+      const outcome = await c.execute(request, signal());
+      expect(outcome, JSON.stringify(outcome)).toMatchObject({ ok: true });
       latencies.push(performance.now() - started);
     }
     // Hedge delay ≤ 250 ms (HEDGE_MAX_DELAY_MS), against a fixed gateway deadline of 10 s.
