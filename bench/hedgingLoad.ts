@@ -1,4 +1,5 @@
 import type { Stack } from '../scripts/launchStack.ts';
+import { readGatewayMetrics } from '../test/support/gatewayMetrics.ts';
 
 /** Subgraph calls and hedges of both gateways, from their /metrics. */
 export interface HedgingCounts {
@@ -15,8 +16,8 @@ export interface HedgingCounts {
 export function hedgingLoad(stack: Stack) {
   async function snapshot(): Promise<HedgingCounts> {
     const totals: HedgingCounts = { calls: 0, hedges: 0, won: 0 };
-    for (const supergraph of ['identity', 'commerce']) {
-      const text = await (await fetch(`http://127.0.0.1:${stack.get(`gateway-${supergraph}`).port}/metrics`)).text();
+    for (const supergraph of ['identity', 'commerce'] as const) {
+      const text = await readGatewayMetrics(stack, supergraph);
       for (const line of text.split('\n')) {
         const value = Number(line.slice(line.lastIndexOf(' ') + 1));
         if (line.startsWith('upstream_replica_requests{')) totals.calls += value;

@@ -72,6 +72,8 @@ const RETRYABLE_STATUS = new Set([502, 503, 504]);
  */
 export class UpstreamClient {
   readonly pool: ReplicaPool;
+  /** The fixed deadline of one attempt: the ceiling of the adaptive one. */
+  private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly retryBudget: RetryBudget;
@@ -84,7 +86,8 @@ export class UpstreamClient {
 
   constructor(options: UpstreamClientOptions) {
     this.pool = options.pool;
-    this.tail = options.tailLatency ?? new TailLatency({ ceilingMs: options.timeoutMs });
+    this.timeoutMs = options.timeoutMs;
+    this.tail = options.tailLatency ?? new TailLatency({ ceilingMs: this.timeoutMs });
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 128 });
     this.retryBudget = options.retryBudget ?? new RetryBudget();

@@ -1,6 +1,6 @@
 import type { Stack } from '../../scripts/launchStack.ts';
 
-/** One gateway's `GET /metrics` (Prometheus text). */
+/** One gateway's `GET /metrics` (Prometheus text), where readGatewayState reads its state. */
 export async function readGatewayMetrics(stack: Stack, supergraph: 'identity' | 'commerce'): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${stack.get(`gateway-${supergraph}`).port}/metrics`);
   if (!response.ok) throw new Error(`gateway-${supergraph} /metrics answered ${response.status}`);
