@@ -75,12 +75,20 @@ export async function raceAttempts<T>(options: AttemptRaceOptions<T>): Promise<A
     if (!first) return { ok: false, reason: 'no_healthy_replica', attempts: 0, cancelled: false };
     launch(first, 'primary');
     if (options.hedgeDelayMs !== undefined && options.idempotent && options.maxAttempts > 1) {
+      const delayMs = options.hedgeDelayMs;
       hedgeDue = new Promise((resolve) => {
         // Resolved one event-loop turn after the timer: after a stall the first attempt's answer may
-        // be waiting in its socket, and it must win over a hedge that would only add load.
-        hedgeTimer = setTimeout(() => {
-          hedgeImmediate = setImmediate(() => resolve('hedge'));
-        }, options.hedgeDelayMs);
+        // be waiting in its socket, and it must win over a hedge that would only add load. A timer
+        // late by more than its own delay means this process stalled, not the replica: the answer may
+        // still be on its way, so the hedge waits one more delay (once).
+        const arm = (rearmed: boolean) => {
+          const armedAt = performance.now();
+          hedgeTimer = setTimeout(() => {
+            if (!rearmed && performance.now() - armedAt > 2 * delayMs) return arm(true);
+            hedgeImmediate = setImmediate(() => resolve('hedge'));
+          }, delayMs);
+        };
+        arm(false);
       });
     }
     for (;;) {

@@ -214,6 +214,19 @@ describe('hedged queries', () => {
     expect(c.tail.deadlineFor(true).ms).toBe(before);
   });
 
+  it('sends no hedge for a first attempt that only looked slow because this process stalled', async () => {
+    const c = client({ policy: { ...POLICY, hedge: { ...POLICY.hedge, minDelayMs: 20, maxDelayMs: 20 } } });
+    await warmUp(c);
+    const before = c.tail.stats().hedgesSent;
+    for (let i = 0; i < 5; i++) {
+      const pending = query(c);
+      const until = performance.now() + 80; // the event loop is blocked past the 20 ms hedge delay
+      while (performance.now() < until);
+      await pending;
+    }
+    expect(c.tail.stats().hedgesSent).toBe(before);
+  });
+
   it('sends no hedge while nothing is slow', async () => {
     const c = client({ policy: { ...POLICY, hedge: { ...POLICY.hedge, minDelayMs: 60, maxDelayMs: 60 } } });
     await warmUp(c);
