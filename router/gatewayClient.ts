@@ -86,6 +86,8 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     urls: [...options.urls],
     resilience,
     timeoutMs: options.attemptTimeoutMs ?? 10_000,
+    // A gateway's answer may include its own subgraph deadlines: the router's floor sits above them.
+    adaptiveDeadlineFloorMs: resilience.tailLatency.gatewayAdaptiveDeadlineFloorMs,
     dispatcher,
     retryBudget: new RetryBudget({ ratio: resilience.retryBudgetRatio }),
   });

@@ -1,5 +1,6 @@
 import type { YogaInitialContext } from 'graphql-yoga';
 import { PRINCIPAL_HEADER, signPrincipal, verifyPrincipal, type Principal } from '../lib/principal.ts';
+import { DEADLINE_HEADER, withPropagatedDeadline } from '../lib/upstream/propagatedDeadline.ts';
 
 /** What every gateway request carries down to its subgraph calls. */
 export interface GatewayContext {
@@ -11,7 +12,10 @@ export interface GatewayContext {
    * long after the router signed. Empty for the few unsigned requests the gateway lets through.
    */
   principalHeaders(): Record<string, string>;
-  /** Aborts when the router goes away; every subgraph call of the request combines it with its deadline. */
+  /**
+   * Aborts when the router goes away or its propagated deadline (less a margin) runs out; every
+   * subgraph call of the request combines it with its own deadline.
+   */
   signal?: AbortSignal;
   /** A subscription resumes after this event (the `Last-Event-ID` the router passes on). */
   lastEventId?: string;
@@ -25,6 +29,7 @@ export function gatewayContextFactory(internalSecrets: readonly string[]): (init
     const principal = verifyPrincipal(request.headers.get(PRINCIPAL_HEADER), internalSecrets);
     const lastEventId = request.headers.get('last-event-id') ?? undefined;
     const principalHeaders = (): Record<string, string> => (principal ? { [PRINCIPAL_HEADER]: signPrincipal(principal, signingSecret) } : {});
-    return { principal, principalHeaders, signal: request.signal, lastEventId };
+    const signal = withPropagatedDeadline(request.signal, request.headers.get(DEADLINE_HEADER));
+    return { principal, principalHeaders, signal, lastEventId };
   };
 }

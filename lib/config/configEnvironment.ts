@@ -2,6 +2,7 @@ import { chatEnv } from './chatConfig.ts';
 import { edgeFromEnv } from './edgeConfig.ts';
 import { graphiqlConfigFromEnv } from './graphiqlConfig.ts';
 import { serverFromEnv } from './serverConfig.ts';
+import { tailLatencyFromEnv } from './tailLatencyConfig.ts';
 
 /** Environment variables as config values, and the variable behind each config path. */
 
@@ -71,6 +72,7 @@ export function fromEnv(env: NodeJS.ProcessEnv, names: TopologyNames): Record<st
       breakerConsecutiveFailures: env.BREAKER_CONSECUTIVE_FAILURES,
       breakerHalfOpenAfterMs: env.BREAKER_HALF_OPEN_AFTER_MS,
       dnsRefreshMs: env.DNS_REFRESH_MS,
+      tailLatency: tailLatencyFromEnv(env),
     },
     cache: {
       redisUrl: env.REDIS_URL,

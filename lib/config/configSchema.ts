@@ -5,6 +5,7 @@ import { edgeConfigSchema } from './edgeConfig.ts';
 import { graphiqlConfigSchema } from './graphiqlConfig.ts';
 import { serverConfigSchema } from './serverConfig.ts';
 import type { Topology } from '../topology/loadTopology.ts';
+import { tailLatencyConfigSchema } from './tailLatencyConfig.ts';
 
 /**
  * The shape, defaults and invariants of the one typed configuration every component reads (loaded
@@ -89,6 +90,8 @@ export const configSchema = z.object({
     breakerHalfOpenAfterMs: ms.default(3_000),
     /** How often a DNS name in a replica list is resolved again. @default 10000 */
     dnsRefreshMs: ms.default(10_000),
+    /** Hedged queries and adaptive attempt deadlines (tailLatencyConfig.ts). */
+    tailLatency: tailLatencyConfigSchema.default({}),
   }).default({}),
   cache: z.object({
     /** Redis for the shared caches; without it an in-memory LRU stands in. */

@@ -1,9 +1,11 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.ts';
+import { tailLatencyPolicy } from '../config/tailLatencyConfig.ts';
 import { startHealthChecks } from './healthChecker.ts';
 import { needsDiscovery, startReplicaDiscovery, type Lookup } from './replicaDiscovery.ts';
 import { ReplicaPool } from './replicaPool.ts';
 import type { RetryBudget } from './retryBudget.ts';
+import { TailLatency } from './tailLatency.ts';
 import { UpstreamClient } from './upstreamClient.ts';
 
 /** One upstream (a subgraph's replicas, or a supergraph's gateway instances) with everything that keeps it honest. */
@@ -20,6 +22,8 @@ export interface UpstreamOptions {
   urls: string[];
   resilience: Config['resilience'];
   timeoutMs: number;
+  /** Shortest adaptive attempt deadline. @default resilience.tailLatency.adaptiveDeadlineFloorMs (the subgraph tier's) */
+  adaptiveDeadlineFloorMs?: number;
   dispatcher: Dispatcher;
   retryBudget: RetryBudget;
   lookup?: Lookup;
@@ -51,9 +55,18 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     ? startReplicaDiscovery(pool, options.urls, { refreshMs: resilience.dnsRefreshMs, lookup: options.lookup })
     : undefined;
   void discovery?.refresh();
+  const tail = resilience.tailLatency;
+  const tailLatency = new TailLatency({
+    ceilingMs: options.timeoutMs,
+    policy: tailLatencyPolicy(tail, options.adaptiveDeadlineFloorMs),
+    tracker: { sampleSize: tail.latencyWindowSamples, windowMs: tail.latencyWindowMs, minSamples: tail.latencyMinSamples },
+    // Two failed checks take a hung replica out; a round may be skipped while the previous one waits.
+    confirmTimeoutsAfterMs: 3 * resilience.healthCheckIntervalMs + resilience.healthCheckTimeoutMs,
+  });
   const client = new UpstreamClient({
     pool,
     timeoutMs: options.timeoutMs,
+    tailLatency,
     dispatcher: options.dispatcher,
     retryBudget: options.retryBudget,
     breaker: {

@@ -11,9 +11,14 @@ export function createDeadline(timeoutMs: number, parent?: AbortSignal): Deadlin
   const controller = new AbortController();
   let timedOut = false;
   const onParentAbort = () => controller.abort(parent?.reason);
+  let immediate: NodeJS.Immediate | undefined;
   const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException(`deadline of ${timeoutMs} ms exceeded`, 'TimeoutError'));
+    // Timers run before I/O in each turn of the event loop: after a stall, an answer may already sit
+    // in the socket when this fires. One turn later it has been read, and aborting it is a no-op.
+    immediate = setImmediate(() => {
+      timedOut = true;
+      controller.abort(new DOMException(`deadline of ${timeoutMs} ms exceeded`, 'TimeoutError'));
+    });
   }, timeoutMs);
   timer.unref?.();
   if (parent?.aborted) onParentAbort();
@@ -25,6 +30,7 @@ export function createDeadline(timeoutMs: number, parent?: AbortSignal): Deadlin
     },
     dispose() {
       clearTimeout(timer);
+      if (immediate) clearImmediate(immediate);
       parent?.removeEventListener('abort', onParentAbort);
     },
   };

@@ -15,6 +15,8 @@ export interface Replica {
   /** How often it was ejected; each ejection lasts longer. Decays after a run of successes. */
   ejections: number;
   consecutiveFailures: number;
+  /** First attempts in a row that a hedge overtook: raises the cost like a failure, never ejects. */
+  consecutiveOvertaken: number;
   /** Exponentially weighted moving average of successful calls' latency, ms. */
   latencyEwmaMs: number;
   /** When the average last took a sample; an old average counts for less (see `cost`). */
@@ -23,6 +25,10 @@ export interface Replica {
   latencySamples: number;
   requests: number;
   failures: number;
+  /** First attempts a hedge overtook since start. */
+  overtaken: number;
+  /** Times the health checks took it out since start. */
+  downs: number;
 }
 
 /** Time constant of the latency average's fading: after 10 s unsampled it counts ~37 %. */
@@ -60,6 +66,7 @@ export interface ReplicaState {
   failures: number;
   errorRate: number;
   latencyEwmaMs: number;
+  overtaken: number;
 }
 
 export class ReplicaPool {
@@ -131,6 +138,17 @@ export class ReplicaPool {
     return costA < costB ? a : b;
   }
 
+  /** True when a replica outside `exclude` is healthy and not ejected: somewhere a hedge may go. */
+  hasLiveReplica(exclude?: ReadonlySet<Replica>): boolean {
+    const now = this.now();
+    return this.replicas.some((r) => !exclude?.has(r) && r.healthy && r.ejectedUntil <= now);
+  }
+
+  /** True when a replica outside `exclude` passes its health checks, ejected or not: somewhere a retry may go. */
+  hasHealthyReplica(exclude?: ReadonlySet<Replica>): boolean {
+    return this.replicas.some((r) => !exclude?.has(r) && r.healthy);
+  }
+
   private cost(replica: Replica, now: number): number {
     if (this.balancer === 'least-request') return replica.inFlight;
     const age = Math.max(0, now - replica.latencySampledAt);
@@ -140,7 +158,7 @@ export class ReplicaPool {
     const latency = warm ? replica.latencyEwmaMs * Math.exp(-age / LATENCY_MEMORY_MS) : 0;
     // Latencies under 1 ms are noise on loopback: treat them as equal. Each consecutive failure
     // doubles the cost, so a replica failing fast is avoided before outlier detection ejects it.
-    const failing = 2 ** Math.min(replica.consecutiveFailures, 10);
+    const failing = 2 ** Math.min(replica.consecutiveFailures + replica.consecutiveOvertaken, 10);
     return (replica.inFlight + 1) * Math.max(1, Math.round(latency)) * failing;
   }
 
@@ -152,6 +170,7 @@ export class ReplicaPool {
   onSuccess(replica: Replica, latencyMs: number): void {
     replica.inFlight = Math.max(0, replica.inFlight - 1);
     replica.consecutiveFailures = 0;
+    replica.consecutiveOvertaken = 0;
     replica.latencyEwmaMs = replica.latencyEwmaMs === 0 ? latencyMs : replica.latencyEwmaMs * 0.8 + latencyMs * 0.2;
     replica.latencySampledAt = this.now();
     replica.latencySamples += 1;
@@ -167,6 +186,18 @@ export class ReplicaPool {
     replica.failures += 1;
     replica.consecutiveFailures += 1;
     if (replica.consecutiveFailures >= this.consecutiveFailuresToEject) this.tryEject(replica);
+  }
+
+  /**
+   * A first attempt that its hedge overtook (and that was cancelled). It steers picks away like a
+   * failure but never ejects: on a loaded machine one stall makes many first attempts lose at once,
+   * and ejecting for that would leave the pool's other replica without a twin to hedge to. A hung
+   * replica whose calls hedges rescue is still avoided by cost and removed by the health checks.
+   */
+  onOvertaken(replica: Replica): void {
+    replica.inFlight = Math.max(0, replica.inFlight - 1);
+    replica.consecutiveOvertaken += 1;
+    replica.overtaken += 1;
   }
 
   private tryEject(replica: Replica): void {
@@ -190,9 +221,11 @@ export class ReplicaPool {
     if (healthy && !replica.healthy) {
       replica.ejectedUntil = 0;
       replica.consecutiveFailures = 0;
+      replica.consecutiveOvertaken = 0;
       replica.latencyEwmaMs = 0; // a revived process starts afresh
       replica.latencySamples = 0;
     }
+    if (!healthy && replica.healthy) replica.downs += 1;
     replica.healthy = healthy;
   }
 
@@ -208,6 +241,7 @@ export class ReplicaPool {
       failures: r.failures,
       errorRate: r.requests === 0 ? 0 : r.failures / r.requests,
       latencyEwmaMs: Math.round(r.latencyEwmaMs * 10) / 10,
+      overtaken: r.overtaken,
     }));
   }
 }
@@ -220,10 +254,13 @@ function newReplica(url: string): Replica {
     ejectedUntil: 0,
     ejections: 0,
     consecutiveFailures: 0,
+    consecutiveOvertaken: 0,
     latencyEwmaMs: 0,
     latencySampledAt: 0,
     latencySamples: 0,
     requests: 0,
     failures: 0,
+    overtaken: 0,
+    downs: 0,
   };
 }

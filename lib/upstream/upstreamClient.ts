@@ -2,9 +2,12 @@ import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import { Agent, request, type Dispatcher } from 'undici';
 import { breakerState, createBreaker, type BreakerState } from './circuitBreaker.ts';
 import type { FailureReason, UpstreamFailure } from '../errors.ts';
+import { raceAttempts, type AttemptOutcome, type AttemptRole } from './attemptRace.ts';
 import { createDeadline } from './deadline.ts';
+import { DEADLINE_HEADER } from './propagatedDeadline.ts';
 import type { Replica, ReplicaPool } from './replicaPool.ts';
 import { RetryBudget } from './retryBudget.ts';
+import { TailLatency, type UnansweredAttempt } from './tailLatency.ts';
 
 /** Why an upstream call failed, after every attempt. */
 export class UpstreamError extends Error {
@@ -35,13 +38,15 @@ export interface UpstreamResponse {
 
 export interface UpstreamClientOptions {
   pool: ReplicaPool;
-  /** Deadline of one attempt. */
+  /** Deadline of one attempt: the ceiling an adaptive deadline never exceeds. */
   timeoutMs: number;
+  /** Hedging and adaptive deadlines. @default a TailLatency with the default policy and `timeoutMs` as ceiling */
+  tailLatency?: TailLatency;
   /** Shared keep-alive dispatcher. @default a new undici Agent owned (and closed) by this client */
   dispatcher?: Dispatcher;
   /** Shared retry budget. @default a new RetryBudget (20%) */
   retryBudget?: RetryBudget;
-  /** Attempts for a retryable (idempotent) call: 2 = retry once on another replica. @default 2 */
+  /** Attempts for a retryable (idempotent) call: 2 = one retry or one hedge on another replica. @default 2 */
   maxAttempts?: number;
   /** Upper bound of the jittered pause before a retry. @default 25 */
   retryBackoffMs?: number;
@@ -60,11 +65,14 @@ export interface UpstreamCallOptions {
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
 /**
- * POSTs GraphQL to one replica of a pool over keep-alive connections, with a deadline per attempt,
- * the caller's cancellation, and at most one retry on a different replica for idempotent calls.
+ * POSTs GraphQL to one replica of a pool over keep-alive connections, with a deadline per attempt
+ * (adapted to the upstream's recent latency for queries), the caller's cancellation, and for
+ * idempotent calls one more attempt on a different replica: a hedge when the first is slow, or a
+ * retry when it failed (attemptRace.ts).
  */
 export class UpstreamClient {
   readonly pool: ReplicaPool;
+  /** The fixed deadline of one attempt: the ceiling of the adaptive one. */
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
@@ -72,11 +80,14 @@ export class UpstreamClient {
   private readonly maxAttempts: number;
   private readonly retryBackoffMs: number;
   private readonly breaker: CircuitBreakerPolicy;
+  /** The upstream's recent latency, hedge delay and adaptive deadline. */
+  readonly tail: TailLatency;
   private closed = false;
 
   constructor(options: UpstreamClientOptions) {
     this.pool = options.pool;
     this.timeoutMs = options.timeoutMs;
+    this.tail = options.tailLatency ?? new TailLatency({ ceilingMs: this.timeoutMs });
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 128 });
     this.retryBudget = options.retryBudget ?? new RetryBudget();
@@ -123,47 +134,59 @@ export class UpstreamClient {
   }
 
   private async postWithRetry(body: string, options: UpstreamCallOptions): Promise<UpstreamResponse> {
-    const tried = new Set<Replica>();
     this.retryBudget.recordRequest();
-    let lastReason: FailureReason = 'no_healthy_replica';
-    for (let attempt = 1; ; attempt++) {
-      const replica = this.pool.pick(tried);
-      if (!replica) throw new UpstreamError(this.pool.name, lastReason, attempt - 1);
-      tried.add(replica);
-      const outcome = await this.attempt(replica, body, options);
-      if ('response' in outcome) return { ...outcome.response, attempts: attempt };
-      // Cancelled by the caller: not the upstream's fault, unless an earlier attempt had already
-      // failed on its own (a hung replica whose retry the caller's deadline cut short must still
-      // count against the breaker, or a hung subgraph never opens it).
-      if (outcome.cancelled) throw new UpstreamError(this.pool.name, attempt > 1 ? lastReason : outcome.reason, attempt, attempt === 1);
-      lastReason = outcome.reason;
-      const mayRetry =
-        options.idempotent &&
-        outcome.retryable &&
-        attempt < this.maxAttempts &&
-        tried.size < this.pool.size &&
-        this.retryBudget.tryAcquireRetry();
-      if (!mayRetry) throw new UpstreamError(this.pool.name, lastReason, attempt);
-      await jitter(this.retryBackoffMs, options.signal);
-      if (options.signal?.aborted) throw new UpstreamError(this.pool.name, lastReason, attempt);
+    const deadline = this.tail.deadlineFor(options.idempotent);
+    const timedOut: UnansweredAttempt[] = [];
+    const result = await raceAttempts<Omit<UpstreamResponse, 'attempts'>>({
+      idempotent: options.idempotent,
+      maxAttempts: this.maxAttempts,
+      hedgeDelayMs: options.idempotent ? this.tail.hedgeDelay() : undefined,
+      signal: options.signal,
+      pick: (tried) => this.pool.pick(tried),
+      hasLiveTwin: (tried) => this.pool.hasLiveReplica(tried),
+      acquireBudget: () => this.retryBudget.tryAcquireRetry(),
+      attempt: async (replica, role, raceSignal) => {
+        // A first attempt with no other healthy replica to hedge or retry on keeps the fixed deadline:
+        // cutting it short could only turn a slow answer (a stalled machine) into a failure. An
+        // ejected twin still counts, since a retry may go there (panic routing).
+        const adapted = deadline.adapted && (role !== 'primary' || this.pool.hasHealthyReplica(new Set([replica])));
+        const deadlineMs = adapted ? deadline.ms : this.tail.ceilingMs;
+        if (adapted) this.tail.countAdaptedDeadlines(1);
+        const outcome = await this.attempt(replica, body, options, { role, raceSignal, deadlineMs });
+        if (outcome.kind === 'failed' && outcome.reason === 'timeout' && adapted) timedOut.push({ replica, downs: replica.downs, deadlineMs });
+        return outcome;
+      },
+      backoff: () => jitter(this.retryBackoffMs, options.signal),
+      onHedge: (verdict) => this.tail.countHedge(verdict),
+    });
+    if (result.ok) {
+      if (result.winner === 'hedge') this.tail.countHedgeWon();
+      return { ...result.value, attempts: result.attempts };
     }
+    // No replica answered in time: the deadline may be what is wrong (see recordUnanswered).
+    this.tail.recordUnanswered(timedOut);
+    throw new UpstreamError(this.pool.name, result.reason, result.attempts, result.cancelled);
   }
 
   private async attempt(
     replica: Replica,
     body: string,
     options: UpstreamCallOptions,
-  ): Promise<
-    | { response: Omit<UpstreamResponse, 'attempts'> }
-    | { reason: FailureReason; retryable: boolean; cancelled: boolean }
-  > {
-    const deadline = createDeadline(this.timeoutMs, options.signal);
+    race: { role: AttemptRole; raceSignal: AbortSignal; deadlineMs: number },
+  ): Promise<AttemptOutcome<Omit<UpstreamResponse, 'attempts'>>> {
+    const parent = options.signal ? AbortSignal.any([options.signal, race.raceSignal]) : race.raceSignal;
+    const deadline = createDeadline(race.deadlineMs, parent);
     const started = performance.now();
     this.pool.onStart(replica);
     try {
       const res = await request(replica.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...options.headers,
+          [DEADLINE_HEADER]: String(race.deadlineMs),
+        },
         body,
         signal: deadline.signal,
         dispatcher: this.dispatcher,
@@ -172,12 +195,14 @@ export class UpstreamClient {
       const latency = performance.now() - started;
       if (res.statusCode >= 500) {
         this.pool.onFailure(replica, latency);
-        return { reason: 'http_5xx', retryable: RETRYABLE_STATUS.has(res.statusCode), cancelled: false };
+        return { kind: 'failed', reason: 'http_5xx', retryable: RETRYABLE_STATUS.has(res.statusCode) };
       }
       this.pool.onSuccess(replica, latency);
+      this.tail.tracker.record(latency);
       const contentType = res.headers['content-type'];
       return {
-        response: {
+        kind: 'answer',
+        value: {
           status: res.statusCode,
           contentType: Array.isArray(contentType) ? contentType[0] : contentType,
           body: text,
@@ -186,9 +211,22 @@ export class UpstreamClient {
       };
     } catch {
       const latency = performance.now() - started;
-      const cancelled = !deadline.timedOut && Boolean(options.signal?.aborted);
-      this.pool.onFailure(replica, latency, !cancelled);
-      return { reason: deadline.timedOut ? 'timeout' : 'network', retryable: !cancelled, cancelled };
+      if (!deadline.timedOut && options.signal?.aborted) {
+        this.pool.onFailure(replica, latency, false);
+        // The caller's own (or propagated) deadline ran out, or the caller went away.
+        const callerTimedOut = (options.signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
+        return { kind: 'cancelled', reason: callerTimedOut ? 'timeout' : 'network' };
+      }
+      if (!deadline.timedOut && race.raceSignal.aborted) {
+        // Lost the race. A first attempt its hedge overtook was slower than the hedge delay plus the
+        // twin's whole answer: the pool steers away from it (see onOvertaken for why it does not
+        // eject). A hedge that lost to a late first answer did nothing wrong.
+        if (race.role === 'primary') this.pool.onOvertaken(replica);
+        else this.pool.onFailure(replica, latency, false);
+        return { kind: 'cancelled', reason: 'timeout' };
+      }
+      this.pool.onFailure(replica, latency, true);
+      return { kind: 'failed', reason: deadline.timedOut ? 'timeout' : 'network', retryable: true };
     } finally {
       deadline.dispose();
     }
@@ -198,6 +236,7 @@ export class UpstreamClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.tail.close();
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 }

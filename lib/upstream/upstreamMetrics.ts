@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Upstream } from './createUpstream.ts';
+import { registerTailLatencyMetrics } from './tailLatencyMetrics.ts';
 
 const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -48,6 +49,7 @@ export function createUpstreamMetrics(component: string, upstreams: () => Record
       for (const [upstream, u] of Object.entries(upstreams())) this.set({ upstream }, BREAKER_VALUE[u.client.breakerState]);
     },
   });
+  registerTailLatencyMetrics(registry, upstreams);
   const failures = new Counter({
     name: 'upstream_failures_answered_total',
     help: 'Failed upstream calls, by what answered in their place (cache, degraded, none)',

@@ -10,6 +10,8 @@ export interface ReplicaStateView {
   failures: number;
   errorRate: number;
   latencyEwmaMs: number;
+  /** First attempts a hedge overtook. */
+  overtaken: number;
 }
 
 /** A gateway's `GET /internal/state`. */

@@ -1,0 +1,139 @@
+import type { FailureReason } from '../errors.ts';
+import type { Replica } from './replicaPool.ts';
+import { decideHedge, type HedgeVerdict } from './tailLatencyPolicy.ts';
+
+/** The first attempt, a retry after a failure, or a hedge sent while the first is still out. */
+export type AttemptRole = 'primary' | 'retry' | 'hedge';
+
+/** How one attempt ended. `lost` is never reported: a loser is cancelled after the race is decided. */
+export type AttemptOutcome<T> =
+  | { kind: 'answer'; value: T }
+  | { kind: 'failed'; reason: FailureReason; retryable: boolean }
+  | { kind: 'cancelled'; reason: FailureReason };
+
+export interface AttemptRaceOptions<T> {
+  idempotent: boolean;
+  /** Attempts of one call, hedge included: 2 = one retry or one hedge. */
+  maxAttempts: number;
+  /** Wait before hedging the first attempt; undefined: no hedge. */
+  hedgeDelayMs: number | undefined;
+  /** The caller's signal. */
+  signal?: AbortSignal;
+  pick(tried: ReadonlySet<Replica>): Replica | undefined;
+  hasLiveTwin(tried: ReadonlySet<Replica>): boolean;
+  acquireBudget(): boolean;
+  /** Runs one attempt; `signal` aborts when another attempt won (the loser is cancelled). Never rejects. */
+  attempt(replica: Replica, role: AttemptRole, signal: AbortSignal): Promise<AttemptOutcome<T>>;
+  /** Pause before a retry. */
+  backoff(): Promise<void>;
+  onHedge?(verdict: HedgeVerdict): void;
+}
+
+export type AttemptRaceResult<T> =
+  | { ok: true; value: T; attempts: number; winner: AttemptRole }
+  | {
+      ok: false;
+      reason: FailureReason;
+      attempts: number;
+      /** True when the caller went away before any attempt failed on its own. */
+      cancelled: boolean;
+    };
+
+/** Why a losing attempt was aborted; attempts tell it from the caller's abort. */
+export const LOST_RACE = new DOMException('another attempt answered first', 'AbortError');
+
+/**
+ * Runs the attempts of one call: the first at once; for a query, a hedge on another replica when the
+ * first has not answered within the hedge delay; a retry when the only attempt out fails. The first
+ * answer wins and the others are cancelled. A failure while another attempt is still out is not the
+ * end: that attempt's answer may yet come (Envoy does the same after a per-try timeout with hedging).
+ */
+export async function raceAttempts<T>(options: AttemptRaceOptions<T>): Promise<AttemptRaceResult<T>> {
+  const tried = new Set<Replica>();
+  const running = new Map<number, { role: AttemptRole; controller: AbortController; settled: Promise<Settled<T>> }>();
+  let started = 0;
+  let failure: FailureReason | undefined;
+  let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
+  let hedgeImmediate: ReturnType<typeof setImmediate> | undefined;
+  let hedgeDue: Promise<'hedge'> | undefined;
+
+  const launch = (replica: Replica, role: AttemptRole) => {
+    tried.add(replica);
+    started += 1;
+    const id = started;
+    const controller = new AbortController();
+    const settled = options.attempt(replica, role, controller.signal).then((outcome) => ({ id, outcome }));
+    running.set(id, { role, controller, settled });
+  };
+  const cancelOthers = () => {
+    for (const other of running.values()) other.controller.abort(LOST_RACE);
+    running.clear();
+  };
+
+  try {
+    const first = options.pick(tried);
+    if (!first) return { ok: false, reason: 'no_healthy_replica', attempts: 0, cancelled: false };
+    launch(first, 'primary');
+    if (options.hedgeDelayMs !== undefined && options.idempotent && options.maxAttempts > 1) {
+      const delayMs = options.hedgeDelayMs;
+      hedgeDue = new Promise((resolve) => {
+        // Resolved one event-loop turn after the timer: after a stall the first attempt's answer may
+        // be waiting in its socket, and it must win over a hedge that would only add load. A timer
+        // late by more than its own delay means this process stalled, not the replica: the answer may
+        // still be on its way, so the hedge waits one more delay (once).
+        const arm = (rearmed: boolean) => {
+          const armedAt = performance.now();
+          hedgeTimer = setTimeout(() => {
+            if (!rearmed && performance.now() - armedAt > 2 * delayMs) return arm(true);
+            hedgeImmediate = setImmediate(() => resolve('hedge'));
+          }, delayMs);
+        };
+        arm(false);
+      });
+    }
+    for (;;) {
+      const next = await Promise.race([...[...running.values()].map((r) => r.settled), ...(hedgeDue ? [hedgeDue] : [])]);
+      if (next === 'hedge') {
+        hedgeDue = undefined;
+        const verdict = decideHedge({
+          idempotent: options.idempotent,
+          attemptsStarted: started,
+          maxAttempts: options.maxAttempts,
+          hasLiveTwin: options.hasLiveTwin(tried),
+          acquireBudget: options.acquireBudget,
+        });
+        options.onHedge?.(verdict);
+        const twin = verdict === 'hedge' ? options.pick(tried) : undefined;
+        if (twin) launch(twin, 'hedge');
+        continue;
+      }
+      const { id, outcome } = next;
+      const role = running.get(id)!.role;
+      running.delete(id);
+      if (outcome.kind === 'answer') {
+        cancelOthers();
+        return { ok: true, value: outcome.value, attempts: started, winner: role };
+      }
+      if (outcome.kind === 'cancelled') {
+        // The caller went away: every other attempt is being aborted by the same signal.
+        cancelOthers();
+        return { ok: false, reason: failure ?? outcome.reason, attempts: started, cancelled: failure === undefined };
+      }
+      failure = outcome.reason;
+      if (running.size > 0) continue;
+      const mayRetry = options.idempotent && outcome.retryable && started < options.maxAttempts;
+      const replica = mayRetry ? options.pick(tried) : undefined;
+      if (!replica || !options.acquireBudget()) return { ok: false, reason: failure, attempts: started, cancelled: false };
+      // The retry takes the hedge's place: one extra attempt per call, whichever reason sends it.
+      hedgeDue = undefined;
+      await options.backoff();
+      if (options.signal?.aborted) return { ok: false, reason: failure, attempts: started, cancelled: false };
+      launch(replica, 'retry');
+    }
+  } finally {
+    clearTimeout(hedgeTimer);
+    if (hedgeImmediate) clearImmediate(hedgeImmediate);
+  }
+}
+
+type Settled<T> = { id: number; outcome: AttemptOutcome<T> };
