@@ -5,7 +5,7 @@ import { SupergraphName } from '../lib/topology/loadTopology.ts';
 import { createUpstream, type Upstream } from '../lib/upstream/createUpstream.ts';
 import { openEventStream, type StreamEvent } from '../lib/upstream/eventStream.ts';
 import { resumableEvents, type Interrupted } from '../lib/upstream/resumableStream.ts';
-import { parseGraphQLResponse, type GraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
+import { isCleanDataBody, lazyGraphQLResponse, parseGraphQLResponse, type GraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { RetryBudget } from '../lib/upstream/retryBudget.ts';
 import { UpstreamError } from '../lib/upstream/upstreamClient.ts';
 
@@ -20,7 +20,14 @@ export interface GatewayRequest {
 
 /** A gateway answer with a GraphQL body, or why there was none. */
 export type GatewayOutcome =
-  | { ok: true; result: GraphQLResponse; status: number; attempts: number }
+  | {
+      ok: true;
+      result: GraphQLResponse;
+      /** The answer's bytes, when it is a clean `{"data":…}` (no errors, no extensions): `result.data` is then parsed lazily. */
+      raw?: string;
+      status: number;
+      attempts: number;
+    }
   | { ok: false; failure: UpstreamFailure; detail: string };
 
 export interface ExecuteOptions {
@@ -115,13 +122,15 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         }
         return { ok: false, failure: error.failure, detail: error.message };
       }
-      const result = parseGraphQLResponse(response.body);
+      // A clean answer is kept as its bytes (the router may pass it on as it came); others are parsed now.
+      const raw = response.status === 200 && isCleanDataBody(response.body) ? response.body : undefined;
+      const result = raw !== undefined ? lazyGraphQLResponse(raw) : parseGraphQLResponse(response.body);
       if (!result) {
         const failure: UpstreamFailure = { reason: response.status >= 400 ? 'http_4xx' : 'bad_response', attempts: response.attempts };
         return { ok: false, failure, detail: `HTTP ${response.status} without a GraphQL body` };
       }
       lastAnswer = now();
-      return { ok: true, result, status: response.status, attempts: response.attempts };
+      return { ok: true, result, raw, status: response.status, attempts: response.attempts };
     },
     async subscribe(request, { lastEventId, signal, freshHeaders }) {
       const body = JSON.stringify({ query: request.query, variables: request.variables ?? {}, operationName: request.operationName });

@@ -12,7 +12,7 @@ export type PartOutcome = {
   /** The client's query text when it was sent unchanged, so relayed error locations stay valid. */
   passthroughSource?: string;
 } & (
-  | { kind: 'answered'; result: GraphQLResponse }
+  | { kind: 'answered'; result: GraphQLResponse; /** Its bytes, when clean (see GatewayOutcome). */ raw?: string }
   | { kind: 'failed'; failure: UpstreamFailure }
   | { kind: 'fallback'; failure: UpstreamFailure; data: unknown; fallback: FallbackExtension }
 );

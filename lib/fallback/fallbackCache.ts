@@ -34,6 +34,14 @@ export class FallbackCache {
     void this.store.set(key, JSON.stringify({ data, cachedAt: this.now() }), this.ttlSeconds);
   }
 
+  /**
+   * Stores a clean answer as the bytes it came in (`{"data":…}`, see isCleanDataBody): the entry is
+   * the same JSON remember writes, without parsing and re-serialising the answer first.
+   */
+  rememberBody(key: string, cleanBody: string): void {
+    void this.store.set(key, `{"cachedAt":${this.now()},${cleanBody.slice(1)}`, this.ttlSeconds);
+  }
+
   async recall(key: string): Promise<CachedAnswer | undefined> {
     const raw = await this.store.get(key);
     if (!raw) return undefined;

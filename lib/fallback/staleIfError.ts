@@ -58,6 +58,11 @@ export class StaleIfError {
     if (key && data && !hasErrors) this.options.cache.remember(key, data);
   }
 
+  /** Keeps a clean answer (`{"data":…}` and nothing else) as its bytes. */
+  rememberBody(key: string | undefined, cleanBody: string): void {
+    if (key) this.options.cache.rememberBody(key, cleanBody);
+  }
+
   /**
    * What answers a failed call: the remembered answer under `key`, else `degraded()` when the policy
    * says so (undefined when no degraded answer can be shaped), else undefined.

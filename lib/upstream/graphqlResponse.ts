@@ -30,3 +30,22 @@ export function parseGraphQLResponse(text: string): GraphQLResponse | undefined 
   if (extensions && typeof extensions === 'object' && !Array.isArray(extensions)) result.extensions = extensions as Record<string, unknown>;
   return result;
 }
+
+/**
+ * A body that is nothing but `{"data":{…}}` (what a GraphQL server writes for an answer without
+ * errors or extensions), recognised without parsing it: such an answer can be passed on as the bytes
+ * it came in. Anything else (errors, extensions, another shape) is for parseGraphQLResponse.
+ */
+export function isCleanDataBody(text: string): boolean {
+  return text.startsWith('{"data":{') && text.endsWith('}}') && !text.includes('"errors"') && !text.includes('"extensions"');
+}
+
+/** A clean answer (isCleanDataBody) whose `data` is parsed only if someone reads it. */
+export function lazyGraphQLResponse(text: string): GraphQLResponse {
+  let data: Record<string, unknown> | undefined;
+  return {
+    get data() {
+      return (data ??= (JSON.parse(text) as { data: Record<string, unknown> }).data);
+    },
+  };
+}

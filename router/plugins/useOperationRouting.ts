@@ -12,6 +12,7 @@ import type { StaleIfError } from '../../lib/fallback/staleIfError.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
 import { SupergraphName } from '../../lib/topology/loadTopology.ts';
 import { createDeadline } from '../../lib/upstream/deadline.ts';
+import type { GraphQLResponse } from '../../lib/upstream/graphqlResponse.ts';
 import type { GatewayClient } from '../gatewayClient.ts';
 import { mergeResults, type PartOutcome } from '../mergeResults.ts';
 import { analyseOperation } from '../operationAnalysis.ts';
@@ -112,9 +113,10 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
           { idempotent: !isMutation },
         );
         if (outcome.ok) {
-          staleIfError?.remember(key, outcome.result.data, Boolean(outcome.result.errors?.length));
+          if (outcome.raw !== undefined) staleIfError?.rememberBody(key, outcome.raw);
+          else staleIfError?.remember(key, outcome.result.data, Boolean(outcome.result.errors?.length));
           // The client's own text went through unchanged: relayed error locations point into it.
-          return { ...common, kind: 'answered', result: outcome.result, passthroughSource: plan.passthrough ? part.query : undefined };
+          return { ...common, kind: 'answered', result: outcome.result, raw: outcome.raw, passthroughSource: plan.passthrough ? part.query : undefined };
         }
         logger?.warn({ supergraph: part.supergraph, ...outcome.failure, detail: outcome.detail }, 'gateway call failed');
         return await failed(outcome.failure);
@@ -128,6 +130,15 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
         deadline.dispose();
       }
     };
+
+    // One supergraph answered cleanly with the client's own operation: its bytes are the answer,
+    // sent on without being parsed and serialised again (its data is parsed only if a plugin reads it).
+    if (plan.passthrough && !plan.local && !context.requestErrors?.length) {
+      const [part] = plan.parts;
+      const outcome = await forward(part);
+      if (outcome.kind === 'answered' && outcome.raw !== undefined) return passedOn(outcome.result, outcome.raw);
+      return mergeResults({ rootFields: plan.rootFields, parts: [outcome], extraErrors: context.requestErrors });
+    }
 
     let outcomes: PartOutcome[];
     if (isMutation) {
@@ -151,4 +162,13 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
     };
     return mergeResults({ rootFields: plan.rootFields, parts: outcomes, local, extraErrors: context.requestErrors });
   };
+}
+
+/**
+ * An answer whose bytes are already what the client gets: yoga serialises a result with its own
+ * `stringify` when it has one, and `data` (a lazy getter) is parsed only if a plugin reads it.
+ */
+function passedOn(result: GraphQLResponse, raw: string): ExecutionResult {
+  const answer = { get data() { return result.data; } };
+  return Object.defineProperty(answer, 'stringify', { value: () => raw, enumerable: false }) as ExecutionResult;
 }

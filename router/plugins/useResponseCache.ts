@@ -66,7 +66,9 @@ export function useResponseCache(options: ResponseCacheOptions): Plugin<RouterCo
         onExecuteDone({ result }) {
           const single = result as ExecutionResult;
           if (!single || Symbol.asyncIterator in single || single.errors?.length || !single.data) return;
-          void store.set(key, JSON.stringify({ data: single.data }), ttl);
+          // An answer passed on as its bytes (`{"data":…}`) is stored as them, without a parse.
+          const stringify = (single as { stringify?: (result: ExecutionResult) => string }).stringify;
+          void store.set(key, stringify ? stringify(single) : JSON.stringify({ data: single.data }), ttl);
           for (const name of analysis.types) void store.tag(tagOf(name), key, ttl);
         },
       };

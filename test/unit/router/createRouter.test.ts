@@ -50,6 +50,18 @@ describe('createRouter over HTTP', () => {
     expect(ready.status).toBe(200);
   });
 
+  it('passes a clean one-supergraph answer on as the bytes the gateway sent, and parses one with errors', async () => {
+    const clean = '{"data":{"models":[{"id":"m\\u00e9","name":"Écho"}]}}';
+    const identity = await gateway(() => ({ json: { data: {} } }));
+    const commerce = await gateway((request) =>
+      request.body.query!.includes('nope') ? { json: { data: { models: null }, errors: [{ message: 'no', path: ['models'], extensions: { code: 'BAD_USER_INPUT' } }] } } : { raw: clean, json: undefined },
+    );
+    const { url } = await start(configFor({ identity: identity.url, commerce: commerce.url }));
+    expect(await (await post(url, '{ models { id name } }')).text()).toBe(clean);
+    const withErrors = await (await post(url, '{ models { id nope: name } }')).json();
+    expect(withErrors.errors[0]).toMatchObject({ message: 'no', extensions: { code: 'BAD_USER_INPUT', supergraph: 'commerce' } });
+  });
+
   it('reports a supergraph whose gateway is down on /readyz and still serves the other', async () => {
     const identity = await gateway(() => ({ json: { data: { me: { id: 'u1' } } } }));
     const { url } = await start(configFor({ identity: identity.url, commerce: await refusedUrl() }));

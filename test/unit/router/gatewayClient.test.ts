@@ -29,7 +29,12 @@ describe('gatewayClient', () => {
     const c = client([fake.url]);
     expect(c.lastAnsweredAt()).toBeUndefined();
     const outcome = await c.execute({ ...request, variables: { a: 1 }, operationName: 'Q' }, signal());
-    expect(outcome).toEqual({ ok: true, status: 200, attempts: 1, result: { data: { models: [] }, errors: undefined } });
+    // A clean answer comes with its bytes; its data is parsed when read.
+    expect(outcome).toMatchObject({ ok: true, status: 200, attempts: 1, raw: '{"data":{"models":[]}}' });
+    expect(outcome.ok && outcome.result.data).toEqual({ models: [] });
+    const withErrors = await gateway(() => ({ json: { data: null, errors: [{ message: 'x', extensions: { code: 'BAD_USER_INPUT' } }] } }));
+    const parsed = await client([withErrors.url]).execute(request, signal());
+    expect(parsed).toMatchObject({ ok: true, raw: undefined, result: { data: null, errors: [{ message: 'x' }] } });
     expect(fake.seen[0].body).toEqual({ query: request.query, variables: { a: 1 }, operationName: 'Q' });
     expect(fake.seen[0].headers['x-internal-principal']).toBe('token');
     expect(fake.seen[0].headers['content-type']).toBe('application/json');
