@@ -2,7 +2,7 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { downstreamError, type UpstreamFailure } from '../lib/errors.ts';
 import type { StaleIfError } from '../lib/fallback/staleIfError.ts';
-import { parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
+import { isCleanDataBody, parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { UpstreamError, type UpstreamClient } from '../lib/upstream/upstreamClient.ts';
 import type { GatewayContext } from './gatewayContext.ts';
 import type { FetchShape, FetchShapes } from './fetchShape.ts';
@@ -53,7 +53,9 @@ export class ReplicaDataSource implements GraphQLDataSource<GatewayContext> {
       });
       const result = response.status < 400 ? parseGraphQLResponse(response.body) : undefined;
       if (!result) throw new UpstreamError(serviceName, response.status >= 400 ? 'http_4xx' : 'bad_response', response.attempts);
-      staleIfError.remember(key, result.data, Boolean(result.errors?.length));
+      // A clean answer is kept as the bytes it came in; others are serialised from what was parsed.
+      if (isCleanDataBody(response.body)) staleIfError.rememberBody(key, response.body);
+      else staleIfError.remember(key, result.data, Boolean(result.errors?.length));
       return result as GatewayGraphQLResponse;
     } catch (error) {
       const failure: UpstreamFailure = error instanceof UpstreamError ? error.failure : { reason: 'bad_response', attempts: 1 };
