@@ -8,13 +8,18 @@ import type { ErrorCode } from './errors.ts';
 
 /** The same error with a code it lacked (the few yoga and graphql-js leave without one). */
 export function withErrorCode(original: GraphQLError, code: ErrorCode): GraphQLError {
+  return withExtensions(original, { ...original.extensions, code });
+}
+
+/** The same error (message, locations, path, cause) with other extensions. */
+function withExtensions(original: GraphQLError, extensions: Record<string, unknown>): GraphQLError {
   return new GraphQLError(original.message, {
     nodes: original.nodes,
     source: original.source,
     positions: original.positions,
     path: original.path,
     originalError: original.originalError,
-    extensions: { ...original.extensions, code },
+    extensions,
   });
 }
 
@@ -37,13 +42,5 @@ const INTERNAL_EXTENSIONS = ['originalError', 'stacktrace', 'exception'];
  */
 export function withoutInternalExtensions<E extends GraphQLError>(original: E): E | GraphQLError {
   if (!INTERNAL_EXTENSIONS.some((key) => key in (original.extensions ?? {}))) return original;
-  const extensions = Object.fromEntries(Object.entries(original.extensions).filter(([key]) => !INTERNAL_EXTENSIONS.includes(key)));
-  return new GraphQLError(original.message, {
-    nodes: original.nodes,
-    source: original.source,
-    positions: original.positions,
-    path: original.path,
-    originalError: original.originalError,
-    extensions,
-  });
+  return withExtensions(original, Object.fromEntries(Object.entries(original.extensions).filter(([key]) => !INTERNAL_EXTENSIONS.includes(key))));
 }

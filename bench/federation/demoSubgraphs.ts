@@ -1,10 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { useHealthEndpoints } from '../../lib/server/useHealthEndpoints.ts';
+import { serveOnFreePort } from '../../test/support/serveOnFreePort.ts';
 
 // The classic federation demo (accounts, products, inventory, reviews), written small and cheap for
 // the tests and the federation benchmark: answers are computed once and memoised, so a gateway in
@@ -80,18 +80,9 @@ export async function startDemoSubgraph(name: DemoSubgraphName): Promise<{ url: 
     landingPage: false,
     plugins: [useHealthEndpoints({ readiness: async () => ({ ready: true }) })],
   });
-  const server: Server = createServer(yoga);
+  const server = createServer(yoga);
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-  return {
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return serveOnFreePort(server);
 }
 
 /** The demo's composed supergraph SDL, its routing URLs those given. */

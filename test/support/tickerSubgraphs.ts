@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { useHealthEndpoints } from '../../lib/server/useHealthEndpoints.ts';
 import { useSseEventIds } from '../../lib/server/useSseEventIds.ts';
+import { serveOnFreePort } from './serveOnFreePort.ts';
 
 // Two small subgraphs written for the tests, not ours: `ticker` streams ticks (a subscription whose
 // events resume after `Last-Event-ID`), `labels` extends each tick with a field, so the gateway must
@@ -104,17 +104,8 @@ function labelsReplica() {
 /** The /healthz and /readyz a gateway's health checks expect. */
 const healthy = () => useHealthEndpoints({ readiness: async () => ({ ready: true }) });
 
-async function listen(server: Server): Promise<{ url: string; close(): Promise<void> }> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-  return {
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+function listen(server: Server): Promise<{ url: string; close(): Promise<void> }> {
+  return serveOnFreePort(server);
 }
 
 /** Two ticker replicas and one labels replica on free ports, composed into one supergraph. */
