@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { freePort } from '../../support/freePort.ts';
+import { serveOnFreePort } from '../../support/serveOnFreePort.ts';
 
 /** What a fake gateway saw. */
 export interface SeenRequest {
@@ -33,17 +33,7 @@ export async function startFakeGateway(answer: (request: SeenRequest) => FakeAns
     res.setHeader('content-type', reply.raw !== undefined ? 'text/plain' : 'application/json');
     res.end(reply.raw ?? JSON.stringify(reply.json));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...(await serveOnFreePort(server)), seen };
 }
 
 /** A loopback URL nothing listens on. */
