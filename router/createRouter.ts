@@ -55,6 +55,8 @@ import { createStreamLimiter } from './streamLimiter.ts';
 import { demoGraphiQLOptions } from './demoGraphiQLOptions.ts';
 import { useEndpointIndex } from './plugins/useEndpointIndex.ts';
 import { useOfflineGraphiQL } from './plugins/useOfflineGraphiQL.ts';
+import { meteredCacheStore } from '../lib/observability/meteredCacheStore.ts';
+import { createRouterTelemetry } from './observability/routerTelemetry.ts';
 
 export interface RouterOptions {
   config: Config;
@@ -114,7 +116,8 @@ export function createRouter(options: RouterOptions): Router {
 
   const upstreams = () => Object.fromEntries(owned.map((client) => [client.supergraph, client.upstream]));
   const metrics = createUpstreamMetrics('router', upstreams);
-  const cacheStore = options.cacheStore ?? createCacheStore(config.cache, log);
+  const cacheStore = meteredCacheStore(options.cacheStore ?? createCacheStore(config.cache, log), metrics.registry);
+  const telemetry = createRouterTelemetry({ registry: metrics.registry, logger: log, redisUrl: config.cache.redisUrl });
   const edge = config.edge;
   const resolver = createApiKeyResolver({
     identity: gateways.identity,
@@ -156,6 +159,8 @@ export function createRouter(options: RouterOptions): Router {
       // First: the body is decoded and its JSON bounded before any other plugin reads it.
       useRequestDecompression({ maxBytes: config.router.maxBodyBytes }),
       useNestingLimits(nesting),
+      // Before any refusal, so refused requests are measured and logged too.
+      telemetry.plugin,
       ...browserPlugins(edge.browser),
       useEndpointIndex({ transports: ['http', 'sse', 'graphql-ws'], browserLocation: config.router.graphiql ? '/graphql' : undefined }),
       ...(config.router.graphiql
@@ -209,6 +214,7 @@ export function createRouter(options: RouterOptions): Router {
           logger: log,
         }),
         gatewayTimeoutMs: config.router.gatewayTimeoutMs,
+        callMetrics: telemetry.gatewayCalls,
         logger: log,
         staleIfError: new StaleIfError({
           cache: new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds),
@@ -256,6 +262,7 @@ export function createRouter(options: RouterOptions): Router {
         await yoga.dispose();
         await Promise.all(owned.map((client) => client.close()));
         if (!options.cacheStore) await cacheStore.close();
+        await telemetry.close();
         if (!options.rateLimiter) await rateLimiter?.close();
         await revocations.close();
       })();

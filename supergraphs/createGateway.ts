@@ -35,6 +35,9 @@ import { gatewayContextFactory, type GatewayContext } from './gatewayContext.ts'
 import { ReplicaDataSource } from './replicaDataSource.ts';
 import { subgraphSchema } from './subgraphSchema.ts';
 import { useApolloGateway } from './useApolloGateway.ts';
+import { meteredCacheStore } from '../lib/observability/meteredCacheStore.ts';
+import { createUpstreamCallMetrics } from '../lib/observability/upstreamCallMetrics.ts';
+import { useRequestTelemetry } from '../lib/observability/useRequestTelemetry.ts';
 
 export interface GatewayOptions {
   /** The supergraph's name, for logs, state and metrics. */
@@ -97,8 +100,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       retryBudget,
     });
   }
-  const cacheStore = createCacheStore(config.cache, log);
   const metrics = createUpstreamMetrics(`gateway-${name}`, () => upstreams);
+  const cacheStore = meteredCacheStore(createCacheStore(config.cache, log), metrics.registry);
+  const fetchMetrics = createUpstreamCallMetrics(metrics.registry);
   const staleIfError = new StaleIfError({
     cache: new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds),
     policyOf: (subgraph) => (config.fallback.subgraphs as Readonly<Record<string, FallbackPolicy | undefined>>)[subgraph] ?? 'none',
@@ -118,6 +122,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         client: upstream.client,
         staleIfError,
         shapes,
+        metrics: fetchMetrics,
         degradedData: (shape) => (shape.document ? (degradedData(subgraphSchema(supergraph, subgraph), shape.document) ?? undefined) : undefined),
       }));
     },
@@ -150,6 +155,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         // Not ready while draining, so a balancer moves on before the connections close.
         readiness: async () => (draining ? { ready: false, status: 'draining', supergraph: name } : { ready: true, supergraph: name }),
       }),
+      // One log line per request, with the trace id the router's traceparent carried.
+      useRequestTelemetry({ logger: log }),
       useRouterSignature({ secrets: internalSecrets }),
       useSseEventIds(),
       useApolloGateway({
