@@ -17,6 +17,8 @@ export interface RequestTelemetryOptions {
 /** What one request has shown so far. */
 interface RequestState {
   started: number;
+  /** W3C trace id of the request (the client's, when it sent a traceparent). */
+  traceId: string | undefined;
   name: string | null | undefined;
   type: string;
   errorCodes: string[];
@@ -48,7 +50,8 @@ export function useRequestTelemetry({ metrics, logger, record }: RequestTelemetr
 
   return {
     onRequest({ request }) {
-      states.set(request, { started: performance.now(), name: undefined, type: 'unknown', errorCodes: [], fallbacks: [] });
+      const traceId = logger && trace.getActiveSpan()?.spanContext().traceId;
+      states.set(request, { started: performance.now(), traceId, name: undefined, type: 'unknown', errorCodes: [], fallbacks: [] });
     },
     onParams({ request, params }) {
       const state = states.get(request);
@@ -98,6 +101,7 @@ export function useRequestTelemetry({ metrics, logger, record }: RequestTelemetr
       metrics?.observe(state.name, state.type, response.status, ms / 1_000, state.errorCodes);
       logger?.info(
         {
+          ...(state.traceId ? { trace_id: state.traceId } : {}),
           operation: state.name ?? null,
           type: state.type,
           status: response.status,
