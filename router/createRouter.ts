@@ -57,6 +57,9 @@ import { useEndpointIndex } from './plugins/useEndpointIndex.ts';
 import { useOfflineGraphiQL } from './plugins/useOfflineGraphiQL.ts';
 import { meteredCacheStore } from '../lib/observability/meteredCacheStore.ts';
 import { createRouterTelemetry } from './observability/routerTelemetry.ts';
+import { loadObservabilityConfig } from '../lib/config/observabilityConfig.ts';
+import { schemaFolder } from '../lib/schemaFolder.ts';
+import { createReloadableRouting, type LoadedSupergraphs } from './reloadableRoutingTable.ts';
 
 export interface RouterOptions {
   config: Config;
@@ -80,6 +83,8 @@ export interface Router {
   /** The yoga instance; `yoga.fetch(...)` serves requests in-process without a port. */
   yoga: YogaServerInstance<Record<string, never>, RouterContext>;
   routingTable: RoutingTable;
+  /** Loads changed supergraph files now (hot reload does it every interval): tests, and operators' scripts. */
+  reloadSupergraphs(): Promise<void>;
   /** Starts the HTTP server; `port: 0` picks a free port. */
   listen(port: number, host?: string): Promise<{ url: string; port: number }>;
   /** Starts the admin listener (`/internal/state`, `/metrics`); `port: 0` picks a free port. @default host config.server.adminHost */
@@ -92,7 +97,8 @@ export interface Router {
 export function createRouter(options: RouterOptions): Router {
   const { config, internalSecret, schemaDir, drainTimeoutMs = 10_000 } = options;
   const log = options.logger ?? componentLogger('router');
-  const supergraphs = SUPERGRAPH_NAMES.map((name) => [name, loadSupergraph(name, schemaDir)] as const);
+  const dir = schemaDir ?? schemaFolder();
+  const supergraphs = SUPERGRAPH_NAMES.map((name) => [name, loadSupergraph(name, dir)] as const);
   const routingTable = buildRoutingTable(
     Object.fromEntries(supergraphs.map(([name, loaded]) => [name, loaded.apiSchema])),
     readCacheHints(...supergraphs.map(([, loaded]) => loaded.sdl)),
@@ -142,7 +148,8 @@ export function createRouter(options: RouterOptions): Router {
   };
   let draining = false;
   const gatewayReadiness = createGatewayReadiness({ gateways, internalSecret });
-  const yoga = createYoga<Record<string, never>, RouterContext>({
+  // One yoga per routing table: hot reload builds a new one over the new table (reloadableRoutingTable.ts).
+  const buildYoga = (routingTable: RoutingTable, supergraphs: LoadedSupergraphs) => createYoga<Record<string, never>, RouterContext>({
     schema: routingTable.schema,
     graphqlEndpoint: '/graphql',
     graphiql: false, // yoga's own loads from a CDN; useOfflineGraphiQL serves it from here
@@ -226,6 +233,17 @@ export function createRouter(options: RouterOptions): Router {
     ],
   });
 
+  const observability = loadObservabilityConfig();
+  const routing = createReloadableRouting({
+    routingTable,
+    supergraphs,
+    buildYoga,
+    watchDir: observability.hotReload === 'on' ? dir : undefined,
+    intervalMs: observability.hotReloadIntervalMs,
+    registry: metrics.registry,
+    logger: log,
+  });
+
   const admin = createAdminServer({
     state: () => ({ component: 'router', gateways: upstreamState(upstreams()) }),
     metrics: metrics.registry,
@@ -235,13 +253,18 @@ export function createRouter(options: RouterOptions): Router {
   let webSockets: GraphQLWsServer | undefined;
   let closing: Promise<void> | undefined;
   return {
-    yoga,
-    routingTable,
+    get yoga() {
+      return routing.yoga;
+    },
+    get routingTable() {
+      return routing.routingTable;
+    },
+    reloadSupergraphs: () => routing.check(),
     async listen(port, host = config.host) {
       if (server) throw new Error('router is already listening');
       if (closing) throw new Error('router is closed');
-      server = createServer(createRequestListener(yoga, log));
-      webSockets = attachGraphQLWs(server, yoga, {
+      server = createServer(createRequestListener(routing.handler, log));
+      webSockets = attachGraphQLWs(server, routing.handler, {
         maxPayloadBytes: config.router.maxBodyBytes,
         admit: admit && (async (request, address) => (await admit(request, address)).refusal),
         nesting,
@@ -259,7 +282,7 @@ export function createRouter(options: RouterOptions): Router {
         await webSockets?.close();
         await admin.close();
         if (server?.listening) await drainHttpServer(server, { graceMs: drainTimeoutMs });
-        await yoga.dispose();
+        await routing.close();
         await Promise.all(owned.map((client) => client.close()));
         if (!options.cacheStore) await cacheStore.close();
         await telemetry.close();

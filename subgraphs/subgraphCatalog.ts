@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { schemaFolder } from '../lib/schemaFolder.ts';
 import type { SubgraphName } from '../lib/topology.ts';
 import { createAnalyticsLoaders } from './analytics/loaders.ts';
 import { analyticsResolvers } from './analytics/resolvers.ts';
@@ -17,7 +20,8 @@ import type { SubgraphDefinition } from './subgraphDefinition.ts';
 import { createUsersLoaders } from './users/loaders.ts';
 import { usersResolvers } from './users/resolvers.ts';
 
-const sdl = (name: SubgraphName) => new URL(`../schema/${name}.graphql`, import.meta.url);
+// SCHEMA_DIR moves every tier to another schema folder at once (a deployment's, or a test's scratch copy).
+const sdl = (name: SubgraphName) => pathToFileURL(join(schemaFolder(), `${name}.graphql`));
 
 /** Every subgraph this project ships, by name. */
 export const SUBGRAPH_CATALOG: { [N in SubgraphName]: SubgraphDefinition<any, any> } = {

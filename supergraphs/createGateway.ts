@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:http';
-import { ApolloGateway } from '@apollo/gateway';
-import { buildSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import { createCacheStore } from '../lib/cache/createCacheStore.ts';
 import type { Config } from '../lib/config.ts';
-import { readCacheHints } from '../lib/fallback/cacheHints.ts';
 import { FallbackCache } from '../lib/fallback/fallbackCache.ts';
 import { StaleIfError, type FallbackPolicy } from '../lib/fallback/staleIfError.ts';
 import { componentLogger } from '../lib/logger.ts';
@@ -22,19 +20,16 @@ import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
 import { useRouterSignature } from '../lib/server/useRouterSignature.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
-import { Supergraph } from '@apollo/federation-internals';
 import type { SupergraphName } from '../lib/topology.ts';
 import { createUpstream, upstreamState, type Upstream } from '../lib/upstream/createUpstream.ts';
 import type { ReplicaPool } from '../lib/upstream/replicaPool.ts';
 import { RetryBudget } from '../lib/upstream/retryBudget.ts';
 import { createUpstreamMetrics } from '../lib/upstream/upstreamMetrics.ts';
-import { degradedData } from './degradedData.ts';
-import { createSubscriptionExecutor } from './executeSubscription.ts';
-import { createFetchShapes } from './fetchShape.ts';
 import { gatewayContextFactory, type GatewayContext } from './gatewayContext.ts';
-import { ReplicaDataSource } from './replicaDataSource.ts';
-import { subgraphSchema } from './subgraphSchema.ts';
-import { useApolloGateway } from './useApolloGateway.ts';
+import { loadObservabilityConfig } from '../lib/config/observabilityConfig.ts';
+import { schemaFolder } from '../lib/schemaFolder.ts';
+import { buildGatewayGeneration, type GenerationShared } from './gatewayGeneration.ts';
+import { createReloadableGateway, gatewaySource, readInitialSdl } from './reloadableGateway.ts';
 import { meteredCacheStore } from '../lib/observability/meteredCacheStore.ts';
 import { createUpstreamCallMetrics } from '../lib/observability/upstreamCallMetrics.ts';
 import { useRequestTelemetry } from '../lib/observability/useRequestTelemetry.ts';
@@ -72,7 +67,7 @@ export interface Gateway {
 
 /** Loads a committed supergraph SDL by supergraph name. */
 export function readSupergraphSdl(name: SupergraphName): string {
-  return readFileSync(new URL(`../schema/${name}.supergraph.graphql`, import.meta.url), 'utf8');
+  return readFileSync(join(schemaFolder(), `${name}.supergraph.graphql`), 'utf8');
 }
 
 /**
@@ -84,55 +79,51 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { name, config, internalSecret, internalSecretPrevious, drainTimeoutMs = 10_000 } = options;
   const internalSecrets = internalSecretPrevious ? [internalSecret, internalSecretPrevious] : [internalSecret];
   const log = options.logger ?? componentLogger(`gateway-${name}`);
-  const supergraphSdl = options.supergraphSdl ?? readSupergraphSdl(name as SupergraphName);
-  const supergraph = Supergraph.build(supergraphSdl);
+  const observability = loadObservabilityConfig();
+  // Hot reload watches the composed file (or a rover config) unless the SDL was handed in.
+  const source = options.supergraphSdl === undefined && observability.hotReload === 'on' ? gatewaySource(name) : undefined;
+  const supergraphSdl = options.supergraphSdl ?? readInitialSdl(name, source);
   const configuredUrls = config.gateway.subgraphUrls as Readonly<Record<string, readonly string[] | undefined>>;
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
   const retryBudget = new RetryBudget({ ratio: config.resilience.retryBudgetRatio });
   const upstreams: Record<string, Upstream> = {};
-  for (const subgraph of supergraph.subgraphs()) {
-    upstreams[subgraph.name] = createUpstream({
-      name: subgraph.name,
-      urls: [...(options.subgraphUrls?.[subgraph.name] ?? configuredUrls[subgraph.name] ?? [subgraph.url])],
-      resilience: config.resilience,
-      timeoutMs: config.gateway.subgraphTimeoutMs,
-      dispatcher,
-      retryBudget,
-    });
-  }
   const metrics = createUpstreamMetrics(`gateway-${name}`, () => upstreams);
   const cacheStore = meteredCacheStore(createCacheStore(config.cache, log), metrics.registry);
-  const fetchMetrics = createUpstreamCallMetrics(metrics.registry);
   const staleIfError = new StaleIfError({
     cache: new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds),
     policyOf: (subgraph) => (config.fallback.subgraphs as Readonly<Record<string, FallbackPolicy | undefined>>)[subgraph] ?? 'none',
     onAnswer: (subgraph, answer) => metrics.countFailure(subgraph, answer),
   });
-  const shapes = createFetchShapes(buildSchema(supergraphSdl, { assumeValidSDL: true }), readCacheHints(supergraphSdl));
-
-  const dataSources: Record<string, ReplicaDataSource> = {};
-  const gateway = new ApolloGateway({
-    supergraphSdl,
-    logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
-    buildService: ({ name: subgraph }) => {
-      const upstream = upstreams[subgraph];
-      if (!upstream) throw new Error(`supergraph ${name} names subgraph ${subgraph}, which has no replica pool`);
-      return (dataSources[subgraph] = new ReplicaDataSource({
-        serviceName: subgraph,
-        client: upstream.client,
-        staleIfError,
-        shapes,
-        metrics: fetchMetrics,
-        degradedData: (shape) => (shape.document ? (degradedData(subgraphSchema(supergraph, subgraph), shape.document) ?? undefined) : undefined),
-      }));
-    },
+  const shared: GenerationShared = {
+    name,
+    upstreams,
+    createUpstream: (subgraph, routingUrl) =>
+      createUpstream({
+        name: subgraph,
+        urls: [...(options.subgraphUrls?.[subgraph] ?? configuredUrls[subgraph] ?? (routingUrl ? [routingUrl] : []))],
+        resilience: config.resilience,
+        timeoutMs: config.gateway.subgraphTimeoutMs,
+        dispatcher,
+        retryBudget,
+      }),
+    staleIfError,
+    fetchMetrics: createUpstreamCallMetrics(metrics.registry),
+    logger: log,
+  };
+  const supergraph = createReloadableGateway({
+    name,
+    initial: await buildGatewayGeneration(supergraphSdl, shared),
+    build: (sdl) => buildGatewayGeneration(sdl, shared),
+    source,
+    intervalMs: observability.hotReloadIntervalMs,
+    registry: metrics.registry,
+    logger: log,
   });
-  await gateway.load();
 
   let draining = false;
   const yoga = createYoga<Record<string, never>, GatewayContext>({
-    // The API schema the gateway derived from the supergraph: what clients of this gateway validate against.
-    schema: gateway.schema!,
+    // The API schema of the current supergraph, read once per request: what clients of this gateway validate against.
+    schema: supergraph.schema,
     graphqlEndpoint: '/graphql',
     graphiql: false,
     landingPage: false,
@@ -159,15 +150,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       useRequestTelemetry({ logger: log }),
       useRouterSignature({ secrets: internalSecrets }),
       useSseEventIds(),
-      useApolloGateway({
-        gateway,
-        logger: log,
-        subscribe: createSubscriptionExecutor({
-          supergraph,
-          dataSources: () => dataSources,
-          clients: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.client])),
-        }),
-      }),
+      // @apollo/gateway plans and executes, on the supergraph generation the request was validated against.
+      supergraph.plugin,
     ],
   });
 
@@ -180,7 +164,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let closing: Promise<void> | undefined;
   return {
     yoga,
-    pools: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.pool])),
+    get pools() {
+      return Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.pool]));
+    },
     async listen(port, host = config.host) {
       if (server) throw new Error('gateway is already listening');
       server = createServer(createRequestListener(yoga, log));
@@ -198,7 +184,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         await admin.close();
         if (server?.listening) await drainHttpServer(server, { graceMs: drainTimeoutMs });
         await yoga.dispose();
-        await gateway.stop();
+        await supergraph.close();
         await Promise.all(Object.values(upstreams).map((u) => u.close()));
         await dispatcher.close();
         await cacheStore.close();
