@@ -29,14 +29,14 @@ function compose(fields: string, url: string): string {
   return result.supergraphSdl;
 }
 
-const ask = (query: string) =>
-  gateway.yoga
-    .fetch('http://gateway.test/graphql', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, SECRET) },
-      body: JSON.stringify({ query }),
-    })
-    .then(async (r) => ({ status: r.status, body: (await r.json()) as { data?: Record<string, unknown>; errors?: unknown[] } }));
+async function ask(query: string) {
+  const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, SECRET) },
+    body: JSON.stringify({ query }),
+  });
+  return { status: response.status, body: (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] } };
+}
 
 beforeAll(async () => {
   subgraph = createServer(async (request, response) => {
