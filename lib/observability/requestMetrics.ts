@@ -46,14 +46,18 @@ export function createRequestMetrics(registry: Registry, maxOperationNames = 200
     labelNames: ['graphql_operation_name'] as const,
     registers: [registry],
   });
-  const durationChildren = new Map<string, ReturnType<typeof duration.labels>>();
+  // Children by operation, then type and status: a request looks its series up without building a key.
+  const durationChildren = new Map<string, Map<string, Map<number, ReturnType<typeof duration.labels>>>>();
   const errorChildren = new Map<string, ReturnType<typeof errors.labels>>();
   return {
     observe(name, type, status, seconds, errorCodes) {
       const operation = label(name);
-      const key = `${operation}\0${type}\0${status}`;
-      let child = durationChildren.get(key);
-      if (!child) durationChildren.set(key, (child = duration.labels(operation, type, String(status))));
+      let byType = durationChildren.get(operation);
+      if (!byType) durationChildren.set(operation, (byType = new Map()));
+      let byStatus = byType.get(type);
+      if (!byStatus) byType.set(type, (byStatus = new Map()));
+      let child = byStatus.get(status);
+      if (!child) byStatus.set(status, (child = duration.labels(operation, type, String(status))));
       child.observe(seconds);
       for (const code of errorCodes) {
         const errorKey = `${operation}\0${type}\0${code}`;

@@ -22,13 +22,13 @@ export function createUpstreamCallMetrics(registry: Registry): UpstreamCallMetri
     buckets: DURATION_BUCKETS,
     registers: [registry],
   });
-  const children = new Map<string, ReturnType<typeof duration.labels>>();
+  // Children by upstream, then outcome: a call looks its series up without building a key.
+  const children = new Map<string, Partial<Record<CallOutcome, ReturnType<typeof duration.labels>>>>();
   return {
     observe(upstream, outcome, seconds) {
-      const key = `${upstream}\0${outcome}`;
-      let child = children.get(key);
-      if (!child) children.set(key, (child = duration.labels(upstream, outcome)));
-      child.observe(seconds);
+      let byOutcome = children.get(upstream);
+      if (!byOutcome) children.set(upstream, (byOutcome = {}));
+      (byOutcome[outcome] ??= duration.labels(upstream, outcome)).observe(seconds);
     },
   };
 }

@@ -21,9 +21,12 @@ interface RequestState {
   traceId: string | undefined;
   name: string | null | undefined;
   type: string;
-  errorCodes: string[];
-  fallbacks: Array<{ upstream: string; source: string }>;
+  /** Allocated on the first error only: most requests have none. */
+  errorCodes: string[] | undefined;
+  fallbacks: Array<{ upstream: string; source: string }> | undefined;
 }
+
+const NO_CODES: readonly string[] = [];
 
 /**
  * Measures each GraphQL request once and tells the metrics, the request log and the operation
@@ -50,8 +53,8 @@ export function useRequestTelemetry({ metrics, logger, record }: RequestTelemetr
 
   return {
     onRequest({ request }) {
-      const traceId = logger && trace.getActiveSpan()?.spanContext().traceId;
-      states.set(request, { started: performance.now(), traceId, name: undefined, type: 'unknown', errorCodes: [], fallbacks: [] });
+      const traceId = logger?.isLevelEnabled('info') ? trace.getActiveSpan()?.spanContext().traceId : undefined;
+      states.set(request, { started: performance.now(), traceId, name: undefined, type: 'unknown', errorCodes: undefined, fallbacks: undefined });
     },
     onParams({ request, params }) {
       const state = states.get(request);
@@ -85,10 +88,10 @@ export function useRequestTelemetry({ metrics, logger, record }: RequestTelemetr
       for (const single of Array.isArray(result) ? result : [result as ExecutionResult]) {
         for (const error of single?.errors ?? []) {
           const extensions = error.extensions as Record<string, unknown> | undefined;
-          state.errorCodes.push(typeof extensions?.code === 'string' ? extensions.code : 'INTERNAL_SERVER_ERROR');
+          (state.errorCodes ??= []).push(typeof extensions?.code === 'string' ? extensions.code : 'INTERNAL_SERVER_ERROR');
           const fallback = extensions?.fallback as { source?: string } | undefined;
           if (fallback?.source) {
-            state.fallbacks.push({ upstream: String(extensions?.supergraph ?? extensions?.serviceName ?? 'unknown'), source: fallback.source });
+            (state.fallbacks ??= []).push({ upstream: String(extensions?.supergraph ?? extensions?.serviceName ?? 'unknown'), source: fallback.source });
           }
         }
       }
@@ -98,16 +101,18 @@ export function useRequestTelemetry({ metrics, logger, record }: RequestTelemetr
       if (!state) return;
       states.delete(request);
       const ms = performance.now() - state.started;
-      metrics?.observe(state.name, state.type, response.status, ms / 1_000, state.errorCodes);
-      logger?.info(
+      metrics?.observe(state.name, state.type, response.status, ms / 1_000, state.errorCodes ?? NO_CODES);
+      // Checked first: the line's object is not even built when the level is off (LOG_LEVEL=warn).
+      if (!logger?.isLevelEnabled('info')) return;
+      logger.info(
         {
           ...(state.traceId ? { trace_id: state.traceId } : {}),
           operation: state.name ?? null,
           type: state.type,
           status: response.status,
           duration_ms: Math.round(ms * 10) / 10,
-          ...(state.errorCodes.length ? { errors: state.errorCodes } : {}),
-          ...(state.fallbacks.length ? { fallbacks: state.fallbacks } : {}),
+          ...(state.errorCodes ? { errors: state.errorCodes } : {}),
+          ...(state.fallbacks ? { fallbacks: state.fallbacks } : {}),
         },
         'request',
       );
