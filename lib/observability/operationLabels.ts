@@ -1,7 +1,9 @@
 /** Label of an operation without a name. */
 export const ANONYMOUS_OPERATION = '(anonymous)';
-/** Label of names past the cap, and of requests that never reached a valid operation. */
+/** Label of names past the cap, and of names that are not GraphQL names. */
 export const OTHER_OPERATION = '(other)';
+/** Label of a request refused or failed before its operation was known (and that sent no `operationName`). */
+export const UNKNOWN_OPERATION = '(unknown)';
 
 /**
  * Operation names as metric labels, with bounded cardinality: names come from clients, so the first
@@ -11,6 +13,7 @@ export const OTHER_OPERATION = '(other)';
 export function createOperationLabels(max: number): (name: string | null | undefined) => string {
   const known = new Set<string>();
   return (name) => {
+    if (name === undefined) return UNKNOWN_OPERATION;
     if (!name) return ANONYMOUS_OPERATION;
     if (known.has(name)) return name;
     if (known.size >= max || !/^[_A-Za-z][_0-9A-Za-z]{0,127}$/.test(name)) return OTHER_OPERATION;

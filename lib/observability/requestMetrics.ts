@@ -5,7 +5,7 @@ import { createOperationLabels } from './operationLabels.ts';
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 export interface RequestMetrics {
-  /** One GraphQL request answered: its duration, HTTP status and error codes. */
+  /** One GraphQL request answered: its duration, HTTP status and error codes; an undefined name is an operation never known. */
   observe(operationName: string | null | undefined, operationType: string, status: number, seconds: number, errorCodes: readonly string[]): void;
   subscriptionOpened(operationName: string | null | undefined): void;
   subscriptionClosed(operationName: string | null | undefined): void;

@@ -60,9 +60,21 @@ export function useRequestTelemetry({ metrics, logger, record }: RequestTelemetr
       const state = states.get(request);
       if (state && params.operationName) state.name = params.operationName;
     },
-    onParse() {
+    onParse({ context }) {
       const span = childSpan('graphql.parse');
-      return span && (({ result }) => endSpan(span, result instanceof Error));
+      const { request, params } = context as { request?: Request; params?: { operationName?: string } };
+      return ({ result }) => {
+        if (span) endSpan(span, result instanceof Error);
+        // Named now, so a request refused at validation (depth, cost, unknown field) is counted under its operation.
+        const state = stateOf(request);
+        if (state && result && !(result instanceof Error)) {
+          const operation = getOperationAST(result as DocumentNode, params?.operationName);
+          if (operation) {
+            state.name = operation.name?.value ?? null;
+            state.type = operation.operation;
+          }
+        }
+      };
     },
     onValidate() {
       const span = childSpan('graphql.validate');

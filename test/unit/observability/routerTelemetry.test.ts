@@ -75,6 +75,7 @@ describe('router telemetry', () => {
     const stale = await post(url, 'query Models { models { id } me { id } }');
     expect(stale.body.errors?.[0]?.extensions).toMatchObject({ code: 'SUPERGRAPH_UNAVAILABLE', fallback: { source: 'cache' } });
     expect((await post(url, '{ nosuchfield }')).status).toBe(400);
+    expect((await post(url, 'query Broken {')).body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
 
     // The client's trace continues to the gateway.
     expect(commerce.seen[0].headers.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-0[01]$`));
@@ -82,7 +83,7 @@ describe('router telemetry', () => {
     const scrape = await metrics();
     expect(sample(scrape, 'http_server_request_duration_seconds_count', { graphql_operation_name: 'Models', graphql_operation_type: 'query', http_response_status_code: '200' })).toBe(2);
     expect(sample(scrape, 'graphql_server_errors_total', { graphql_operation_name: 'Models', error_code: 'SUPERGRAPH_UNAVAILABLE' })).toBe(1);
-    expect(sample(scrape, 'graphql_server_errors_total', { graphql_operation_type: 'unknown', error_code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
+    expect(sample(scrape, 'graphql_server_errors_total', { graphql_operation_name: '(anonymous)', graphql_operation_type: 'query', error_code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
     expect(sample(scrape, 'http_client_request_duration_seconds_count', { upstream: 'commerce', outcome: 'answered' })).toBe(1);
     expect(sample(scrape, 'http_client_request_duration_seconds_count', { upstream: 'commerce', outcome: 'fallback' })).toBe(1);
     expect(sample(scrape, 'http_client_request_duration_seconds_count', { upstream: 'identity', outcome: 'answered' })).toBe(2);
@@ -90,13 +91,16 @@ describe('router telemetry', () => {
     expect(sample(scrape, 'cache_lookups_total', { cache: 'fallback', result: 'hit' })).toBe(1);
 
     const requests = lines.filter((l) => l.msg === 'request');
-    expect(requests).toHaveLength(3);
+    expect(requests).toHaveLength(4);
     expect(requests[0]).toMatchObject({ trace_id: TRACE_ID, operation: 'Models', type: 'query', status: 200 });
     expect(requests[0].duration_ms).toEqual(expect.any(Number));
     expect(requests[1]).toMatchObject({ operation: 'Models', status: 200, errors: ['SUPERGRAPH_UNAVAILABLE'], fallbacks: [{ upstream: 'commerce', source: 'cache' }] });
     expect(requests[1].trace_id).toMatch(/^[0-9a-f]{32}$/);
     expect(requests[1].trace_id).not.toBe(TRACE_ID);
-    expect(requests[2]).toMatchObject({ status: 400, errors: ['GRAPHQL_VALIDATION_FAILED'] });
+    expect(requests[2]).toMatchObject({ operation: null, type: 'query', status: 400, errors: ['GRAPHQL_VALIDATION_FAILED'] });
+    // Not even parsed: its operation is unknown, and so labelled.
+    expect(requests[3]).toMatchObject({ type: 'unknown', errors: ['GRAPHQL_PARSE_FAILED'] });
+    expect(sample(scrape, 'graphql_server_errors_total', { graphql_operation_name: '(unknown)', error_code: 'GRAPHQL_PARSE_FAILED' })).toBe(1);
   });
 
   it('folds operation names past the cap into one label', async () => {
