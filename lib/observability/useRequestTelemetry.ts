@@ -2,6 +2,7 @@ import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { ErrorCode } from '../errors.ts';
 import type { RequestMetrics } from './requestMetrics.ts';
 import { tracer } from './tracing.ts';
 
@@ -100,7 +101,7 @@ export function useRequestTelemetry({ metrics, logger, record }: RequestTelemetr
       for (const single of Array.isArray(result) ? result : [result as ExecutionResult]) {
         for (const error of single?.errors ?? []) {
           const extensions = error.extensions as Record<string, unknown> | undefined;
-          (state.errorCodes ??= []).push(typeof extensions?.code === 'string' ? extensions.code : 'INTERNAL_SERVER_ERROR');
+          (state.errorCodes ??= []).push(typeof extensions?.code === 'string' ? extensions.code : ErrorCode.INTERNAL_SERVER_ERROR);
           const fallback = extensions?.fallback as { source?: string } | undefined;
           if (fallback?.source) {
             (state.fallbacks ??= []).push({ upstream: String(extensions?.supergraph ?? extensions?.serviceName ?? 'unknown'), source: fallback.source });

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import YAML from 'yaml';
 import { composeFromRoverConfig } from '../../scripts/composeSupergraphs.ts';
+import { SCHEMA_PROBLEM } from '../errors.ts';
 
 /** Where a supergraph's SDL comes from: its composed file, or a rover config composed on each change. */
 export type SupergraphSource = { kind: 'sdl'; path: string } | { kind: 'rover'; path: string };
@@ -87,7 +88,7 @@ export function readSupergraphSource(source: SupergraphSource): { ok: true; sdl:
     const outcome = composeFromRoverConfig(source.path, '/');
     return outcome.ok ? { ok: true, sdl: outcome.supergraphSdl } : outcome;
   } catch (error) {
-    return { ok: false, errors: [{ code: 'UNREADABLE', message: (error as Error).message }] };
+    return { ok: false, errors: [{ code: SCHEMA_PROBLEM.SUPERGRAPH_UNREADABLE, message: (error as Error).message }] };
   }
 }
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { buildSchema, type GraphQLSchema } from 'graphql';
+import { SCHEMA_PROBLEM } from '../../lib/errors.ts';
 import type { SupergraphName } from '../../lib/topology.ts';
 import { buildApiSchema } from '../../router/loadApiSchema.ts';
 import { COMPOSITION_TARGETS, PUBLIC_SCHEMA_FILE, composeFromRoverConfig, printRouterSchema } from '../composeSupergraphs.ts';
@@ -88,7 +89,11 @@ export async function runSchemaCheck(options: SchemaCheckOptions = {}): Promise<
       publicSchema = buildSchema(printRouterSchema({ identity: composed.identity, commerce: composed.commerce } as Record<SupergraphName, string>));
     } catch (error) {
       const message = (error as Error).message;
-      const code = /^root field/.test(message) ? 'ROOT_FIELD_CONFLICT' : /defined differently/.test(message) ? 'TYPE_CONFLICT' : 'ROUTER_SCHEMA_INVALID';
+      const code = /^root field/.test(message)
+        ? SCHEMA_PROBLEM.ROOT_FIELD_CONFLICT
+        : /defined differently/.test(message)
+          ? SCHEMA_PROBLEM.TYPE_CONFLICT
+          : SCHEMA_PROBLEM.ROUTER_SCHEMA_INVALID;
       print('');
       print('error: the router cannot merge the supergraphs into its public schema.');
       print('');
