@@ -20,6 +20,7 @@ beforeAll(() => {
   // Trace context without an exporter, as a component runs when OTEL_EXPORTER_OTLP_ENDPOINT is unset.
   startTracing({ serviceName: 'router' });
   process.env.METRICS_MAX_OPERATION_NAMES = '3';
+  process.env.RECORD_OPERATIONS = 'on';
 });
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
