@@ -86,10 +86,12 @@ describe('one request, one trace across router, gateways and subgraphs', () => {
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>);
-    await waitFor(() => linesOf('users-0').some((l) => l.trace_id === traceId), 10_000);
+    // Each process writes its line when its response is sent, through a pipe: wait for all three.
+    const requestLine = (component: string) => linesOf(component).find((l) => l.trace_id === traceId && l.msg === 'request');
+    await waitFor(() => ['router', 'gateway-identity', 'users-0'].every((component) => requestLine(component)), 10_000);
     expect(readdirSync(logs)).toContain('router.log');
-    expect(linesOf('router').find((l) => l.trace_id === traceId && l.msg === 'request')).toMatchObject({ operation: 'Mine', type: 'query', status: 200 });
-    expect(linesOf('gateway-identity').find((l) => l.trace_id === traceId && l.msg === 'request')).toMatchObject({ status: 200 });
-    expect(linesOf('users-0').find((l) => l.trace_id === traceId && l.msg === 'request')).toMatchObject({ status: 200 });
+    expect(requestLine('router')).toMatchObject({ operation: 'Mine', type: 'query', status: 200 });
+    expect(requestLine('gateway-identity')).toMatchObject({ operation: 'Mine', status: 200 });
+    expect(requestLine('users-0')).toMatchObject({ operation: 'Mine__users__0', status: 200 });
   });
 });
