@@ -8,6 +8,9 @@ export default defineConfig({
   },
   test: {
     testTimeout: 30_000,
+    // Routers in tests record no operations into the developer's data/ (schema:check would replay them);
+    // the tests of the record turn it on with a file of their own.
+    env: { RECORD_OPERATIONS: 'off' },
     hookTimeout: 120_000,
     pool: 'forks',
     // Integration files each start a whole stack of processes; on a 2-core machine two at once is the most.

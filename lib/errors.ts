@@ -268,6 +268,18 @@ export function downstreamError(serviceName: string, failure: UpstreamFailure, p
 /** What `npm run compose` reports for a rover config it cannot read, next to composition's own codes. */
 export const INVALID_COMPOSITION_CONFIG = 'INVALID_CONFIG';
 
+/** What schema:check and hot reload report beside composition's own codes, as rover prints them (`CODE: message`). */
+export const SCHEMA_PROBLEM = {
+  /** Two supergraphs define the same root field: the router could not tell which to ask. */
+  ROOT_FIELD_CONFLICT: 'ROOT_FIELD_CONFLICT',
+  /** Two supergraphs define one type differently. */
+  TYPE_CONFLICT: 'TYPE_CONFLICT',
+  /** Any other reason the router cannot merge the supergraphs. */
+  ROUTER_SCHEMA_INVALID: 'ROUTER_SCHEMA_INVALID',
+  /** A watched supergraph file (or rover config) could not be read. */
+  SUPERGRAPH_UNREADABLE: 'SUPERGRAPH_UNREADABLE',
+} as const;
+
 /** A caller already holds as many open streams as it may: 429, like a rate limit. */
 export function tooManyStreams(): GraphQLError {
   return error('Too many open subscriptions for this caller: close one before opening another.', ErrorCode.RATE_LIMITED, {

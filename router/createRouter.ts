@@ -20,7 +20,7 @@ import { upstreamState } from '../lib/upstream/createUpstream.ts';
 import { createUpstreamMetrics } from '../lib/upstream/upstreamMetrics.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { componentLogger } from '../lib/logger.ts';
-import { readSupergraphSdl, type SupergraphName } from '../lib/topology/loadTopology.ts';
+import { readSupergraphSdl, supergraphSourceOf, type SupergraphName } from '../lib/topology/loadTopology.ts';
 import { NO_API_KEYS, createApiKeyResolver } from './apiKeyResolver.ts';
 import { createApiKeyRevocations } from './apiKeyRevocations.ts';
 import { browserPlugins } from './browser/browserPlugins.ts';
@@ -55,6 +55,10 @@ import { createStreamLimiter } from './streamLimiter.ts';
 import { demoGraphiQLOptions } from './demoGraphiQLOptions.ts';
 import { useEndpointIndex } from './plugins/useEndpointIndex.ts';
 import { useOfflineGraphiQL } from './plugins/useOfflineGraphiQL.ts';
+import { meteredCacheStore } from '../lib/observability/meteredCacheStore.ts';
+import { createRouterTelemetry } from './observability/routerTelemetry.ts';
+import { loadObservabilityConfig } from '../lib/config/observabilityConfig.ts';
+import { createReloadableRouting, type LoadedSupergraphs } from './reloadableRoutingTable.ts';
 
 export interface RouterOptions {
   config: Config;
@@ -76,6 +80,8 @@ export interface Router {
   /** The yoga instance; `yoga.fetch(...)` serves requests in-process without a port. */
   yoga: YogaServerInstance<Record<string, never>, RouterContext>;
   routingTable: RoutingTable;
+  /** Loads changed supergraph files now (hot reload does it every interval): tests, and operators' scripts. */
+  reloadSupergraphs(): Promise<void>;
   /** Starts the HTTP server; `port: 0` picks a free port. */
   listen(port: number, host?: string): Promise<{ url: string; port: number }>;
   /** Starts the admin listener (`/internal/state`, `/metrics`); `port: 0` picks a free port. @default host config.server.adminHost */
@@ -113,7 +119,8 @@ export function createRouter(options: RouterOptions): Router {
 
   const upstreams = () => Object.fromEntries(owned.map((client) => [client.supergraph, client.upstream]));
   const metrics = createUpstreamMetrics('router', upstreams);
-  const cacheStore = options.cacheStore ?? createCacheStore(config.cache, log);
+  const cacheStore = meteredCacheStore(options.cacheStore ?? createCacheStore(config.cache, log), metrics.registry);
+  const telemetry = createRouterTelemetry({ registry: metrics.registry, logger: log, redisUrl: config.cache.redisUrl });
   const edge = config.edge;
   // Auth is a setting of the topology: the supergraph that resolves API keys, or none (all anonymous).
   const keysFrom = config.topology.apiKeysSupergraph;
@@ -140,7 +147,8 @@ export function createRouter(options: RouterOptions): Router {
   };
   let draining = false;
   const gatewayReadiness = createGatewayReadiness({ gateways, internalSecret });
-  const yoga = createYoga<Record<string, never>, RouterContext>({
+  // One yoga per routing table: hot reload builds a new one over the new table (reloadableRoutingTable.ts).
+  const buildYoga = (routingTable: RoutingTable, supergraphs: LoadedSupergraphs) => createYoga<Record<string, never>, RouterContext>({
     schema: routingTable.schema,
     graphqlEndpoint: '/graphql',
     graphiql: false, // yoga's own loads from a CDN; useOfflineGraphiQL serves it from here
@@ -157,6 +165,8 @@ export function createRouter(options: RouterOptions): Router {
       // First: the body is decoded and its JSON bounded before any other plugin reads it.
       useRequestDecompression({ maxBytes: config.router.maxBodyBytes }),
       useNestingLimits(nesting),
+      // Before any refusal, so refused requests are measured and logged too.
+      telemetry.plugin,
       ...browserPlugins(edge.browser),
       useEndpointIndex({ transports: ['http', 'sse', 'graphql-ws'], browserLocation: config.router.graphiql ? '/graphql' : undefined }),
       ...(config.router.graphiql
@@ -210,6 +220,7 @@ export function createRouter(options: RouterOptions): Router {
           logger: log,
         }),
         gatewayTimeoutMs: config.router.gatewayTimeoutMs,
+        callMetrics: telemetry.gatewayCalls,
         logger: log,
         staleIfError: new StaleIfError({
           cache: new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds),
@@ -221,6 +232,17 @@ export function createRouter(options: RouterOptions): Router {
     ],
   });
 
+  const observability = loadObservabilityConfig();
+  const routing = createReloadableRouting({
+    routingTable,
+    supergraphs,
+    buildYoga,
+    sources: observability.hotReload === 'on' ? Object.fromEntries(names.map((name) => [name, supergraphSourceOf(config.topology, name)])) : undefined,
+    intervalMs: observability.hotReloadIntervalMs,
+    registry: metrics.registry,
+    logger: log,
+  });
+
   const admin = createAdminServer({
     state: () => ({ component: 'router', gateways: upstreamState(upstreams()) }),
     metrics: metrics.registry,
@@ -230,13 +252,18 @@ export function createRouter(options: RouterOptions): Router {
   let webSockets: GraphQLWsServer | undefined;
   let closing: Promise<void> | undefined;
   return {
-    yoga,
-    routingTable,
+    get yoga() {
+      return routing.yoga;
+    },
+    get routingTable() {
+      return routing.routingTable;
+    },
+    reloadSupergraphs: () => routing.check(),
     async listen(port, host = config.host) {
       if (server) throw new Error('router is already listening');
       if (closing) throw new Error('router is closed');
-      server = createServer(createRequestListener(yoga, log));
-      webSockets = attachGraphQLWs(server, yoga, {
+      server = createServer(createRequestListener(routing.handler, log));
+      webSockets = attachGraphQLWs(server, routing.handler, {
         maxPayloadBytes: config.router.maxBodyBytes,
         admit: admit && (async (request, address) => (await admit(request, address)).refusal),
         nesting,
@@ -254,9 +281,10 @@ export function createRouter(options: RouterOptions): Router {
         await webSockets?.close();
         await admin.close();
         if (server?.listening) await drainHttpServer(server, { graceMs: drainTimeoutMs });
-        await yoga.dispose();
+        await routing.close();
         await Promise.all(owned.map((client) => client.close()));
         if (!options.cacheStore) await cacheStore.close();
+        await telemetry.close();
         if (!options.rateLimiter) await rateLimiter?.close();
         await revocations.close();
       })();

@@ -37,7 +37,7 @@ export interface GraphQLWsServer {
  */
 export function attachGraphQLWs(
   server: Server,
-  yoga: YogaServerInstance<Record<string, never>, RouterContext>,
+  yoga: Pick<YogaServerInstance<Record<string, never>, RouterContext>, 'getEnveloped'>,
   options: GraphQLWsOptions,
 ): GraphQLWsServer {
   const { path = '/graphql', maxPayloadBytes, admit, nesting, logger } = options;

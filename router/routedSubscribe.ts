@@ -2,7 +2,8 @@ import type { ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { badRequest, streamInterrupted, supergraphUnavailable, tooManyStreams } from '../lib/errors.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../lib/principal.ts';
-import { SupergraphName } from '../lib/topology/loadTopology.ts';
+import type { SupergraphName } from '../lib/topology/loadTopology.ts';
+import { withTraceHeaders } from '../lib/observability/tracing.ts';
 import { parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { isInterrupted } from '../lib/upstream/resumableStream.ts';
 import { UpstreamError } from '../lib/upstream/upstreamClient.ts';
@@ -60,6 +61,8 @@ export function createRoutedSubscribe(options: RoutedSubscribeOptions): Subscrib
       release();
     };
     const principal = context.principal ?? { scopes: [] };
+    // Taken once: a stream re-opened later (on another gateway) continues the same trace.
+    const traceHeaders = withTraceHeaders({});
     let events;
     try {
       events = await gateway.subscribe(
@@ -67,7 +70,7 @@ export function createRoutedSubscribe(options: RoutedSubscribeOptions): Subscrib
         {
           lastEventId: context.request?.headers.get('last-event-id') ?? undefined,
           signal: abort.signal,
-          freshHeaders: () => ({ [PRINCIPAL_HEADER]: signPrincipal(principal, internalSecret) }),
+          freshHeaders: () => ({ ...traceHeaders, [PRINCIPAL_HEADER]: signPrincipal(principal, internalSecret) }),
         },
       );
     } catch (error) {

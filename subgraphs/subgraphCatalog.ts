@@ -1,4 +1,7 @@
-import { SubgraphName } from './subgraphNames.ts';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { schemaFolder } from '../lib/schemaFolder.ts';
+import type { SubgraphName } from './subgraphNames.ts';
 import { createAnalyticsLoaders } from './analytics/loaders.ts';
 import { analyticsResolvers } from './analytics/resolvers.ts';
 import { createArticlesLoaders } from './articles/loaders.ts';
@@ -17,7 +20,8 @@ import type { SubgraphDefinition } from './subgraphDefinition.ts';
 import { createUsersLoaders } from './users/loaders.ts';
 import { usersResolvers } from './users/resolvers.ts';
 
-const sdl = (name: SubgraphName) => new URL(`../schema/${name}.graphql`, import.meta.url);
+// SCHEMA_DIR moves every tier to another schema folder at once (a deployment's, or a test's scratch copy).
+const sdl = (name: SubgraphName) => pathToFileURL(join(schemaFolder(), `${name}.graphql`));
 
 /** Every subgraph this project ships, by name. */
 export const SUBGRAPH_CATALOG: { [N in SubgraphName]: SubgraphDefinition<any, any> } = {

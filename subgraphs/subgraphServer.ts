@@ -23,6 +23,7 @@ import { enforceStringArgumentLimits } from './stringArgumentLimits.ts';
 import { createSubgraphContext, type SubgraphContext } from './subgraphContext.ts';
 import { SUBGRAPH_CATALOG } from './subgraphCatalog.ts';
 import { useStreamEventIds } from './useStreamEventIds.ts';
+import { useRequestTelemetry } from '../lib/observability/useRequestTelemetry.ts';
 
 
 export interface SubgraphYogaOptions {
@@ -105,6 +106,8 @@ function buildSubgraphYoga(options: SubgraphYogaOptions) {
         maxExtensionsBytes: limits.maxExtensionsBytes,
         maxDocumentNesting: limits.maxDocumentNesting,
       }),
+      // One log line per request, with the trace id the gateway's traceparent carried.
+      useRequestTelemetry({ logger: log }),
       useSseEventIds(),
       useStreamEventIds(),
       { onDispose: () => runtime?.close() },

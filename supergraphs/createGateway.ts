@@ -1,12 +1,9 @@
 import { createServer, type Server } from 'node:http';
-import { ApolloGateway } from '@apollo/gateway';
-import { buildSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import { createCacheStore } from '../lib/cache/createCacheStore.ts';
 import type { Config } from '../lib/config.ts';
-import { readCacheHints } from '../lib/fallback/cacheHints.ts';
 import { FallbackCache } from '../lib/fallback/fallbackCache.ts';
 import { StaleIfError, type FallbackPolicy } from '../lib/fallback/staleIfError.ts';
 import { componentLogger } from '../lib/logger.ts';
@@ -21,19 +18,18 @@ import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
 import { useRouterSignature } from '../lib/server/useRouterSignature.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
-import { Supergraph } from '@apollo/federation-internals';
-import { readSupergraphSdl } from '../lib/topology/loadTopology.ts';
+import { readSupergraphSdl, supergraphSourceOf } from '../lib/topology/loadTopology.ts';
 import { createUpstream, upstreamState, type Upstream } from '../lib/upstream/createUpstream.ts';
 import type { ReplicaPool } from '../lib/upstream/replicaPool.ts';
 import { RetryBudget } from '../lib/upstream/retryBudget.ts';
 import { createUpstreamMetrics } from '../lib/upstream/upstreamMetrics.ts';
-import { degradedData } from './degradedData.ts';
-import { createSubscriptionExecutor } from './executeSubscription.ts';
-import { createFetchShapes } from './fetchShape.ts';
 import { gatewayContextFactory, type GatewayContext } from './gatewayContext.ts';
-import { ReplicaDataSource } from './replicaDataSource.ts';
-import { subgraphSchema } from './subgraphSchema.ts';
-import { useApolloGateway } from './useApolloGateway.ts';
+import { loadObservabilityConfig } from '../lib/config/observabilityConfig.ts';
+import { buildGatewayGeneration, type GenerationShared } from './gatewayGeneration.ts';
+import { createReloadableGateway } from './reloadableGateway.ts';
+import { meteredCacheStore } from '../lib/observability/meteredCacheStore.ts';
+import { createUpstreamCallMetrics } from '../lib/observability/upstreamCallMetrics.ts';
+import { useRequestTelemetry } from '../lib/observability/useRequestTelemetry.ts';
 
 export interface GatewayOptions {
   /** The supergraph's name, for logs, state and metrics. */
@@ -75,53 +71,51 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { name, config, internalSecret, internalSecretPrevious, drainTimeoutMs = 10_000 } = options;
   const internalSecrets = internalSecretPrevious ? [internalSecret, internalSecretPrevious] : [internalSecret];
   const log = options.logger ?? componentLogger(`gateway-${name}`);
+  const observability = loadObservabilityConfig();
+  // Hot reload watches what the topology names (a composed file or a rover config) unless the SDL was handed in.
+  const source = options.supergraphSdl === undefined && observability.hotReload === 'on' ? supergraphSourceOf(config.topology, name) : undefined;
   const supergraphSdl = options.supergraphSdl ?? readSupergraphSdl(config.topology, name);
-  const supergraph = Supergraph.build(supergraphSdl);
   const configuredUrls = config.gateway.subgraphUrls as Readonly<Record<string, readonly string[] | undefined>>;
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
   const retryBudget = new RetryBudget({ ratio: config.resilience.retryBudgetRatio });
   const upstreams: Record<string, Upstream> = {};
-  for (const subgraph of supergraph.subgraphs()) {
-    upstreams[subgraph.name] = createUpstream({
-      name: subgraph.name,
-      urls: [...(options.subgraphUrls?.[subgraph.name] ?? configuredUrls[subgraph.name] ?? [subgraph.url])],
-      resilience: config.resilience,
-      timeoutMs: config.gateway.subgraphTimeoutMs,
-      dispatcher,
-      retryBudget,
-    });
-  }
-  const cacheStore = createCacheStore(config.cache, log);
   const metrics = createUpstreamMetrics(`gateway-${name}`, () => upstreams);
+  const cacheStore = meteredCacheStore(createCacheStore(config.cache, log), metrics.registry);
   const staleIfError = new StaleIfError({
     cache: new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds),
     policyOf: (subgraph) => (config.fallback.subgraphs as Readonly<Record<string, FallbackPolicy | undefined>>)[subgraph] ?? 'none',
     onAnswer: (subgraph, answer) => metrics.countFailure(subgraph, answer),
   });
-  const shapes = createFetchShapes(buildSchema(supergraphSdl, { assumeValidSDL: true }), readCacheHints(supergraphSdl));
-
-  const dataSources: Record<string, ReplicaDataSource> = {};
-  const gateway = new ApolloGateway({
-    supergraphSdl,
-    logger: { debug: () => {}, info: () => {}, warn: (m) => log.warn(String(m)), error: (m) => log.error(String(m)) },
-    buildService: ({ name: subgraph }) => {
-      const upstream = upstreams[subgraph];
-      if (!upstream) throw new Error(`supergraph ${name} names subgraph ${subgraph}, which has no replica pool`);
-      return (dataSources[subgraph] = new ReplicaDataSource({
-        serviceName: subgraph,
-        client: upstream.client,
-        staleIfError,
-        shapes,
-        degradedData: (shape) => (shape.document ? (degradedData(subgraphSchema(supergraph, subgraph), shape.document) ?? undefined) : undefined),
-      }));
-    },
+  const shared: GenerationShared = {
+    name,
+    upstreams,
+    createUpstream: (subgraph, routingUrl) =>
+      createUpstream({
+        name: subgraph,
+        urls: [...(options.subgraphUrls?.[subgraph] ?? configuredUrls[subgraph] ?? (routingUrl ? [routingUrl] : []))],
+        resilience: config.resilience,
+        timeoutMs: config.gateway.subgraphTimeoutMs,
+        dispatcher,
+        retryBudget,
+      }),
+    staleIfError,
+    fetchMetrics: createUpstreamCallMetrics(metrics.registry),
+    logger: log,
+  };
+  const supergraph = createReloadableGateway({
+    name,
+    initial: await buildGatewayGeneration(supergraphSdl, shared),
+    build: (sdl) => buildGatewayGeneration(sdl, shared),
+    source,
+    intervalMs: observability.hotReloadIntervalMs,
+    registry: metrics.registry,
+    logger: log,
   });
-  await gateway.load();
 
   let draining = false;
   const yoga = createYoga<Record<string, never>, GatewayContext>({
-    // The API schema the gateway derived from the supergraph: what clients of this gateway validate against.
-    schema: gateway.schema!,
+    // The API schema of the current supergraph, read once per request: what clients of this gateway validate against.
+    schema: supergraph.schema,
     graphqlEndpoint: '/graphql',
     graphiql: false,
     landingPage: false,
@@ -144,17 +138,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         // Not ready while draining, so a balancer moves on before the connections close.
         readiness: async () => (draining ? { ready: false, status: 'draining', supergraph: name } : { ready: true, supergraph: name }),
       }),
+      // One log line per request, with the trace id the router's traceparent carried.
+      useRequestTelemetry({ logger: log }),
       useRouterSignature({ secrets: internalSecrets }),
       useSseEventIds(),
-      useApolloGateway({
-        gateway,
-        logger: log,
-        subscribe: createSubscriptionExecutor({
-          supergraph,
-          dataSources: () => dataSources,
-          clients: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.client])),
-        }),
-      }),
+      // @apollo/gateway plans and executes, on the supergraph generation the request was validated against.
+      supergraph.plugin,
     ],
   });
 
@@ -167,7 +156,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   let closing: Promise<void> | undefined;
   return {
     yoga,
-    pools: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.pool])),
+    get pools() {
+      return Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.pool]));
+    },
     async listen(port, host = config.host) {
       if (server) throw new Error('gateway is already listening');
       server = createServer(createRequestListener(yoga, log));
@@ -185,7 +176,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         await admin.close();
         if (server?.listening) await drainHttpServer(server, { graceMs: drainTimeoutMs });
         await yoga.dispose();
-        await gateway.stop();
+        await supergraph.close();
         await Promise.all(Object.values(upstreams).map((u) => u.close()));
         await dispatcher.close();
         await cacheStore.close();

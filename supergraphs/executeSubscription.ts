@@ -9,6 +9,7 @@ import { QueryPlanner, type FetchNode, type QueryPlan, type SubscriptionNode } f
 import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
 import { downstreamError, streamInterrupted, type UpstreamFailure } from '../lib/errors.ts';
 import { relayedError } from '../lib/errorTransforms.ts';
+import { withTraceHeaders } from '../lib/observability/tracing.ts';
 import { openEventStream } from '../lib/upstream/eventStream.ts';
 import { parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { isInterrupted, resumableEvents } from '../lib/upstream/resumableStream.ts';
@@ -65,9 +66,12 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     const onClientGone = () => abort.abort(context.signal?.reason);
     context.signal?.addEventListener('abort', onClientGone, { once: true });
 
+    // Taken once: a stream re-opened on another replica continues the same trace.
+    const traceHeaders = withTraceHeaders({});
     const events = resumableEvents({
       lastEventId: context.lastEventId,
-      open: (lastEventId, exclude) => openEventStream(client, body, { headers: context.principalHeaders(), lastEventId, exclude, signal: abort.signal }),
+      open: (lastEventId, exclude) =>
+        openEventStream(client, body, { headers: { ...context.principalHeaders(), ...traceHeaders }, lastEventId, exclude, signal: abort.signal }),
     });
     let first: IteratorResult<Awaited<ReturnType<typeof events.next>>['value']>;
     try {

@@ -2,6 +2,9 @@ import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { downstreamError, type UpstreamFailure } from '../lib/errors.ts';
 import type { StaleIfError } from '../lib/fallback/staleIfError.ts';
+import { inClientSpan } from '../lib/observability/spans.ts';
+import { withTraceHeaders } from '../lib/observability/tracing.ts';
+import type { UpstreamCallMetrics } from '../lib/observability/upstreamCallMetrics.ts';
 import { isCleanDataBody, parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { UpstreamError, type UpstreamClient } from '../lib/upstream/upstreamClient.ts';
 import type { GatewayContext } from './gatewayContext.ts';
@@ -14,6 +17,8 @@ export interface ReplicaDataSourceOptions {
   shapes: FetchShapes;
   /** An empty answer shaped like the fetch (its `degraded` fallback), or undefined when none can be shaped. */
   degradedData(shape: FetchShape): unknown;
+  /** Count and duration of fetches by outcome. @default none */
+  metrics?: UpstreamCallMetrics;
 }
 
 /**
@@ -29,7 +34,22 @@ export interface ReplicaDataSourceOptions {
 export class ReplicaDataSource implements GraphQLDataSource<GatewayContext> {
   constructor(private readonly options: ReplicaDataSourceOptions) {}
 
-  async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+  /** One subgraph fetch, in a span with the replica that answered, the attempts and any fallback. */
+  process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    return inClientSpan(`subgraph ${this.options.serviceName}`, async (span) => {
+      const started = performance.now();
+      const fetched = await this.fetch(options);
+      this.options.metrics?.observe(this.options.serviceName, fetched.outcome, (performance.now() - started) / 1_000);
+      span?.setAttributes({ 'graphql.subgraph.name': this.options.serviceName, 'subgraph.outcome': fetched.outcome, ...fetched.attributes });
+      return fetched.response;
+    });
+  }
+
+  private async fetch(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<{
+    response: GatewayGraphQLResponse;
+    outcome: 'answered' | 'fallback' | 'failed';
+    attributes: Record<string, string | number>;
+  }> {
     const { serviceName, client, staleIfError } = this.options;
     const { request, context } = options;
     const query = request.query ?? '';
@@ -47,7 +67,7 @@ export class ReplicaDataSource implements GraphQLDataSource<GatewayContext> {
     try {
       const body = `{"query":${JSON.stringify(query)},"variables":${variablesJson}${request.operationName ? `,"operationName":${JSON.stringify(request.operationName)}` : ''}}`;
       const response = await client.post(body, {
-        headers: context.principalHeaders?.() ?? {},
+        headers: withTraceHeaders(context.principalHeaders?.() ?? {}),
         signal: context.signal,
         idempotent: !shape.isMutation,
       });
@@ -56,7 +76,7 @@ export class ReplicaDataSource implements GraphQLDataSource<GatewayContext> {
       // A clean answer is kept as the bytes it came in; others are serialised from what was parsed.
       if (isCleanDataBody(response.body)) staleIfError.rememberBody(key, response.body);
       else staleIfError.remember(key, result.data, Boolean(result.errors?.length));
-      return result as GatewayGraphQLResponse;
+      return { response: result as GatewayGraphQLResponse, outcome: 'answered', attributes: { 'server.address': response.replica, 'subgraph.attempts': response.attempts } };
     } catch (error) {
       const failure: UpstreamFailure = error instanceof UpstreamError ? error.failure : { reason: 'bad_response', attempts: 1 };
       const recovered = await staleIfError.recover(target, key, {
@@ -64,7 +84,15 @@ export class ReplicaDataSource implements GraphQLDataSource<GatewayContext> {
         data: () => this.options.degradedData(shape),
       });
       const errors = failurePaths(shape, request.variables).map((path) => downstreamError(serviceName, failure, path, recovered?.fallback));
-      return { data: (recovered?.data ?? null) as GatewayGraphQLResponse['data'], errors } as GatewayGraphQLResponse;
+      return {
+        response: { data: (recovered?.data ?? null) as GatewayGraphQLResponse['data'], errors } as GatewayGraphQLResponse,
+        outcome: recovered ? 'fallback' : 'failed',
+        attributes: {
+          'subgraph.attempts': failure.attempts,
+          'error.type': failure.reason,
+          ...(recovered ? { 'subgraph.fallback': recovered.fallback.source } : {}),
+        },
+      };
     }
   }
 }

@@ -24,6 +24,19 @@ const NO_CACHE = { get: async () => undefined, set: async () => {}, delete: asyn
  * mutable cache policy across requests.
  */
 export function useApolloGateway({ gateway, logger, subscribe }: ApolloGatewayPluginOptions): Plugin<GatewayContext> {
+  const execute = createApolloExecute(gateway, logger);
+  return {
+    onExecute({ setExecuteFn }) {
+      setExecuteFn(execute);
+    },
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(subscribe);
+    },
+  };
+}
+
+/** The execute function behind useApolloGateway: one loaded gateway's planner and executor (hot reload keeps one per supergraph). */
+export function createApolloExecute(gateway: ApolloGateway, logger: Logger): (args: ExecutionArgs) => Promise<ExecutionResult> {
   // Yoga's parse cache hands back the same DocumentNode for the same text, so each is printed and hashed once.
   const sources = new WeakMap<DocumentNode, { source: string; hash: string }>();
   const sourceOf = (document: DocumentNode) => {
@@ -62,13 +75,5 @@ export function useApolloGateway({ gateway, logger, subscribe }: ApolloGatewayPl
     } as unknown as GatewayGraphQLRequestContext<GatewayContext>;
     return gateway.executor(requestContext) as Promise<ExecutionResult>;
   };
-
-  return {
-    onExecute({ setExecuteFn }) {
-      setExecuteFn(execute);
-    },
-    onSubscribe({ setSubscribeFn }) {
-      setSubscribeFn(subscribe);
-    },
-  };
+  return execute;
 }

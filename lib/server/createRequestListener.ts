@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { badRequest, maskedError } from '../errors.ts';
 import { errorBody } from '../errorTransforms.ts';
 import { readRequestTarget } from './requestTarget.ts';
+import { inServerSpan } from '../observability/serverSpan.ts';
 
 /** What the listener needs of a graphql-yoga (or any @whatwg-node/server) instance. */
 export interface NodeRequestHandler {
@@ -29,7 +30,8 @@ export function createRequestListener(app: NodeRequestHandler, logger: Logger): 
     if (target.host !== undefined) request.headers.host = target.host;
     let handled: Promise<Response>;
     try {
-      handled = Promise.resolve(app.handleNodeRequestAndResponse(request, response, { req: request, res: response }));
+      // In the request's server span: everything yoga runs for it (and calls downstream) joins its trace.
+      handled = Promise.resolve(inServerSpan(request, response, target.path, () => app.handleNodeRequestAndResponse(request, response, { req: request, res: response })));
     } catch (error) {
       handled = Promise.reject(error);
     }

@@ -1,5 +1,7 @@
 import { ConfigError } from '../config.ts';
 import { componentLogger } from '../logger.ts';
+import { loadObservabilityConfig } from '../config/observabilityConfig.ts';
+import { startTracing, type Tracing } from '../observability/tracing.ts';
 
 /** A started component: where it listens and how it stops. */
 export interface RunningComponent {
@@ -37,6 +39,7 @@ export async function runComponent({ component, logName = component, start }: Ru
     log.info({ signal }, 'shutting down');
     try {
       await running?.close();
+      await tracing?.shutdown();
       process.exit(0);
     } catch (error) {
       log.error({ err: error }, 'did not close cleanly');
@@ -45,7 +48,10 @@ export async function runComponent({ component, logName = component, start }: Ru
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  let tracing: Tracing | undefined;
   try {
+    const observability = loadObservabilityConfig();
+    tracing = startTracing({ serviceName: observability.serviceName ?? logName.replace(/-\d+$/, ''), instanceId: component, endpoint: observability.otlpEndpoint });
     running = await start();
   } catch (error) {
     if (error instanceof ConfigError) {

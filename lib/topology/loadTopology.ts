@@ -108,6 +108,16 @@ export function readSupergraphSdl(topology: Topology, name: string): string {
   return sdl;
 }
 
+/** Where a supergraph's SDL comes from: its composed file, or a rover config composed on each change. */
+export type SupergraphSource = { kind: 'sdl'; path: string } | { kind: 'rover'; path: string };
+
+/** What a gateway or router watches for a supergraph, as its topology names it. */
+export function supergraphSourceOf(topology: Topology, name: string): SupergraphSource {
+  const supergraph = topology.supergraphs[name];
+  if (!supergraph) throw new ConfigError(`the topology ${topology.file} has no supergraph named "${name}"`);
+  return supergraph.schemaFile ? { kind: 'sdl', path: supergraph.schemaFile } : { kind: 'rover', path: supergraph.roverConfig! };
+}
+
 /** Every subgraph name of a topology, with the supergraph it belongs to. */
 export function subgraphsOf(topology: Topology): Array<{ supergraph: string; subgraph: string }> {
   return Object.values(topology.supergraphs).flatMap((s) => Object.keys(s.subgraphs).map((subgraph) => ({ supergraph: s.name, subgraph })));

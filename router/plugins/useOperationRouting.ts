@@ -13,6 +13,10 @@ import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
 import { SupergraphName } from '../../lib/topology/loadTopology.ts';
 import { createDeadline } from '../../lib/upstream/deadline.ts';
 import type { GraphQLResponse } from '../../lib/upstream/graphqlResponse.ts';
+import { trace } from '@opentelemetry/api';
+import { inClientSpan, inSpan } from '../../lib/observability/spans.ts';
+import { withTraceHeaders } from '../../lib/observability/tracing.ts';
+import type { UpstreamCallMetrics } from '../../lib/observability/upstreamCallMetrics.ts';
 import type { GatewayClient } from '../gatewayClient.ts';
 import { mergeResults, type PartOutcome } from '../mergeResults.ts';
 import { analyseOperation } from '../operationAnalysis.ts';
@@ -32,6 +36,8 @@ export interface OperationRoutingOptions {
   staleIfError?: StaleIfError;
   /** Runs subscriptions (routedSubscribe.ts). @default none: subscriptions are refused */
   subscribe?: (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
+  /** Count and duration of gateway calls by supergraph and outcome. @default none */
+  callMetrics?: UpstreamCallMetrics;
   logger?: Logger;
 }
 
@@ -55,34 +61,54 @@ export function useOperationRouting(options: OperationRoutingOptions): Plugin<Ro
 
 /** The execute function behind useOperationRouting (exported for tests that skip yoga). */
 export function createRoutedExecute(options: OperationRoutingOptions): (args: ExecutionArgs) => Promise<ExecutionResult> {
-  const { routingTable, gateways, internalSecret, gatewayTimeoutMs = 10_000, logger, staleIfError } = options;
+  const { routingTable, gateways, internalSecret, gatewayTimeoutMs = 10_000, logger, staleIfError, callMetrics } = options;
 
   return async function routedExecute(args) {
     const context = (args.contextValue ?? {}) as Partial<RouterExecutionContext>;
     const rawVariables = (args.variableValues ?? {}) as Record<string, unknown>;
-    let analysis;
-    try {
-      analysis = analyseOperation(routingTable, args.document, args.operationName);
-    } catch (error) {
-      if (error instanceof GraphQLError) return { errors: [error] };
-      throw error;
-    }
-    const coerced = getVariableValues(routingTable.schema, analysis.operation.variableDefinitions ?? [], rawVariables, { maxErrors: 25 });
-    if (coerced.errors) return { errors: coerced.errors.map(invalidVariables) };
-
-    const plan = splitOperation({
-      document: args.document,
-      operationName: args.operationName,
-      variables: rawVariables,
-      coercedVariables: coerced.coerced,
-      query: typeof context.params?.query === 'string' ? context.params.query : undefined,
-      routingTable,
+    // The router's query plan: which supergraph answers which root fields, as one span.
+    const planned = inSpan('router.plan', () => {
+      let analysis;
+      try {
+        analysis = analyseOperation(routingTable, args.document, args.operationName);
+      } catch (error) {
+        if (error instanceof GraphQLError) return { errors: [error] };
+        throw error;
+      }
+      const coerced = getVariableValues(routingTable.schema, analysis.operation.variableDefinitions ?? [], rawVariables, { maxErrors: 25 });
+      if (coerced.errors) return { errors: coerced.errors.map(invalidVariables) };
+      return splitOperation({
+        document: args.document,
+        operationName: args.operationName,
+        variables: rawVariables,
+        coercedVariables: coerced.coerced,
+        query: typeof context.params?.query === 'string' ? context.params.query : undefined,
+        routingTable,
+      });
     });
+    if ('errors' in planned) return planned;
+    const plan = planned;
     const principal = context.principal ?? { scopes: [] };
     const clientSignal = context.request?.signal;
     const isMutation = plan.operationType === 'mutation';
 
-    const forward = async (part: SubOperation): Promise<PartOutcome> => {
+    // One gateway call: a span (supergraph, attempts, fallback) and a timing by outcome.
+    const forward = (part: SubOperation): Promise<PartOutcome> =>
+      inClientSpan(`gateway ${part.supergraph}`, async (span) => {
+        const started = performance.now();
+        const outcome = await forwardPart(part);
+        const kind = outcome.kind === 'answered' ? 'answered' : outcome.kind === 'fallback' ? 'fallback' : 'failed';
+        callMetrics?.observe(part.supergraph, kind, (performance.now() - started) / 1_000);
+        span?.setAttributes({
+          'graphql.supergraph.name': part.supergraph,
+          'supergraph.outcome': kind,
+          ...(outcome.kind !== 'answered' ? { 'supergraph.attempts': outcome.failure.attempts, 'error.type': outcome.failure.reason } : {}),
+          ...(outcome.kind === 'fallback' ? { 'supergraph.fallback': outcome.fallback.source } : {}),
+        });
+        return outcome;
+      });
+
+    const forwardPart = async (part: SubOperation): Promise<PartOutcome> => {
       const common = { supergraph: part.supergraph, responseKeys: part.responseKeys };
       const target = {
         upstream: part.supergraph,
@@ -108,11 +134,12 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
       const principalToken = signPrincipal(principal, internalSecret);
       try {
         const outcome = await gateway.execute(
-          { query: part.query, variables: part.variables, operationName: part.operationName, headers: { [PRINCIPAL_HEADER]: principalToken } },
+          { query: part.query, variables: part.variables, operationName: part.operationName, headers: withTraceHeaders({ [PRINCIPAL_HEADER]: principalToken }) },
           deadline.signal,
           { idempotent: !isMutation },
         );
         if (outcome.ok) {
+          trace.getActiveSpan()?.setAttribute('supergraph.attempts', outcome.attempts);
           if (outcome.raw !== undefined) staleIfError?.rememberBody(key, outcome.raw);
           else staleIfError?.remember(key, outcome.result.data, Boolean(outcome.result.errors?.length));
           // The client's own text went through unchanged: relayed error locations point into it.

@@ -1,0 +1,44 @@
+import { Counter, type Registry } from 'prom-client';
+import type { CacheStore } from '../cache/cacheStore.ts';
+
+/** Which cache a key belongs to, by the prefix its owner gives it. */
+const CACHES: ReadonlyArray<[prefix: string, cache: string]> = [
+  ['rc:', 'response'],
+  ['fb:', 'fallback'],
+  ['apq:', 'persisted_query'],
+];
+
+/**
+ * The same store, counting lookups as hits and misses per cache (`cache_lookups_total`): the response
+ * cache, the stale-if-error fallbacks and automatic persisted queries share one store, told apart by
+ * their key prefixes. A miss includes a lookup skipped because the store was down.
+ */
+export function meteredCacheStore(store: CacheStore, registry: Registry): CacheStore {
+  const lookups = new Counter({
+    name: 'cache_lookups_total',
+    help: 'Cache lookups by cache (response, fallback, persisted_query) and result (hit, miss)',
+    labelNames: ['cache', 'result'] as const,
+    registers: [registry],
+  });
+  const counters = new Map(
+    [...CACHES.map(([, cache]) => cache), 'other'].map((cache) => [cache, { hit: lookups.labels(cache, 'hit'), miss: lookups.labels(cache, 'miss') }]),
+  );
+  const countersOf = (key: string) => counters.get(CACHES.find(([prefix]) => key.startsWith(prefix))?.[1] ?? 'other')!;
+  return {
+    get kind() {
+      return store.kind;
+    },
+    get available() {
+      return store.available;
+    },
+    async get(key) {
+      const value = await store.get(key);
+      countersOf(key)[value === undefined ? 'miss' : 'hit'].inc();
+      return value;
+    },
+    set: (key, value, ttl) => store.set(key, value, ttl),
+    tag: (tag, key, ttl) => store.tag(tag, key, ttl),
+    invalidateTag: (tag) => store.invalidateTag(tag),
+    close: () => store.close(),
+  };
+}

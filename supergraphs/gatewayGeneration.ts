@@ -1,0 +1,80 @@
+import { ApolloGateway } from '@apollo/gateway';
+import { Supergraph } from '@apollo/federation-internals';
+import { buildSchema, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import { readCacheHints } from '../lib/fallback/cacheHints.ts';
+import type { StaleIfError } from '../lib/fallback/staleIfError.ts';
+import type { UpstreamCallMetrics } from '../lib/observability/upstreamCallMetrics.ts';
+import type { Upstream } from '../lib/upstream/createUpstream.ts';
+import { degradedData } from './degradedData.ts';
+import { createSubscriptionExecutor } from './executeSubscription.ts';
+import { createFetchShapes } from './fetchShape.ts';
+import { ReplicaDataSource } from './replicaDataSource.ts';
+import { subgraphSchema } from './subgraphSchema.ts';
+import { createApolloExecute } from './useApolloGateway.ts';
+
+/** What every generation of one gateway shares: the replica pools, the fallback cache, the metrics. */
+export interface GenerationShared {
+  /** The supergraph's name, for messages. */
+  name: string;
+  /** Replica pools by subgraph; a generation naming a new subgraph adds its pool here. */
+  upstreams: Record<string, Upstream>;
+  /** Makes the pool of a subgraph the gateway has none for yet (its routing URL is the default replica). */
+  createUpstream(subgraph: string, routingUrl: string | undefined): Upstream;
+  staleIfError: StaleIfError;
+  fetchMetrics?: UpstreamCallMetrics;
+  logger: Logger;
+}
+
+/**
+ * Everything a gateway derives from one supergraph SDL, built together so it switches together: the
+ * federation Supergraph, @apollo/gateway's planner and executor, the fetch shapes, the data sources,
+ * the subscription executor and the API schema clients validate against.
+ */
+export interface GatewayGeneration {
+  readonly sdl: string;
+  /** The API schema; a request validated against it executes on this generation only. */
+  readonly schema: GraphQLSchema;
+  execute(args: ExecutionArgs): Promise<ExecutionResult>;
+  subscribe(args: ExecutionArgs): Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
+  /** Stops the Apollo gateway of this generation; idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Builds one generation; throws (and nothing changes) when the SDL is not a valid supergraph. */
+export async function buildGatewayGeneration(sdl: string, shared: GenerationShared): Promise<GatewayGeneration> {
+  const { name, upstreams, staleIfError, fetchMetrics, logger } = shared;
+  const supergraph = Supergraph.build(sdl);
+  for (const subgraph of supergraph.subgraphs()) upstreams[subgraph.name] ??= shared.createUpstream(subgraph.name, subgraph.url);
+  const shapes = createFetchShapes(buildSchema(sdl, { assumeValidSDL: true }), readCacheHints(sdl));
+  const dataSources: Record<string, ReplicaDataSource> = {};
+  const gateway = new ApolloGateway({
+    supergraphSdl: sdl,
+    logger: { debug: () => {}, info: () => {}, warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
+    buildService: ({ name: subgraph }) => {
+      const upstream = upstreams[subgraph];
+      if (!upstream) throw new Error(`supergraph ${name} names subgraph ${subgraph}, which has no replica pool`);
+      return (dataSources[subgraph] = new ReplicaDataSource({
+        serviceName: subgraph,
+        client: upstream.client,
+        staleIfError,
+        shapes,
+        metrics: fetchMetrics,
+        degradedData: (shape) => (shape.document ? (degradedData(subgraphSchema(supergraph, subgraph), shape.document) ?? undefined) : undefined),
+      }));
+    },
+  });
+  await gateway.load();
+  let stopping: Promise<void> | undefined;
+  return {
+    sdl,
+    schema: gateway.schema!,
+    execute: createApolloExecute(gateway, logger),
+    subscribe: createSubscriptionExecutor({
+      supergraph,
+      dataSources: () => dataSources,
+      clients: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.client])),
+    }),
+    stop: () => (stopping ??= gateway.stop()),
+  };
+}
