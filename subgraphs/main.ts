@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { listenPort, loadConfig, requireInternalSecret } from '../lib/config.ts';
+import { storeOptions } from '../lib/config/databaseConfig.ts';
 import { runComponent } from '../lib/server/runComponent.ts';
 import { DEFAULT_PORTS, SUBGRAPH_NAMES, isSubgraphName, type SubgraphName } from '../lib/topology.ts';
 import { openDatabase } from './store/openDatabase.ts';
@@ -36,7 +37,7 @@ await runComponent({
     const config = loadConfig();
     const internalSecret = requireInternalSecret(config);
     const port = listenPort(process.env, DEFAULT_PORTS.subgraphs[name] + replica);
-    const store = await openDatabase({ path: config.database.path });
+    const store = await openDatabase(storeOptions(config.database, `${name}-${replica}`));
     const server = await startSubgraph({
       name,
       host: config.host,

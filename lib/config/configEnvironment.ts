@@ -1,5 +1,6 @@
 import { SUBGRAPH_NAMES, SUPERGRAPH_NAMES } from '../topology.ts';
 import { chatEnv } from './chatConfig.ts';
+import { databaseFromEnv } from './databaseConfig.ts';
 import { edgeFromEnv } from './edgeConfig.ts';
 import { graphiqlConfigFromEnv } from './graphiqlConfig.ts';
 import { serverFromEnv } from './serverConfig.ts';
@@ -52,7 +53,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       ...graphiqlConfigFromEnv(env),
     },
     gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls },
-    database: { path: env.DATABASE_PATH },
+    database: databaseFromEnv(env),
     chat: chatEnv(env),
     resilience: {
       balancer: env.LOAD_BALANCER,

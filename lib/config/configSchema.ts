@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { FallbackPolicy } from '../fallback/staleIfError.ts';
 import { chatConfigSchema } from './chatConfig.ts';
+import { databaseConfigSchema } from './databaseConfig.ts';
 import { edgeConfigSchema } from './edgeConfig.ts';
 import { graphiqlConfigSchema } from './graphiqlConfig.ts';
 import { serverConfigSchema } from './serverConfig.ts';
@@ -155,10 +156,8 @@ export const configSchema = z.object({
       >,
     ).default({}),
   }).default({}),
-  database: z.object({
-    /** SQLite file shared by all replicas. @default "data/supergraph.db" */
-    path: z.string().min(1).default('data/supergraph.db'),
-  }).default({}),
+  /** SQLite file, or PostgreSQL by URL (databaseConfig.ts). */
+  database: databaseConfigSchema.default({}),
   /** The chat subgraph: generator pace, optional OpenAI-compatible backend, chunk-log timings (chatConfig.ts). */
   chat: chatConfigSchema.default({}),
   /** The router's door policy: rate limits, operation limits, persisted operations (edgeConfig.ts). */
