@@ -5,10 +5,15 @@ import type { Database } from './tables.ts';
 const RETRYABLE = new Set(['40001', '40P01']);
 
 export interface InTransactionOptions {
-  /** Attempts in all before the conflict is the caller's error. @default 8 */
+  /**
+   * Attempts in all before the conflict is the caller's error. Generous on purpose: on a hot row
+   * (the last items of a popular article) each round lets one of the contenders through. @default 12
+   */
   attempts?: number;
-  /** First back-off; doubles per attempt, with full jitter. @default 5 */
+  /** First back-off; doubles per attempt up to maxDelayMs, with full jitter. @default 5 */
   baseDelayMs?: number;
+  /** @default 250 */
+  maxDelayMs?: number;
   /** @default Math.random */
   random?: () => number;
   /** @default a setTimeout promise */
@@ -30,14 +35,14 @@ const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resol
  * more than once, and only the last run commits. SQLite never raises these codes, so there it runs once.
  */
 export async function inTransaction<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>, options: InTransactionOptions = {}): Promise<T> {
-  const { attempts = 8, baseDelayMs = 5, random = Math.random, sleep = sleepFor } = options;
+  const { attempts = 12, baseDelayMs = 5, maxDelayMs = 250, random = Math.random, sleep = sleepFor } = options;
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction().execute(work);
     } catch (error) {
       if (attempt >= attempts || !isRetryableConflict(error)) throw error;
       // Full jitter: replicas that collided once should not collide again on the same beat.
-      await sleep(random() * baseDelayMs * 2 ** (attempt - 1));
+      await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
     }
   }
 }
