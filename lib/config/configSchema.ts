@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRedisUrl } from '../cache/connectRedis.ts';
 import type { FallbackPolicy } from '../fallback/staleIfError.ts';
 import { chatConfigSchema } from './chatConfig.ts';
 import { databaseConfigSchema } from './databaseConfig.ts';
@@ -122,8 +123,18 @@ export const configSchema = z.object({
     dnsRefreshMs: ms.default(10_000),
   }).default({}),
   cache: z.object({
-    /** Redis for the shared caches; without it an in-memory LRU stands in. */
-    redisUrl: z.string().url().optional(),
+    /**
+     * Redis for the shared caches; without it an in-memory LRU stands in. One node (`redis://`), a
+     * Sentinel set (`redis-sentinel://s1:26379,s2:26379/<primary>`) or a Cluster
+     * (`redis-cluster://n1:6379,n2:6379`): see lib/cache/connectRedis.ts.
+     */
+    redisUrl: z.string().superRefine((value, ctx) => {
+      try {
+        parseRedisUrl(value);
+      } catch (error) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+      }
+    }).optional(),
     /** How long a last good answer is kept for stale-if-error. @default 86400 */
     fallbackTtlSeconds: z.coerce.number().int().positive().default(86_400),
     /** Deadline of one cache call; a slower cache is skipped. @default 150 */
