@@ -1,5 +1,6 @@
 import { SUBGRAPH_NAMES, SUPERGRAPH_NAMES } from '../topology.ts';
 import { chatEnv } from './chatConfig.ts';
+import { chatPageConfigFromEnv } from './chatPageConfig.ts';
 import { databaseFromEnv } from './databaseConfig.ts';
 import { edgeFromEnv } from './edgeConfig.ts';
 import { graphiqlConfigFromEnv } from './graphiqlConfig.ts';
@@ -51,6 +52,7 @@ export function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
       maxDepth: env.MAX_DEPTH,
       maxStreamsPerCaller: env.MAX_STREAMS_PER_CALLER,
       ...graphiqlConfigFromEnv(env),
+      ...chatPageConfigFromEnv(env),
     },
     gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls },
     database: databaseFromEnv(env),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseRedisUrl } from '../cache/connectRedis.ts';
 import type { FallbackPolicy } from '../fallback/staleIfError.ts';
 import { chatConfigSchema } from './chatConfig.ts';
+import { chatPageConfigSchema } from './chatPageConfig.ts';
 import { databaseConfigSchema } from './databaseConfig.ts';
 import { edgeConfigSchema } from './edgeConfig.ts';
 import { graphiqlConfigSchema } from './graphiqlConfig.ts';
@@ -80,6 +81,7 @@ export const configSchema = z.object({
     /** Subscriptions one caller (API key's user, else client address) may hold open at once. @default 32 */
     maxStreamsPerCaller: z.coerce.number().int().positive().default(32),
     ...graphiqlConfigSchema,
+    ...chatPageConfigSchema,
   }).default({}),
   gateway: z.object({
     /** Deadline of one subgraph attempt; with its one retry it must end before the router's gateway deadline. @default 4000 */
