@@ -161,7 +161,7 @@ export function createRouter(options: RouterOptions): Router {
       useNestingLimits(nesting),
       ...browserPlugins(edge.browser),
       // Browsers at `/` get the chat page (useEndpointIndex then answers everyone else, or sends browsers to GraphiQL).
-      config.router.chatPage && useChatPage(),
+      config.router.chatPage && useChatPage({ graphiql: config.router.graphiql }),
       config.router.opsPanel === 'loopback' && useOperatorSnapshot({ snapshot: () => operatorSnapshot(upstreams(), metrics.registry) }),
       useEndpointIndex({ transports: ['http', 'sse', 'graphql-ws'], browserLocation: config.router.graphiql ? '/graphql' : undefined }),
       ...(config.router.graphiql

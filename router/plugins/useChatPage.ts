@@ -10,6 +10,8 @@ export interface ChatPageOptions {
   assetsPath?: string;
   /** Folder of index.html, its styles and its modules. @default CHAT_PAGE_DIR */
   dir?: URL;
+  /** Whether the router serves GraphiQL, which the page links to; without it the link is left out. @default true */
+  graphiql?: boolean;
 }
 
 /**
@@ -46,10 +48,11 @@ interface StaticFile {
  * ETag), so a new release is picked up at once.
  */
 export function useChatPage(options: ChatPageOptions = {}): Plugin {
-  const { path = '/', assetsPath = '/chat/', dir = CHAT_PAGE_DIR } = options;
+  const { path = '/', assetsPath = '/chat/', dir = CHAT_PAGE_DIR, graphiql = true } = options;
   const files = new Map<string, StaticFile>(
     (Object.keys(FILES) as FileName[]).map((name) => {
-      const body = readFileSync(new URL(name, dir), 'utf8');
+      let body = readFileSync(new URL(name, dir), 'utf8');
+      if (name === 'index.html' && !graphiql) body = body.replace(/\s*<a [^>]*id="graphiql-link"[^>]*>[^<]*<\/a>/, '');
       return [name, { body, contentType: FILES[name], etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` }];
     }),
   );

@@ -58,6 +58,12 @@ describe('the chat page', () => {
     expect((await get(router, '/chat/chat.js', {}, 'POST')).status).toBe(405);
   });
 
+  it('leaves the GraphiQL link out when the router serves no GraphiQL (production)', async () => {
+    const html = await (await get(routerWith({ NODE_ENV: 'production' }), '/', { accept: 'text/html' })).text();
+    expect(html).not.toContain('graphiql-link');
+    expect(html).toContain('id="sign-out"');
+  });
+
   it('leaves `/` to the JSON index for everyone but browsers', async () => {
     const index = await get(router, '/', { accept: 'application/json' });
     expect(index.headers.get('content-type')).toMatch(/^application\/json/);
