@@ -6,6 +6,7 @@ import { GraphQLRequestError, StreamDropped, graphql, subscribe } from './transp
 const KEY_STORAGE = 'supergraph.apiKey';
 const RESUME_ATTEMPTS = 8;
 const $ = (id) => document.getElementById(id);
+const KEY_REFUSED = 'This API key was not accepted: check that it is complete and has not been revoked.';
 
 const CHAT_STREAM = `subscription ChatStream($input: ChatInput!) {
   chatStream(input: $input) { conversationId messageId index delta done finishReason cached model { id name } usage { promptTokens completionTokens totalTokens } }
@@ -20,9 +21,10 @@ function describe(error) {
   if (error instanceof StreamDropped) return 'The connection to the router dropped and could not be resumed. Try again.';
   if (!(error instanceof GraphQLRequestError)) return `Something went wrong: ${error.message}`;
   const { code, extensions } = error;
+  if (error.status === 401 && !code) return KEY_REFUSED;
   switch (code) {
     case 'UNAUTHENTICATED':
-      return 'This API key was not accepted: check that it is complete and has not been revoked.';
+      return KEY_REFUSED;
     case 'RATE_LIMITED': {
       const seconds = Math.ceil((extensions.retryAfterMs ?? (extensions.retryAfter ?? 1) * 1000) / 1000);
       return `Too many requests: try again in ${seconds} s.`;
@@ -100,7 +102,7 @@ async function signIn(key) {
   $('sign-in-button').disabled = true;
   try {
     const { data, errors } = await graphql(key, ACCOUNT);
-    if (!data?.me) throw new GraphQLRequestError(errors ?? [{ message: 'No account for this key.', extensions: { code: 'UNAUTHENTICATED' } }], 200);
+    if (!data?.me) throw errors?.length ? new GraphQLRequestError(errors, 200) : new Error('no account answers to this key.');
     state.key = key;
     sessionStorage.setItem(KEY_STORAGE, key);
     $('who').textContent = `${data.me.name} · ${data.me.plan}`;

@@ -36,7 +36,7 @@ async function errorsOf(response) {
   } catch {
     // not JSON: described by the status below
   }
-  return [{ message: `The router answered ${response.status}.`, extensions: { code: `HTTP_${response.status}` } }];
+  return [{ message: `The router answered ${response.status}.` }];
 }
 
 /** One query or mutation; resolves to `{ data, errors }` (partial data stays usable), rejects when nothing came back. */
