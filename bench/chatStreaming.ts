@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { createParser } from 'eventsource-parser';
 import { Agent, request } from 'undici';
 import { PRINCIPAL_HEADER, signPrincipal } from '../lib/principal.ts';
@@ -20,12 +18,12 @@ const streams = new Agent({ connections: null, keepAliveTimeout: 10_000, bodyTim
 const SUBSCRIPTION = 'subscription($p: String!) { chatStream(input: { prompt: $p }) { index delta done } }';
 
 /** Lifts the demo user's token allowance so thousands of answers can be reserved at once. */
-function unlimitedQuota(stack: ScratchStack): void {
-  const db = new Database(join(stack.dir, 'data.db'));
+async function unlimitedQuota(stack: ScratchStack): Promise<void> {
+  const store = await stack.database.open();
   try {
-    db.prepare('update quotas set "limit" = 1000000000, used = 0 where user_id = ?').run('u1');
+    await store.db.updateTable('quotas').set({ limit: 1_000_000_000, used: 0 }).where('user_id', '=', 'u1').execute();
   } finally {
-    db.close();
+    await store.close();
   }
 }
 
@@ -54,7 +52,7 @@ function rssKiB(pid: number): number {
 async function latency(): Promise<void> {
   const stack = await launchScratchStack({ demoApiKey: KEY, env: { MAX_STREAMS_PER_CALLER: '100000' } });
   try {
-    unlimitedQuota(stack);
+    await unlimitedQuota(stack);
     const direct = `http://127.0.0.1:${stack.get('chat-0').port}/graphql`;
     const asDemoUser = () => ({ [PRINCIPAL_HEADER]: signPrincipal({ userId: 'u1', scopes: [] }, stack.env.INTERNAL_SECRET) });
     const gateway = `http://127.0.0.1:${stack.get('gateway-commerce').port}/graphql`;
@@ -106,7 +104,7 @@ async function idleMemory(): Promise<void> {
   const stack = await launchScratchStack({ demoApiKey: KEY, env: { CHAT_TOKEN_INTERVAL_MS: '60000', MAX_STREAMS_PER_CALLER: '100000' } });
   const open: Array<{ abort: AbortController }> = [];
   try {
-    unlimitedQuota(stack);
+    await unlimitedQuota(stack);
     const router = stack.get('router').pid!;
     await timeStream(stack.routerUrl, { authorization: `Bearer ${KEY}` }, 'warm-up').catch(() => undefined);
     const baseline = rssKiB(router);

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { connectRedis } from '../lib/cache/connectRedis.ts';
 import type { Logger } from 'pino';
 import type { ApiKeyResolver } from './apiKeyResolver.ts';
 
@@ -30,7 +30,8 @@ export interface ApiKeyRevocationsOptions {
 const MAX_USER_ID_LENGTH = 256;
 
 /**
- * Spreads revocations between router instances through Redis pub/sub. The message names the key's
+ * Spreads revocations between router instances through Redis pub/sub (classic pub/sub: on a
+ * Cluster every node relays a message to subscribers on any node). The message names the key's
  * user, not the key: the router that served `revokeApiKey(id)` never sees the secret or its hash,
  * and dropping every cached key of one user costs each router one lookup per key of that user.
  * Pub/sub keeps nothing for a router that is disconnected when a message goes out; the key cache's
@@ -48,9 +49,9 @@ export function createApiKeyRevocations(options: ApiKeyRevocationsOptions): ApiK
   }
   const retryStrategy = (times: number) => Math.min(100 * times, 2_000);
   // Publishing never waits for a connection: a revocation answered while Redis is down is local only.
-  const publisher = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: commandTimeoutMs, connectTimeout: 1_000, retryStrategy });
+  const publisher = connectRedis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: commandTimeoutMs, connectTimeout: 1_000, retryStrategy });
   // The subscription is queued until the first connection and renewed by ioredis after every reconnect.
-  const subscriber = new Redis(redisUrl, { connectTimeout: 1_000, retryStrategy, maxRetriesPerRequest: null });
+  const subscriber = connectRedis(redisUrl, { connectTimeout: 1_000, retryStrategy, maxRetriesPerRequest: null });
   publisher.on('error', () => {});
   subscriber.on('error', (error) => logger?.debug({ err: error }, 'api key revocation subscriber: redis error'));
   subscriber.on('message', (from: string, message: string) => {

@@ -53,6 +53,9 @@ import type { RouterContext } from './routerContext.ts';
 import { buildRoutingTable, type RoutingTable } from './routingTable.ts';
 import { createStreamLimiter } from './streamLimiter.ts';
 import { demoGraphiQLOptions } from './demoGraphiQLOptions.ts';
+import { useChatPage } from './plugins/useChatPage.ts';
+import { useOperatorSnapshot } from './plugins/useOperatorSnapshot.ts';
+import { operatorSnapshot } from './operatorSnapshot.ts';
 import { useEndpointIndex } from './plugins/useEndpointIndex.ts';
 import { useOfflineGraphiQL } from './plugins/useOfflineGraphiQL.ts';
 import { meteredCacheStore } from '../lib/observability/meteredCacheStore.ts';
@@ -168,6 +171,9 @@ export function createRouter(options: RouterOptions): Router {
       // Before any refusal, so refused requests are measured and logged too.
       telemetry.plugin,
       ...browserPlugins(edge.browser),
+      // Browsers at `/` get the chat page (useEndpointIndex then answers everyone else, or sends browsers to GraphiQL).
+      config.router.chatPage && useChatPage({ graphiql: config.router.graphiql }),
+      config.router.opsPanel === 'loopback' && useOperatorSnapshot({ snapshot: () => operatorSnapshot(upstreams(), metrics.registry) }),
       useEndpointIndex({ transports: ['http', 'sse', 'graphql-ws'], browserLocation: config.router.graphiql ? '/graphql' : undefined }),
       ...(config.router.graphiql
         ? [

@@ -2,11 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchStack, type Stack, type StackOptions } from './launchStack.ts';
+import { createScratchDatabase, type ScratchDatabase } from './scratchDatabase.ts';
 
 export interface ScratchStack extends Stack {
   /** Its folder: the SQLite file (`data.db`) and one log file per component (`logs/`). */
   dir: string;
-  /** Stops the stack and removes its folder (kept when KEEP_STACK_DIR is set, for post-mortems). */
+  /** Its database, on the engine TEST_DATABASE names (SQLite in `dir` by default, else PostgreSQL). */
+  database: ScratchDatabase;
+  /** Stops the stack, drops its database and removes its folder (kept when KEEP_STACK_DIR is set, for post-mortems). */
   dispose(): Promise<void>;
 }
 
@@ -27,21 +30,27 @@ export async function launchScratchStack(options: StackOptions & { demoApiKey: s
   const dir = mkdtempSync(join(tmpdir(), 'supergraph-'));
   const { demoApiKey, ...rest } = options;
   let stack: Stack;
+  let database: ScratchDatabase | undefined;
   try {
+    database = await createScratchDatabase(dir);
     stack = await launchStack({
       ports: 'ephemeral',
       output: { dir: join(dir, 'logs') },
       ...rest,
-      env: { DATABASE_PATH: join(dir, 'data.db'), DEMO_API_KEY: demoApiKey, LOG_LEVEL: 'warn', ...UNREACHABLE_RATE_LIMITS, ...rest.env },
+      env: { ...database.env, DEMO_API_KEY: demoApiKey, LOG_LEVEL: 'warn', ...UNREACHABLE_RATE_LIMITS, ...rest.env },
     });
   } catch (error) {
+    await database?.drop();
     if (!process.env.KEEP_STACK_DIR) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+  const db = database;
   return Object.assign(stack, {
     dir,
+    database: db,
     async dispose() {
       await stack.stop();
+      await db.drop();
       if (!process.env.KEEP_STACK_DIR) rmSync(dir, { recursive: true, force: true });
     },
   });

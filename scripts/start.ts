@@ -50,7 +50,7 @@ console.log(`\n${line(['component', 'pid', 'port', 'admin'])}\n${line(width.map(
 for (const row of rows) console.log(line(row));
 console.log(`\nready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 console.log(`router:       ${stack.routerUrl}`);
-console.log(`in a browser: ${new URL('/', stack.routerUrl).href}   (GraphiQL, with the demo key and example operations)`);
+console.log(`in a browser: ${new URL('/', stack.routerUrl).href}   (the chat page; GraphiQL with the demo key and example operations on /graphql)`);
 const adminUrl = `http://${adminHost.includes(':') ? `[${adminHost}]` : adminHost}:${stack.get('router').adminPort}`;
 console.log(`operators:    ${adminUrl}/internal/state and ${adminUrl}/metrics (the router's admin listener)`);
 console.log(`demo API key: ${demoApiKey}${process.env.DEMO_API_KEY ? '' : '   (generated; set DEMO_API_KEY to choose one)'}`);

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { listenPort, loadConfig, requireInternalSecret } from '../lib/config.ts';
+import { storeOptions } from '../lib/config/databaseConfig.ts';
 import { runComponent } from '../lib/server/runComponent.ts';
 import { ConfigError } from '../lib/config/configError.ts';
 import { replicaPortOf } from '../lib/topology/loadTopology.ts';
@@ -40,7 +41,7 @@ await runComponent({
     const defaultPort = replicaPortOf(config.topology, name, replica);
     if (defaultPort === undefined && !process.env.PORT) throw new ConfigError(`the topology ${config.topology.file} gives ${name} no replica URLs: set PORT`);
     const port = listenPort(process.env, defaultPort ?? 0);
-    const store = await openDatabase({ path: config.database.path });
+    const store = await openDatabase(storeOptions(config.database, `${name}-${replica}`));
     const server = await startSubgraph({
       name,
       host: config.host,

@@ -1,8 +1,9 @@
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisClient } from './connectRedis.ts';
 import type { Logger } from 'pino';
 import type { CacheStore } from './cacheStore.ts';
 
 export interface RedisCacheStoreOptions {
+  /** redis://, redis-sentinel:// or redis-cluster:// (connectRedis.ts). */
   url: string;
   /** A command slower than this is abandoned and treated as a miss. @default 150 */
   commandTimeoutMs?: number;
@@ -18,7 +19,7 @@ export interface RedisCacheStoreOptions {
  */
 export class RedisCacheStore implements CacheStore {
   readonly kind = 'redis' as const;
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly logger?: Logger;
   private down = false;
   /** Consecutive failed commands; a run of them means Redis hangs, so it is skipped for a while. */
@@ -27,7 +28,7 @@ export class RedisCacheStore implements CacheStore {
 
   constructor(options: RedisCacheStoreOptions) {
     this.logger = options.logger;
-    this.redis = new Redis(options.url, {
+    this.redis = connectRedis(options.url, {
       keyPrefix: options.keyPrefix ?? 'sg:',
       commandTimeout: options.commandTimeoutMs ?? 150,
       connectTimeout: 1_000,
@@ -89,11 +90,12 @@ export class RedisCacheStore implements CacheStore {
     await this.run(() => this.redis.multi().sadd(tag, key).expire(tag, ttlSeconds).exec());
   }
 
-  // A missed invalidation is bounded by the entries' short TTL.
+  // A missed invalidation is bounded by the entries' short TTL. One DEL per key, not one DEL of all:
+  // on a Cluster the tagged entries live in any slot, and a multi-key command must stay in one.
   async invalidateTag(tag: string): Promise<void> {
     await this.run(async () => {
       const keys = await this.redis.smembers(tag);
-      if (keys.length) await this.redis.del(...keys);
+      await Promise.all(keys.map((key) => this.redis.del(key)));
       await this.redis.del(tag);
     });
   }

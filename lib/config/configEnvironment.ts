@@ -1,4 +1,6 @@
 import { chatEnv } from './chatConfig.ts';
+import { chatPageConfigFromEnv } from './chatPageConfig.ts';
+import { databaseFromEnv } from './databaseConfig.ts';
 import { edgeFromEnv } from './edgeConfig.ts';
 import { graphiqlConfigFromEnv } from './graphiqlConfig.ts';
 import { serverFromEnv } from './serverConfig.ts';
@@ -56,9 +58,10 @@ export function fromEnv(env: NodeJS.ProcessEnv, names: TopologyNames): Record<st
       maxDepth: env.MAX_DEPTH,
       maxStreamsPerCaller: env.MAX_STREAMS_PER_CALLER,
       ...graphiqlConfigFromEnv(env),
+      ...chatPageConfigFromEnv(env),
     },
     gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls },
-    database: { path: env.DATABASE_PATH },
+    database: databaseFromEnv(env),
     chat: chatEnv(env),
     resilience: {
       balancer: env.LOAD_BALANCER,

@@ -1,6 +1,9 @@
 import { z } from 'zod';
+import { parseRedisUrl } from '../cache/connectRedis.ts';
 import type { FallbackPolicy } from '../fallback/staleIfError.ts';
 import { chatConfigSchema } from './chatConfig.ts';
+import { chatPageConfigSchema } from './chatPageConfig.ts';
+import { databaseConfigSchema } from './databaseConfig.ts';
 import { edgeConfigSchema } from './edgeConfig.ts';
 import { graphiqlConfigSchema } from './graphiqlConfig.ts';
 import { serverConfigSchema } from './serverConfig.ts';
@@ -56,6 +59,7 @@ export const configSchema = z.object({
     /** Subscriptions one caller (API key's user, else client address) may hold open at once. @default 32 */
     maxStreamsPerCaller: z.coerce.number().int().positive().default(32),
     ...graphiqlConfigSchema,
+    ...chatPageConfigSchema,
   }).default({}),
   gateway: z.object({
     /** Deadline of one subgraph attempt; with its one retry it must end before the router's gateway deadline. @default 4000 */
@@ -94,8 +98,18 @@ export const configSchema = z.object({
     tailLatency: tailLatencyConfigSchema.default({}),
   }).default({}),
   cache: z.object({
-    /** Redis for the shared caches; without it an in-memory LRU stands in. */
-    redisUrl: z.string().url().optional(),
+    /**
+     * Redis for the shared caches; without it an in-memory LRU stands in. One node (`redis://`), a
+     * Sentinel set (`redis-sentinel://s1:26379,s2:26379/<primary>`) or a Cluster
+     * (`redis-cluster://n1:6379,n2:6379`): see lib/cache/connectRedis.ts.
+     */
+    redisUrl: z.string().superRefine((value, ctx) => {
+      try {
+        parseRedisUrl(value);
+      } catch (error) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+      }
+    }).optional(),
     /** How long a last good answer is kept for stale-if-error. @default 86400 */
     fallbackTtlSeconds: z.coerce.number().int().positive().default(86_400),
     /** Deadline of one cache call; a slower cache is skipped. @default 150 */
@@ -122,10 +136,8 @@ export const configSchema = z.object({
     /** The same for a whole failed gateway, applied at the router (`FALLBACK_<SUPERGRAPH>_GATEWAY`). @default the topology's */
     supergraphs: z.record(z.string(), fallbackPolicy).default({}),
   }).default({}),
-  database: z.object({
-    /** SQLite file shared by all replicas. @default "data/supergraph.db" */
-    path: z.string().min(1).default('data/supergraph.db'),
-  }).default({}),
+  /** SQLite file, or PostgreSQL by URL (databaseConfig.ts). */
+  database: databaseConfigSchema.default({}),
   /** The chat subgraph: generator pace, optional OpenAI-compatible backend, chunk-log timings (chatConfig.ts). */
   chat: chatConfigSchema.default({}),
   /** The router's door policy: rate limits, operation limits, persisted operations (edgeConfig.ts). */

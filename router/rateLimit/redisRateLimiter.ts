@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisClient } from '../../lib/cache/connectRedis.ts';
 import type { Logger } from 'pino';
 import { emissionIntervalMs, gcraStep, toleranceMs } from './gcra.ts';
 import type { RateDecision, RateLimiter, RatePolicy } from './rateLimiter.ts';
@@ -19,7 +19,8 @@ export interface RedisRateLimiterOptions {
 }
 
 /**
- * The GCRA step of gcra.ts done atomically in one round trip: read the caller's TAT, decide, store
+ * The GCRA step of gcra.ts done atomically in one round trip, on the caller's one key (so on a
+ * Redis Cluster the script runs on the node owning that key's slot): read the caller's TAT, decide, store
  * the new TAT with an expiry at the instant it no longer matters. It answers the stored TAT and
  * whether the request passed; the caller recomputes the rest with the same arithmetic.
  */
@@ -42,7 +43,7 @@ redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', math.max(1, mat
 return {1, stored or ''}
 `;
 
-type GcraRedis = Redis & {
+type GcraRedis = RedisClient & {
   gcraTake(key: string, now: string, interval: string, tolerance: string, cost: string): Promise<[number, string]>;
 };
 
@@ -53,7 +54,7 @@ type GcraRedis = Redis & {
  */
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter & { readonly available: boolean } {
   const { now = Date.now, logger } = options;
-  const redis = new Redis(options.url, {
+  const redis = connectRedis(options.url, {
     keyPrefix: options.keyPrefix ?? 'sg:rl:',
     commandTimeout: options.commandTimeoutMs ?? 150,
     connectTimeout: 1_000,

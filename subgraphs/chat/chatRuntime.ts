@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
+import { connectRedis, type RedisClient } from '../../lib/cache/connectRedis.ts';
 import type { Kysely, Selectable } from 'kysely';
 import type { Logger } from 'pino';
 import type { ChatConfig } from '../../lib/config/chatConfig.ts';
@@ -63,7 +63,7 @@ export class ChatRuntime {
   private readonly config: ChatConfig;
   private readonly now: () => number;
   private readonly logger?: Logger;
-  private readonly redis?: Redis;
+  private readonly redis?: RedisClient;
   private readonly watched = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private closing?: Promise<void>;
@@ -81,7 +81,7 @@ export class ChatRuntime {
         })
       : new LocalGenerator({ tokenIntervalMs: config.tokenIntervalMs });
     if (options.redisUrl) {
-      this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2_000, connectTimeout: 2_000 });
+      this.redis = connectRedis(options.redisUrl, { maxRetriesPerRequest: 1, commandTimeout: 2_000, connectTimeout: 2_000 });
       this.redis.on('error', (error) => logger?.warn({ err: error }, 'chat redis error'));
       this.chunkLog = new RedisChunkLog(this.redis, config.chunkLogTtlSeconds * 1000);
       this.promptCache = new RedisPromptCache(this.redis, logger);

@@ -45,6 +45,7 @@ export async function* followMessage(
         await wait();
         continue;
       }
+      const settledBeforeRead = local?.outcome !== undefined;
       const chunks = await deps.chunkLog.read(messageId, next - 1);
       replayed = true;
       for (const chunk of chunks) {
@@ -60,6 +61,9 @@ export async function* followMessage(
           await wait();
           continue;
         }
+        // The outcome is set after the generation's last append; a read that began before the outcome
+        // (a slow store's round trip) may have missed that append, so it reads once more first.
+        if (!settledBeforeRead) continue;
         const outcome = local.outcome;
         deps.generations.detach(local);
         local = undefined;

@@ -1,11 +1,14 @@
 import type { Kysely } from 'kysely';
+import { inTransaction } from '../store/inTransaction.ts';
 import type { Database } from '../store/tables.ts';
 import { reserveRemainingTokens, settleTokens } from '../quota/tokenLedger.ts';
 import type { GenerationRow } from './generationLeases.ts';
 
 /**
  * Where an answer's bookkeeping changes state, each in one transaction: the stored message, the
- * quota charge and the usage record commit together or not at all (steps 5, 10 and 11). Every
+ * quota charge and the usage record commit together or not at all (steps 5, 10 and 11); on
+ * PostgreSQL they are SERIALIZABLE and run again on a conflict (inTransaction), so two replicas
+ * settling one answer, or charging one user's quota, at once cannot both win. Every
  * function first checks that the caller still holds the lease, so a replica that lost an answer to
  * another can never store or charge it twice.
  */
@@ -19,7 +22,7 @@ export interface FinishedAnswer {
 
 /** Stores the finished answer, charges its tokens, records its usage; false when `owner` no longer holds it. */
 export async function finishGeneration(db: Kysely<Database>, messageId: string, owner: string, answer: FinishedAnswer, now: Date): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const row = await trx.selectFrom('chat_generations').selectAll().where('message_id', '=', messageId).executeTakeFirst();
     if (!row || row.state === 'done' || row.lease_owner !== owner) return false;
     const total = answer.promptTokens + answer.completionTokens;
@@ -47,7 +50,7 @@ export async function finishGeneration(db: Kysely<Database>, messageId: string, 
  * is the sweeper acting for a dead replica, allowed only once the lease has lapsed.
  */
 export async function interruptGeneration(db: Kysely<Database>, messageId: string, owner: string | null, completionTokens: number, now: Date): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const row = await trx.selectFrom('chat_generations').selectAll().where('message_id', '=', messageId).executeTakeFirst();
     if (!row || row.state !== 'running') return false;
     if (owner !== null ? row.lease_owner !== owner : row.lease_owner !== null && row.lease_expires_at > now.getTime()) return false;
@@ -69,7 +72,7 @@ export async function interruptGeneration(db: Kysely<Database>, messageId: strin
 export async function resumeGeneration(db: Kysely<Database>, row: GenerationRow, written: number, now: Date): Promise<number> {
   const wanted = Math.max(0, row.max_tokens - written);
   if (row.state === 'running') return wanted;
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const granted = await reserveRemainingTokens(trx, row.user_id, wanted, now);
     await trx.updateTable('chat_generations').set({ state: 'running', reserved_tokens: granted }).where('message_id', '=', row.message_id).execute();
     return granted;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { badUserInput, notFound } from '../../lib/errors.ts';
+import { inTransaction } from '../store/inTransaction.ts';
 import type { ChatGenerationsTable, ConversationsTable, Database, ModelsTable } from '../store/tables.ts';
 import { reserveTokens } from '../quota/tokenLedger.ts';
 import { countPromptTokens, type PromptMessage } from './chatTokens.ts';
@@ -57,15 +58,16 @@ export async function startChatTurn(
   });
   const { messages, promptTokens } = fitContext(history, prompt, { contextWindow: model.row.context_window, reserveForAnswer: model.terms.maxOutputTokens });
   const cacheKey = promptCacheKey(model.row.id, messages);
-  let cachedAnswer = await deps.promptCache.get(cacheKey);
+  const cached = await deps.promptCache.get(cacheKey);
   const startedAt = deps.now();
   const now = new Date(startedAt);
 
-  const row = await db.transaction().execute(async (trx) => {
-    const wanted = promptTokens + (cachedAnswer?.completionTokens ?? model.terms.maxOutputTokens);
+  // Runs again from here when a concurrent turn of the same user won (PostgreSQL), so it only decides inside.
+  const { row, cachedAnswer } = await inTransaction(db, async (trx) => {
+    const wanted = promptTokens + (cached?.completionTokens ?? model.terms.maxOutputTokens);
     const { granted } = await reserveTokens(trx, userId, { min: promptTokens + 1, max: wanted }, now);
     // A cached answer is served whole or not at all; with too little quota left the model writes a shorter one.
-    if (cachedAnswer && granted < wanted) cachedAnswer = undefined;
+    const cachedAnswer = cached && granted >= wanted ? cached : undefined;
     const conversationId = await ensureConversation(trx, userId, input.conversationId, prompt, now);
     const position = await nextPosition(trx, conversationId);
     await trx.insertInto('messages').values({
@@ -79,7 +81,7 @@ export async function startChatTurn(
       completion_tokens: 0, finish_reason: null, started_at: startedAt,
     };
     await trx.insertInto('chat_generations').values(generation).execute();
-    return generation;
+    return { row: generation, cachedAnswer };
   });
   return { row, model: model.row, cachedAnswer };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
 import { badUserInput } from '../../lib/errors.ts';
+import { inTransaction } from '../store/inTransaction.ts';
 import type { Database, OrdersTable } from '../store/tables.ts';
 
 export interface PlaceOrderInput {
@@ -36,9 +37,11 @@ function validate(input: PlaceOrderInput): string {
 /**
  * Places an order atomically: stock check, stock decrement, order and lines commit together or not
  * at all. The same user and idempotency key return the first order unchanged, so a retried call
- * never orders (or decrements stock) twice. Transactions take the write lock up front
- * (WriteLockingSqliteDialect), so replicas racing on one key are serialised and the second one sees
- * the first one's order; the unique (user_id, idempotency_key) index backs that up.
+ * never orders (or decrements stock) twice. Replicas racing on one key are serialised and the second
+ * one sees the first one's order: on SQLite the transaction takes the write lock up front
+ * (WriteLockingSqliteDialect); on PostgreSQL it is SERIALIZABLE, the loser of a race on the key or
+ * on an article's stock gets a serialization failure and inTransaction runs it again, when it finds
+ * the winner's order or the stock that is left. The unique (user_id, idempotency_key) index backs that up.
  */
 export async function placeOrder(
   db: Kysely<Database>,
@@ -47,7 +50,7 @@ export async function placeOrder(
   now: Date = new Date(),
 ): Promise<Selectable<OrdersTable>> {
   const idempotencyKey = validate(input);
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const existing = await trx
       .selectFrom('orders')
       .selectAll()

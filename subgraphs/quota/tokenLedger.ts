@@ -6,7 +6,9 @@ import { startOfNextMonthUtc } from './currentQuotaPeriod.ts';
 /**
  * The token ledger behind `User.quota`: the `quotas` row of a user, charged by whoever spends tokens
  * (the chat subgraph). Every function runs inside the caller's transaction, so a charge commits or
- * rolls back together with the answer it pays for. Tokens are reserved before an answer and settled
+ * rolls back together with the answer it pays for; that transaction is the caller's inTransaction,
+ * SERIALIZABLE on PostgreSQL, so two replicas charging one user at once cannot both read the same
+ * `used` and lose one charge (the later one fails with 40001 and runs again). Tokens are reserved before an answer and settled
  * to what it really used after, so concurrent answers cannot together overspend the allowance.
  */
 type Db = Kysely<Database> | Transaction<Database>;

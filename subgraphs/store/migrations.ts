@@ -4,7 +4,10 @@ import type { Database } from './tables.ts';
 /**
  * The schema as compiled statements. They are compiled (not executed) so openDatabase can run them
  * synchronously inside one write-locked transaction: an `await` between BEGIN and COMMIT would let a
- * second store in the same process block the event loop on the lock it is waiting for.
+ * second store in the same process block the event loop on the lock it is waiting for. The same
+ * statements, compiled for PostgreSQL, run there under an advisory lock (openPostgresDatabase.ts).
+ * Types are chosen to mean the same on both engines: `double precision` (SQLite's REAL; PostgreSQL's
+ * `real` is only 4 bytes) for money, `bigint` (an INTEGER to SQLite) for epoch milliseconds.
  */
 export function migrations(db: Kysely<Database>): CompiledQuery[] {
   const s = db.schema;
@@ -39,7 +42,7 @@ export function migrations(db: Kysely<Database>): CompiledQuery[] {
     s.createTable('articles').ifNotExists()
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('title', 'text', (c) => c.notNull())
-      .addColumn('price', 'real', (c) => c.notNull())
+      .addColumn('price', 'double precision', (c) => c.notNull())
       .addColumn('stock', 'integer', (c) => c.notNull())
       .addColumn('tags', 'text', (c) => c.notNull())
       .compile(),
@@ -52,7 +55,7 @@ export function migrations(db: Kysely<Database>): CompiledQuery[] {
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('user_id', 'text', (c) => c.notNull())
       .addColumn('status', 'text', (c) => c.notNull())
-      .addColumn('total', 'real', (c) => c.notNull())
+      .addColumn('total', 'double precision', (c) => c.notNull())
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('idempotency_key', 'text')
       .compile(),
@@ -64,7 +67,7 @@ export function migrations(db: Kysely<Database>): CompiledQuery[] {
       .addColumn('position', 'integer', (c) => c.notNull())
       .addColumn('article_id', 'text', (c) => c.notNull())
       .addColumn('quantity', 'integer', (c) => c.notNull())
-      .addColumn('unit_price', 'real', (c) => c.notNull())
+      .addColumn('unit_price', 'double precision', (c) => c.notNull())
       .addPrimaryKeyConstraint('order_lines_pk', ['order_id', 'position'])
       .compile(),
     s.createTable('models').ifNotExists()
@@ -104,13 +107,13 @@ export function migrations(db: Kysely<Database>): CompiledQuery[] {
       .addColumn('max_tokens', 'integer', (c) => c.notNull())
       .addColumn('state', 'text', (c) => c.notNull())
       .addColumn('lease_owner', 'text')
-      .addColumn('lease_expires_at', 'integer', (c) => c.notNull())
-      .addColumn('watched_until', 'integer', (c) => c.notNull())
+      .addColumn('lease_expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('watched_until', 'bigint', (c) => c.notNull())
       .addColumn('reserved_tokens', 'integer', (c) => c.notNull())
       .addColumn('charged_tokens', 'integer', (c) => c.notNull())
       .addColumn('completion_tokens', 'integer', (c) => c.notNull())
       .addColumn('finish_reason', 'text')
-      .addColumn('started_at', 'integer', (c) => c.notNull())
+      .addColumn('started_at', 'bigint', (c) => c.notNull())
       .compile(),
     s.createIndex('chat_generations_conversation').ifNotExists().on('chat_generations').column('conversation_id').compile(),
     s.createIndex('chat_generations_owner').ifNotExists().on('chat_generations').columns(['lease_owner', 'state']).compile(),
@@ -121,14 +124,14 @@ export function migrations(db: Kysely<Database>): CompiledQuery[] {
       .addColumn('done', 'integer', (c) => c.notNull())
       .addColumn('finish_reason', 'text')
       .addColumn('usage', 'text')
-      .addColumn('created_at', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addPrimaryKeyConstraint('chat_chunks_pk', ['message_id', 'idx'])
       .compile(),
     s.createIndex('chat_chunks_created_at').ifNotExists().on('chat_chunks').column('created_at').compile(),
     s.createTable('prompt_cache').ifNotExists()
       .addColumn('key', 'text', (c) => c.primaryKey())
       .addColumn('value', 'text', (c) => c.notNull())
-      .addColumn('expires_at', 'integer', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
       .compile(),
     s.createTable('chat_usage').ifNotExists()
       .addColumn('message_id', 'text', (c) => c.primaryKey())

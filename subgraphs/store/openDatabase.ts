@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, type CompiledQuery } from 'kysely';
 import { migrations } from './migrations.ts';
+import { openPostgresDatabase, type OpenPostgresOptions } from './openPostgresDatabase.ts';
 import { seedStatements } from './seed.ts';
 import type { Database } from './tables.ts';
 import { WriteLockingSqliteDialect } from './writeLockingSqliteDialect.ts';
@@ -10,6 +11,8 @@ import { WriteLockingSqliteDialect } from './writeLockingSqliteDialect.ts';
 /** The shared data store of the subgraphs. */
 export interface Store {
   db: Kysely<Database>;
+  /** Which engine holds the data: an embedded SQLite file, or a PostgreSQL server shared by machines. */
+  kind: 'sqlite' | 'postgres';
   /** Closes the database handle; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -26,8 +29,9 @@ export interface OpenDatabaseOptions {
   busyTimeoutMs?: number;
 }
 
-/** Opens (creating, migrating and seeding on first use) the shared store. */
-export async function openDatabase(options: OpenDatabaseOptions): Promise<Store> {
+/** Opens (creating, migrating and seeding on first use) the shared store: PostgreSQL when given a `url`, else SQLite. */
+export async function openDatabase(options: OpenDatabaseOptions | OpenPostgresOptions): Promise<Store> {
+  if ('url' in options) return openPostgresDatabase(options);
   const { path, onQuery, busyTimeoutMs = 5_000 } = options;
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
 
@@ -47,6 +51,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Store>
     let closing: Promise<void> | undefined;
     return {
       db,
+      kind: 'sqlite',
       close: () =>
         (closing ??= (async () => {
           await db.destroy();

@@ -1,7 +1,5 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerApiKey } from '../../subgraphs/store/apiKeys.ts';
-import { openDatabase } from '../../subgraphs/store/openDatabase.ts';
 import { readGatewayState } from '../support/gatewayState.ts';
 import { bearer, postGraphQL, waitFor, type GraphQLHttpResult } from '../support/graphqlClient.ts';
 import { startRedisServer, type RedisServer } from '../support/redisServer.ts';
@@ -45,7 +43,7 @@ beforeAll(async () => {
     },
   });
   // A second principal, registered the way the auth subgraph registers the demo key.
-  const store = await openDatabase({ path: join(stack.dir, 'data.db') });
+  const store = await stack.database.open();
   try {
     await registerApiKey(store.db, { userId: 'u2', key: U2_KEY, label: 'chaos u2', scopes: [] });
   } finally {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRINCIPAL_HEADER, PRINCIPAL_TOKEN_TTL_MS, signPrincipal } from '../../lib/principal.ts';
 import { bearer, postGraphQL } from '../support/graphqlClient.ts';
@@ -31,9 +30,12 @@ beforeAll(async () => {
   revokedKey = created.body.data!.createApiKey.secret;
   const revoke = { query: 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', variables: { id: created.body.data!.createApiKey.apiKey.id } };
   expect((await postGraphQL(stack.routerUrl, revoke, bearer(DEMO_KEY))).body.errors).toBeUndefined();
-  const db = new BetterSqlite3(join(stack.dir, 'data.db'), { readonly: true });
-  foreignOrderId = (db.prepare("select id from orders where user_id = 'u2' limit 1").get() as { id: string }).id;
-  db.close();
+  const store = await stack.database.open();
+  try {
+    foreignOrderId = (await store.db.selectFrom('orders').select('id').where('user_id', '=', 'u2').limit(1).executeTakeFirstOrThrow()).id;
+  } finally {
+    await store.close();
+  }
 }, 180_000);
 
 afterAll(async () => {

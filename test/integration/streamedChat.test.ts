@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import { join } from 'node:path';
@@ -31,13 +30,14 @@ interface Chunk {
 beforeAll(async () => {
   stack = await startTestStack({ env: { CHAT_TOKEN_INTERVAL_MS: '5', CHAT_LEASE_MS: '600', MAX_STREAMS_PER_CALLER: '500' } });
   // A key of a FREE-plan user, straight into the store the auth subgraph reads (only its hash is kept).
-  const db = new Database(join(stack.dir, 'data.db'));
+  const store = await stack.database.open();
   try {
     const hash = createHash('sha256').update(FREE_KEY).digest('hex');
-    db.prepare('insert into api_keys (id, key_hash, prefix, label, user_id, scopes, created_at) values (?, ?, ?, ?, ?, ?, ?)')
-      .run('key_free_test', hash, FREE_KEY.slice(0, 8), 'free test', 'u3', '["chat"]', new Date().toISOString());
+    await store.db.insertInto('api_keys').values({
+      id: 'key_free_test', key_hash: hash, prefix: FREE_KEY.slice(0, 8), label: 'free test', user_id: 'u3', scopes: '["chat"]', created_at: new Date().toISOString(),
+    }).execute();
   } finally {
-    db.close();
+    await store.close();
   }
 }, 120_000);
 afterAll(async () => {
@@ -148,13 +148,13 @@ describe('streamed chat through the router', () => {
   it('ends the stream with QUOTA_EXCEEDED and resetsAt when the allowance runs out mid-conversation, and charges what was used', async () => {
     const quota = async () => (await postGraphQL(stack.routerUrl, { query: '{ me { quota { used remaining limit resetsAt } } }' }, bearer(FREE_KEY))).body.data!.me.quota;
     // Most of the FREE user's allowance already spent, in the ledger the quota subgraph reads.
-    const db = new Database(join(stack.dir, 'data.db'));
+    const store = await stack.database.open();
     try {
       const now = new Date();
       const nextMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString();
-      db.prepare('update quotas set used = "limit" - 400, resets_at = ? where user_id = ?').run(nextMonth, 'u3');
+      await store.db.updateTable('quotas').set((eb) => ({ used: eb('limit', '-', 400), resets_at: nextMonth })).where('user_id', '=', 'u3').execute();
     } finally {
-      db.close();
+      await store.close();
     }
     const before = await quota();
     expect(before.remaining).toBe(400);

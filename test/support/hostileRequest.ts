@@ -61,7 +61,8 @@ const LEAKS: Array<[string, RegExp]> = [
   ['a socket error', /\bE(?:CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|ADDRINUSE)\b/],
   ['a runtime error name', /\b(?:TypeError|RangeError|ReferenceError|SyntaxError)\b/],
   ['the parser error object', /originalError/],
-  ['a store or client library', /\b(?:sqlite|kysely|better-sqlite3|undici|ioredis)\b/i],
+  ['a store or client library', /\b(?:sqlite|kysely|better-sqlite3|undici|ioredis|postgres(?:ql)?|pg-pool)\b/i],
+  ['a PostgreSQL error', /\bSQLSTATE\b|violates (?:unique|foreign key|check) constraint|relation "[^"]+" does not exist|could not serialize access/i],
 ];
 
 /** The first internal detail found in an answer (body or headers), if any. */

@@ -1,10 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../lib/cache/connectRedis.ts';
 import { AppendWakeups } from './appendWakeups.ts';
 import type { ChunkLog, StoredChunk } from './chunkLog.ts';
 import { RecentChunks } from './recentChunks.ts';
 
 /**
- * Appends only the next index: the stream's length is the next index because it is never trimmed
+ * Appends only the next index (one key, the message's stream, so on a Cluster the script runs where
+ * that stream lives; PUBLISH from a script reaches subscribers on every node): the stream's length is the next index because it is never trimmed
  * (it expires whole). Entry ids are `<index + 1>-0`, so XRANGE can start at any index directly.
  */
 const APPEND_SCRIPT = `
@@ -15,7 +16,7 @@ redis.call('PUBLISH', ARGV[4], ARGV[1])
 return 1
 `;
 
-type RedisWithAppend = Redis & { chatAppendChunk(key: string, index: number, chunk: string, ttlMs: number, channel: string): Promise<number> };
+type RedisWithAppend = RedisClient & { chatAppendChunk(key: string, index: number, chunk: string, ttlMs: number, channel: string): Promise<number> };
 
 const WAKE_CHANNEL = 'chat:appended:';
 /** A message's channel stays subscribed this long after its last remote wait: followers wait once per chunk. */
@@ -33,11 +34,11 @@ export class RedisChunkLog implements ChunkLog {
   private readonly wakeups = new AppendWakeups();
   private readonly recent = new RecentChunks();
   private readonly redis: RedisWithAppend;
-  private subscriber?: Redis;
+  private subscriber?: RedisClient;
   /** Channels subscribed for remote waits, with the timer that drops each when unused. */
   private readonly subscribed = new Map<string, NodeJS.Timeout>();
 
-  constructor(redis: Redis, private readonly ttlMs: number) {
+  constructor(redis: RedisClient, private readonly ttlMs: number) {
     redis.defineCommand('chatAppendChunk', { numberOfKeys: 1, lua: APPEND_SCRIPT });
     this.redis = redis as RedisWithAppend;
   }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../lib/cache/connectRedis.ts';
 import type { Logger } from 'pino';
 import type { CachedAnswer, PromptCache } from './promptCache.ts';
 
@@ -6,7 +6,7 @@ import type { CachedAnswer, PromptCache } from './promptCache.ts';
 export class RedisPromptCache implements PromptCache {
   readonly kind = 'redis' as const;
 
-  constructor(private readonly redis: Redis, private readonly logger?: Logger) {}
+  constructor(private readonly redis: RedisClient, private readonly logger?: Logger) {}
 
   async get(key: string): Promise<CachedAnswer | undefined> {
     try {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../../subgraphs/store/openDatabase.ts';
+import { createScratchDatabase } from '../../../scripts/scratchDatabase.ts';
 import { SEED } from '../../../subgraphs/store/seed.ts';
 import { startSubgraph } from '../../../subgraphs/subgraphServer.ts';
 import { postGraphQL } from '../../support/graphqlClient.ts';
@@ -132,19 +132,21 @@ describe('server and store', () => {
 
   it('masks store failures and reports not ready when the store is gone', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'subgraphs-broken-'));
-    const store = await openDatabase({ path: join(dir, 'data.db') });
+    const database = await createScratchDatabase(dir);
+    const store = await database.open();
     const server = await startSubgraph({ name: 'articles', port: 0, store, internalSecret: TEST_SECRET });
     try {
       await store.close();
       const { body } = await postGraphQL(server.url, { query: '{ article(id: "a1") { id } }' }, asPrincipal({ scopes: [] }));
       expect(body.errors).toHaveLength(1);
       expect(body.errors![0].message).toBe('Unexpected error.');
-      expect(JSON.stringify(body)).not.toMatch(/database|sqlite|stack/i);
+      expect(JSON.stringify(body)).not.toMatch(/database|sqlite|postgres|destroyed|stack/i);
       const ready = await fetch(server.url.replace(/\/graphql$/, '/readyz'));
       expect(ready.status).toBe(503);
     } finally {
       await server.close();
       await server.close(); // idempotent
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -174,10 +176,10 @@ describe('server and store', () => {
     await expect(fetch(server.url.replace(/\/graphql$/, '/healthz'))).rejects.toThrow();
   });
 
-  it('seeds exactly once when several stores open a fresh file at the same moment', async () => {
+  it('seeds exactly once when several stores open a fresh database at the same moment', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'subgraphs-seed-'));
-    const path = join(dir, 'nested', 'data.db');
-    const stores = await Promise.all(Array.from({ length: 4 }, () => openDatabase({ path })));
+    const database = await createScratchDatabase(join(dir, 'nested'));
+    const stores = await Promise.all(Array.from({ length: 4 }, () => database.open()));
     try {
       const count = async (table: 'articles' | 'orders' | 'users' | 'meta') =>
         Number((await stores[3].db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
@@ -187,6 +189,7 @@ describe('server and store', () => {
       expect(await count('meta')).toBe(1);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Store } from '../../../subgraphs/store/openDatabase.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../../scripts/scratchDatabase.ts';
+import type { Store } from '../../../subgraphs/store/openDatabase.ts';
 import type { ChunkLog } from '../../../subgraphs/chat/chunkLog/chunkLog.ts';
 import { RedisChunkLog } from '../../../subgraphs/chat/chunkLog/redisChunkLog.ts';
 import { StoreChunkLog } from '../../../subgraphs/chat/chunkLog/storeChunkLog.ts';
@@ -13,18 +14,21 @@ import { CHAT_RESUME, CHAT_STREAM, readAll, runtimeOf, startChatHarness, take, t
 
 let redis: RedisServer;
 let store: Store;
+let database: ScratchDatabase;
 let dir: string;
 const clients: Redis[] = [];
 
 beforeAll(async () => {
   redis = await startRedisServer();
   dir = mkdtempSync(join(tmpdir(), 'chunk-log-'));
-  store = await openDatabase({ path: join(dir, 'data.db') });
+  database = await createScratchDatabase(dir);
+  store = await database.open();
 });
 
 afterAll(async () => {
   for (const client of clients) client.disconnect();
   await store?.close();
+  await database?.drop();
   await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../support/redisServer.ts';
@@ -26,7 +25,7 @@ async function spawnChatReplica(harness: ChatHarness, redisUrl?: string): Promis
       ...process.env,
       PORT: '0',
       INTERNAL_SECRET: TEST_SECRET,
-      DATABASE_PATH: join(harness.dir, 'data.db'),
+      ...harness.database.env,
       CHAT_TOKEN_INTERVAL_MS: String(TOKEN_INTERVAL_MS),
       CHAT_LEASE_MS: harness.config.chat.leaseMs.toString(),
       CHAT_FOLLOW_POLL_MS: harness.config.chat.followPollMs.toString(),

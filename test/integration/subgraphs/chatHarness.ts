@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../../lib/config.ts';
 import type { Principal } from '../../../lib/principal.ts';
-import { openDatabase, type Store } from '../../../subgraphs/store/openDatabase.ts';
-import { SubgraphName } from '../../../subgraphs/subgraphNames.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../../scripts/scratchDatabase.ts';
+import type { Store } from '../../../subgraphs/store/openDatabase.ts';
+import type { SubgraphName } from '../../../subgraphs/subgraphNames.ts';
 import type { ChatRuntime } from '../../../subgraphs/chat/chatRuntime.ts';
 import type { LocalGenerator } from '../../../subgraphs/chat/inference/localGenerator.ts';
 import { startSubgraph, type RunningSubgraph } from '../../../subgraphs/subgraphServer.ts';
@@ -41,6 +42,8 @@ export const u3 = { userId: 'u3', scopes: ['chat'] } satisfies Principal; // FRE
 
 export interface ChatHarness {
   store: Store;
+  /** The store's database, for child processes to open too (its `env`). */
+  database: ScratchDatabase;
   dir: string;
   config: Config;
   servers: Partial<Record<SubgraphName, RunningSubgraph>>;
@@ -80,10 +83,11 @@ export function readAll(subscription: SseSubscription): Promise<Received> {
   return take(subscription, Number.POSITIVE_INFINITY);
 }
 
-/** Real subgraph servers (chat and whatever else is named) on port 0 over one fresh SQLite file. */
+/** Real subgraph servers (chat and whatever else is named) on port 0 over one fresh database (TEST_DATABASE picks the engine). */
 export async function startChatHarness(env: Record<string, string> = {}, others: SubgraphName[] = []): Promise<ChatHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'chat-test-'));
-  const store = await openDatabase({ path: join(dir, 'data.db') });
+  const database = await createScratchDatabase(dir);
+  const store = await database.open({ poolSize: 10 });
   const config = loadConfig({ CHAT_TOKEN_INTERVAL_MS: '2', CHAT_LEASE_MS: '600', CHAT_FOLLOW_POLL_MS: '25', ...env });
   const servers: ChatHarness['servers'] = {};
   const chats: RunningSubgraph[] = [];
@@ -96,6 +100,7 @@ export async function startChatHarness(env: Record<string, string> = {}, others:
   for (const name of others) servers[name] = await startSubgraph({ name, port: 0, store, internalSecret: TEST_SECRET, config });
   return {
     store,
+    database,
     dir,
     config,
     servers,
@@ -106,6 +111,7 @@ export async function startChatHarness(env: Record<string, string> = {}, others:
     async dispose() {
       await Promise.all([...chats, ...Object.values(servers)].map((s) => s.close()));
       await store.close();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

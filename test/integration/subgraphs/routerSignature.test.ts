@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRINCIPAL_HEADER, PRINCIPAL_TOKEN_TTL_MS, signPrincipal } from '../../../lib/principal.ts';
-import { openDatabase, type Store } from '../../../subgraphs/store/openDatabase.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../../scripts/scratchDatabase.ts';
+import type { Store } from '../../../subgraphs/store/openDatabase.ts';
 import { startSubgraph, type RunningSubgraph } from '../../../subgraphs/subgraphServer.ts';
 import { postGraphQL } from '../../support/graphqlClient.ts';
 
@@ -13,16 +14,19 @@ const CURRENT = 'rotation-current-secret-0123456789';
 const PREVIOUS = 'rotation-previous-secret-0123456789';
 let dir: string;
 let store: Store;
+let database: ScratchDatabase;
 let server: RunningSubgraph;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'router-signature-'));
-  store = await openDatabase({ path: join(dir, 'data.db') });
+  database = await createScratchDatabase(dir);
+  store = await database.open();
   server = await startSubgraph({ name: 'articles', port: 0, store, internalSecret: CURRENT, internalSecretPrevious: PREVIOUS });
 });
 afterAll(async () => {
   await server?.close();
   await store?.close();
+  await database?.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../../../lib/principal.ts';
-import { openDatabase, type Store } from '../../../subgraphs/store/openDatabase.ts';
+import { createScratchDatabase } from '../../../scripts/scratchDatabase.ts';
+import type { Store } from '../../../subgraphs/store/openDatabase.ts';
 import type { Database } from '../../../subgraphs/store/tables.ts';
 import { SubgraphName } from '../../../subgraphs/subgraphNames.ts';
 import { startSubgraph, type RunningSubgraph } from '../../../subgraphs/subgraphServer.ts';
@@ -28,11 +29,11 @@ export interface SubgraphHarness {
   resetQueryCounts(): void;
   /** POSTs as the router would: signed anonymous unless `headers` say otherwise (`{}` sends it unsigned). */
   post(name: SubgraphName, query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLHttpResult>;
-  /** Closes servers and store and deletes the database folder. */
+  /** Closes servers and store, drops the database and deletes its folder. */
   dispose(): Promise<void>;
 }
 
-/** Real subgraph servers on free ports over one fresh SQLite file. */
+/** Real subgraph servers on free ports over one fresh database (SQLite, or PostgreSQL with TEST_DATABASE=postgres). */
 export async function startSubgraphs(names: SubgraphName[]): Promise<SubgraphHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'subgraphs-test-'));
   const queries: Record<string, number> = {};
@@ -40,8 +41,9 @@ export async function startSubgraphs(names: SubgraphName[]): Promise<SubgraphHar
     for (const table of TABLES) queries[table] = 0;
   };
   resetQueryCounts();
-  const store = await openDatabase({
-    path: join(dir, 'store', 'data.db'),
+  const database = await createScratchDatabase(join(dir, 'store'));
+  const store = await database.open({
+    poolSize: 10,
     onQuery: (sql) => {
       for (const table of TABLES) if (sql.includes(`"${table}"`)) queries[table]++;
     },
@@ -59,6 +61,7 @@ export async function startSubgraphs(names: SubgraphName[]): Promise<SubgraphHar
     async dispose() {
       await Promise.all(Object.values(servers).map((s) => s.close()));
       await store.close();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

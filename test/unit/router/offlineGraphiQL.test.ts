@@ -196,8 +196,8 @@ describe('router.graphiql config', () => {
     expect(loadConfig({ NODE_ENV: 'production', CONFIG_FILE: file, GRAPHIQL: 'false' }).router.graphiql).toBe(false);
   });
 
-  it('when off, serves neither page nor assets, and `/` answers browsers with JSON', async () => {
-    const { router } = routerWith({ GRAPHIQL: 'false', DEMO_API_KEY: DEMO_KEY });
+  it('when off (and the chat page too), serves neither page nor assets, and `/` answers browsers with JSON', async () => {
+    const { router } = routerWith({ GRAPHIQL: 'false', CHAT_PAGE: 'false', DEMO_API_KEY: DEMO_KEY });
     const page = await get(router, '/graphql', { accept: 'text/html' });
     // Yoga's own answer to a GraphQL GET that accepts none of its formats.
     expect(page.status).toBe(406);
@@ -210,8 +210,9 @@ describe('router.graphiql config', () => {
 });
 
 describe('GET /', () => {
-  it('sends browsers to GraphiQL', async () => {
-    const response = await get(demo, '/', { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' });
+  it('sends browsers to GraphiQL when the chat page is off (chatPage.test.ts: on, it answers them)', async () => {
+    const { router } = routerWith({ CHAT_PAGE: 'false', DEMO_API_KEY: DEMO_KEY });
+    const response = await get(router, '/', { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' });
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe('/graphql');
     expect(response.headers.get('vary')).toBe('accept');
