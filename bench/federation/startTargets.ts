@@ -2,15 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildBundles } from '../../scripts/buildBundles.ts';
+import { buildBenchScripts } from './buildBenchScripts.ts';
 import { composeDemoSupergraph, type DemoSubgraphName } from './demoSubgraphs.ts';
 import type { TargetKey } from './federationSettings.ts';
 import type { MeasureAnswer, MeasureRequest } from './loadGenerator.ts';
 import { spawnPinned, type PinnedProcess } from './spawnPinned.ts';
-
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-const TSX = ['--import', 'tsx'];
 
 export const TARGET_LABELS: Record<TargetKey, string> = {
   a: '(a) @apollo/server + @apollo/gateway',
@@ -34,7 +31,7 @@ export interface FederationBenchOptions {
   targetCpu: number;
   loadCpu: number;
   nodeEnv: string;
-  /** Run every target process under `node --cpu-prof`, writing `<key>-<role>.cpuprofile` here. */
+  /** Run every target process under `node --cpu-prof`, writing its profiles into `<here>/<key>-<role>/`. */
   cpuProfDir?: string;
 }
 
@@ -56,15 +53,17 @@ export async function startFederationBench(options: FederationBenchOptions): Pro
   const dir = mkdtempSync(join(tmpdir(), 'federation-bench-'));
   const secret = randomBytes(24).toString('hex');
   const started: PinnedProcess[] = [];
-  const pinned = async (name: string, cpu: number, script: string, nodeArgs: string[], args: string[] = [], env: Record<string, string> = {}) => {
-    const profile = options.cpuProfDir && cpu === options.targetCpu ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
-    const child = await spawnPinned(name, { cpu, script, nodeArgs: [...profile, ...nodeArgs], args, env });
+  const scripts = await buildBenchScripts();
+  const pinned = async (name: string, cpu: number, script: string, args: string[] = [], env: Record<string, string> = {}) => {
+    // A folder per process: every thread with a JS isolate writes a profile of its own; the main thread's is the largest.
+    const profile = options.cpuProfDir && cpu === options.targetCpu ? ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfDir, name)}`] : [];
+    const child = await spawnPinned(name, { cpu, script, nodeArgs: profile, args, env });
     started.push(child);
     return child;
   };
   try {
-    const subgraphs = await pinned('subgraphs', options.loadCpu, here('./subgraphsServer.ts'), TSX);
-    const load = await pinned('load', options.loadCpu, here('./loadGenerator.ts'), TSX, [], { INTERNAL_SECRET: secret });
+    const subgraphs = await pinned('subgraphs', options.loadCpu, scripts.subgraphsServer);
+    const load = await pinned('load', options.loadCpu, scripts.loadGenerator, [], { INTERNAL_SECRET: secret });
     const supergraphFile = join(dir, 'shop.supergraph.graphql');
     writeFileSync(supergraphFile, composeDemoSupergraph(subgraphs.ready.urls as Record<DemoSubgraphName, string>));
     writeFileSync(join(dir, 'topology.yaml'), ['auth: { apiKeys: none }', 'supergraphs:', '  shop:', '    schema: shop.supergraph.graphql', '    fallback: none', ''].join('\n'));
@@ -84,15 +83,15 @@ export async function startFederationBench(options: FederationBenchOptions): Pro
     for (const key of options.targets) {
       const label = TARGET_LABELS[key];
       if (key === 'a' || key === 'b') {
-        const script = here(key === 'a' ? './apolloGatewayServer.ts' : './hiveGatewayServer.ts');
-        const server = await pinned(`${key}-gateway`, options.targetCpu, script, TSX, [], { ...common, SUPERGRAPH_FILE: supergraphFile });
+        const script = key === 'a' ? scripts.apolloGatewayServer : scripts.hiveGatewayServer;
+        const server = await pinned(`${key}-gateway`, options.targetCpu, script, [], { ...common, SUPERGRAPH_FILE: supergraphFile });
         targets.push({ key, label, url: key === 'a' ? `http://127.0.0.1:${server.ready.port}/` : urlOf(server), signed: false, processes: [server] });
       } else {
-        const gateway = await pinned(`${key}-gateway`, options.targetCpu, bundles.gateway, [], ['shop'], ours);
+        const gateway = await pinned(`${key}-gateway`, options.targetCpu, bundles.gateway, ['shop'], ours);
         if (key === 'c') {
           targets.push({ key, label, url: urlOf(gateway), signed: true, processes: [gateway] });
         } else {
-          const router = await pinned(`${key}-router`, options.targetCpu, bundles.router, [], [], { ...ours, SHOP_GATEWAY_URLS: urlOf(gateway) });
+          const router = await pinned(`${key}-router`, options.targetCpu, bundles.router, [], { ...ours, SHOP_GATEWAY_URLS: urlOf(gateway) });
           targets.push({ key, label, url: urlOf(router), signed: false, processes: [router, gateway] });
         }
       }
