@@ -5,7 +5,7 @@ import { DEMO_QUERY } from './demoSubgraphs.ts';
 import { FEDERATION } from './federationSettings.ts';
 import { ProcessCpu } from './processCpu.ts';
 import { startFederationBench } from './startTargets.ts';
-import { sourceResolver, summariseCpuProfile, type CpuProfile } from './summariseCpuProfile.ts';
+import { callersOf, sourceResolver, summariseCpuProfile, type CpuProfile } from './summariseCpuProfile.ts';
 
 // `node --import tsx bench/federation/profileFederation.ts`: the federation benchmark's targets under
 // `node --cpu-prof`, each loaded in turn (BENCH_CONCURRENCY in flight for BENCH_FED_PROFILE_MS), then
@@ -16,6 +16,8 @@ const S = FEDERATION;
 const dir = process.env.BENCH_FED_PROFILE_DIR ?? mkdtempSync(join(tmpdir(), 'federation-profiles-'));
 const durationMs = Number(process.env.BENCH_FED_PROFILE_MS ?? 15_000);
 const top = Number(process.env.BENCH_FED_PROFILE_TOP ?? 25);
+/** Functions whose callers to show, e.g. `DOMException,createAbortSignal`. */
+const callers = (process.env.BENCH_FED_PROFILE_CALLERS ?? '').split(',').filter(Boolean);
 const body = JSON.stringify({ query: DEMO_QUERY });
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
@@ -53,7 +55,8 @@ for (const target of bench.targets) {
   const total = window.cpuMs.reduce((a, b) => a + b, 0);
   console.log(`\n═══ ${target.label}: ${window.requests} requests, ${(total / window.requests).toFixed(3)} CPU ms/request (all its processes, profiler on)`);
   target.processes.forEach((process, i) => {
-    const summary = summariseCpuProfile(mainProfile(process.name), window, where);
+    const profile = mainProfile(process.name);
+    const summary = summariseCpuProfile(profile, window, where);
     const perRequest = window.cpuMs[i] / window.requests;
     const ms = (sampled: number) => ((sampled / summary.totalMs) * perRequest).toFixed(3).padStart(7);
     console.log(`\n── ${process.name}: ${perRequest.toFixed(3)} CPU ms/request (/proc), ${summary.totalMs.toFixed(0)} ms of non-idle samples`);
@@ -64,6 +67,10 @@ for (const target of bench.targets) {
     if (summary.oursInclusive.length > 0) {
       console.log('   our functions by inclusive time (what runs under them, all packages)');
       for (const f of summary.oursInclusive.slice(0, 20)) console.log(`   ${pct(f.ms, summary.totalMs)}  ${f.name.slice(0, 40).padEnd(40)} ${f.where}`);
+    }
+    for (const name of callers) {
+      console.log(`   callers of ${name}`);
+      for (const c of callersOf(profile, name, window, 6, where).slice(0, 5)) console.log(`   ${pct(c.ms, summary.totalMs)}  ${c.path.join('\n             ← ')}`);
     }
   });
 }

@@ -121,3 +121,38 @@ export function summariseCpuProfile(
     oursInclusive: heaviest(inclusive.values()),
   };
 }
+
+/**
+ * Bottom-up: the call paths (up to `depth` frames above) that lead to a function's self time, heaviest
+ * first, as ms within the window. Answers "who allocates all those DOMExceptions".
+ */
+export function callersOf(
+  profile: CpuProfile,
+  functionName: string,
+  window: { fromUs?: number; toUs?: number } = {},
+  depth = 6,
+  where: (url: string, line: number, column: number) => string = (url, line) => `${url}:${line + 1}`,
+): Array<{ path: string[]; ms: number }> {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const paths = new Map<string, { path: string[]; ms: number }>();
+  let time = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    time += profile.timeDeltas[i];
+    if ((window.fromUs !== undefined && time < window.fromUs) || (window.toUs !== undefined && time > window.toUs)) continue;
+    const id = profile.samples[i];
+    if (byId.get(id)!.callFrame.functionName !== functionName) continue;
+    const path: string[] = [];
+    for (let node = parent.get(id); node !== undefined && path.length < depth; node = parent.get(node)) {
+      const { functionName: name, url, lineNumber, columnNumber } = byId.get(node)!.callFrame;
+      if (name === '(root)') break;
+      path.push(`${name || '(anonymous)'} ${url ? where(url, lineNumber, columnNumber) : ''}`.trim());
+    }
+    const key = path.join(' ← ');
+    const entry = paths.get(key) ?? { path, ms: 0 };
+    entry.ms += (profile.timeDeltas[i + 1] ?? 0) / 1000;
+    paths.set(key, entry);
+  }
+  return [...paths.values()].sort((a, b) => b.ms - a.ms);
+}
