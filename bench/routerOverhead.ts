@@ -2,6 +2,7 @@ import { loadavg } from 'node:os';
 import { launchScratchStack } from '../scripts/launchScratchStack.ts';
 import { BENCH } from './benchSettings.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../lib/principal.ts';
+import { measureAlternating } from './measureAlternating.ts';
 import { measureLoad, type LoadTarget } from './measureLoad.ts';
 import { ProcessCpu } from './federation/processCpu.ts';
 import { summariseRounds, type RoundSample, type TargetSummary } from './federation/roundMath.ts';
@@ -9,8 +10,10 @@ import { summariseRounds, type RoundSample, type TargetSummary } from './federat
 // `npm run bench` (first part): router overhead on the reference stack. The same one-supergraph query
 // through the router and straight to its gateway, and a two-supergraph query through the router and as
 // its two parts sent to both gateways in parallel, interleaved over several rounds so machine noise hits
-// all alike, loaded (BENCH_CONCURRENCY in flight) and at one request in flight. CPU per request counts
-// every process a scenario goes through (router and gateways; the subgraphs are the same for both sides).
+// all alike: loaded (BENCH_CONCURRENCY in flight, a window per scenario), and at one request in flight
+// with the scenarios taking turns request by request (bench/measureAlternating.ts). CPU per request, from
+// the loaded phase, counts every process a scenario goes through (router and gateways; the subgraphs
+// are the same for both sides).
 // Medians of the rounds, and the ratios issue 9's targets name.
 const { rounds: ROUNDS, durationMs: DURATION_MS, concurrency: CONCURRENCY, demoApiKey: KEY } = BENCH;
 const LATENCY_MS = Number(process.env.BENCH_FED_LATENCY_MS ?? DURATION_MS / 2);
@@ -69,7 +72,9 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     loads.push(loadavg()[0]);
     for (const name of names) loaded[name].push(await sample(name, CONCURRENCY, DURATION_MS));
-    for (const name of names) oneInFlight[name].push(await sample(name, 1, LATENCY_MS));
+    const turns = await measureAlternating(scenarios, { durationMs: LATENCY_MS * names.length });
+    // Scenarios share processes here, so CPU is the loaded phase's alone.
+    for (const name of names) oneInFlight[name].push({ ...turns[name], wallMs: turns[name].busyMs, cpuMs: Number.NaN, subgraphRequests: 0 });
   }
   loads.push(loadavg()[0]);
 } finally {
@@ -85,13 +90,13 @@ console.log(
 );
 for (const [title, summary] of [
   [`loaded: ${CONCURRENCY} in flight, ${DURATION_MS} ms per round`, load],
-  [`one in flight: ${LATENCY_MS} ms per round`, single],
+  [`one in flight, scenarios taking turns request by request: ${LATENCY_MS} ms per scenario per round`, single],
 ] as const) {
   console.log(`\n${title}`);
   console.log('scenario                          req/s    p50 ms   p99 ms  CPU ms/req  failures');
   for (const [name, s] of Object.entries(summary)) {
     console.log(
-      `${name.padEnd(32)} ${s.requestsPerSecond.toFixed(0).padStart(6)}  ${s.p50Ms.toFixed(2).padStart(7)}  ${s.p99Ms.toFixed(2).padStart(7)}  ${s.cpuMsPerRequest.toFixed(3).padStart(10)}  ${String(s.failures).padStart(8)}`,
+      `${name.padEnd(32)} ${s.requestsPerSecond.toFixed(0).padStart(6)}  ${s.p50Ms.toFixed(2).padStart(7)}  ${s.p99Ms.toFixed(2).padStart(7)}  ${(Number.isFinite(s.cpuMsPerRequest) ? s.cpuMsPerRequest.toFixed(3) : '—').padStart(10)}  ${String(s.failures).padStart(8)}`,
     );
   }
 }

@@ -12,17 +12,29 @@ export function printPhase(title: string, phase: PhaseSummaries): void {
   const baseline = phase.a;
   console.log(`\n${title}`);
   console.log(
-    `${'target'.padEnd(38)}  req/s  p50 ms  p99 ms  CPU ms/req  req/CPU-s  cores  fetches/req  fail │ ×(a) req/CPU-s  req/s  less CPU  p50`,
+    `${'target'.padEnd(38)}  req/s  p50 ms  p99 ms  CPU ms/req  req/CPU-s  cores other  fetches/req  fail │ ×(a) req/CPU-s  req/s  less CPU  p50`,
   );
   for (const [key, s] of Object.entries(phase) as Array<[TargetKey, TargetSummary]>) {
     const r = baseline ? ratiosAgainst(s, baseline) : undefined;
     console.log(
-      `${TARGET_LABELS[key].padEnd(38)}${num(s.requestsPerSecond, 0, 7)}${num(s.p50Ms, 2, 8)}${num(s.p99Ms, 2, 8)}${num(s.cpuMsPerRequest, 3, 12)}${num(s.requestsPerCpuSecond, 0, 11)}${num(s.coresUsed, 2, 7)}${num(s.fetchesPerRequest, 2, 13)}${String(s.failures).padStart(6)} │${times(r?.requestsPerCpuSecond).padStart(15)}${times(r?.requestsPerSecond)}${times(r?.cpuPerRequest).padStart(10)}${times(r?.p50)}`,
+      `${TARGET_LABELS[key].padEnd(38)}${num(s.requestsPerSecond, 0, 7)}${num(s.p50Ms, 2, 8)}${num(s.p99Ms, 2, 8)}${num(s.cpuMsPerRequest, 3, 12)}${num(s.requestsPerCpuSecond, 0, 11)}${num(s.coresUsed, 2, 7)}${num(s.helperCoresUsed, 2, 6)}${num(s.fetchesPerRequest, 2, 13)}${String(s.failures).padStart(6)} │${times(r?.requestsPerCpuSecond).padStart(15)}${times(r?.requestsPerSecond)}${times(r?.cpuPerRequest).padStart(10)}${times(r?.p50)}`,
     );
   }
 }
 
 /** The issue's targets that this benchmark decides, each with its ratio and whether it is met. */
+/** What the columns mean, printed once. */
+export function printLegend(): void {
+  console.log(
+    [
+      'cores: CPU the target\'s processes used, in cores (1 = its pinned core saturated; less when the shared machine kept it waiting)',
+      'other: CPU of the subgraphs + load generator on the other core (near 1: they, not the target, set the pace)',
+      'fetches/req: subgraph fetches per request, equal for all unless a target deduplicates or caches',
+      '×(a): ratio against (a), above 1 is better (less CPU, lower p50)',
+    ].join('\n'),
+  );
+}
+
 export function printTargets(loaded: PhaseSummaries, oneInFlight: PhaseSummaries): void {
   const lines: Array<[string, string, boolean | undefined]> = [];
   const { a, b, c, d } = loaded;

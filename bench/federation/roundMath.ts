@@ -12,6 +12,8 @@ export interface RoundSample {
   cpuMs: number;
   /** Requests the subgraphs received during it. */
   subgraphRequests: number;
+  /** CPU the subgraphs and the load generator used during it, ms (they share the other core). @default 0 */
+  helperCpuMs?: number;
 }
 
 /** One target's medians over its rounds (each figure the median of that figure per round). */
@@ -27,6 +29,8 @@ export interface TargetSummary {
   coresUsed: number;
   /** Subgraph fetches per request: equal across targets unless one deduplicates or caches. */
   fetchesPerRequest: number;
+  /** CPU the subgraphs and load generator kept busy, in cores: near 1, their core, not the target, set the pace. */
+  helperCoresUsed: number;
   failures: number;
 }
 
@@ -41,6 +45,7 @@ export function summariseRounds(samples: readonly RoundSample[]): TargetSummary 
     requestsPerCpuSecond: of((s) => (s.requests * 1000) / s.cpuMs),
     coresUsed: of((s) => s.cpuMs / s.wallMs),
     fetchesPerRequest: of((s) => s.subgraphRequests / s.requests),
+    helperCoresUsed: of((s) => (s.helperCpuMs ?? 0) / s.wallMs),
     failures: samples.reduce((n, s) => n + s.failures, 0),
   };
 }

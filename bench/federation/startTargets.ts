@@ -6,7 +6,7 @@ import { buildBundles } from '../../scripts/buildBundles.ts';
 import { buildBenchScripts } from './buildBenchScripts.ts';
 import { composeDemoSupergraph, type DemoSubgraphName } from './demoSubgraphs.ts';
 import type { TargetKey } from './federationSettings.ts';
-import type { MeasureAnswer, MeasureRequest } from './loadGenerator.ts';
+import type { AlternateRequest, MeasureAnswer, MeasureRequest } from './loadGenerator.ts';
 import { spawnPinned, type PinnedProcess } from './spawnPinned.ts';
 
 export const TARGET_LABELS: Record<TargetKey, string> = {
@@ -37,10 +37,14 @@ export interface FederationBenchOptions {
 
 export interface FederationBench {
   targets: Target[];
+  /** The subgraphs' and the load generator's processes (on `loadCpu`), to tell when that core is the limit. */
+  helpers: PinnedProcess[];
   /** Requests the four subgraphs have received so far, together. */
   subgraphRequests(): Promise<number>;
   /** One closed-loop measurement by the load generator. */
   measure(request: Omit<MeasureRequest, 'id'>): Promise<NonNullable<MeasureAnswer['result']>>;
+  /** One request in flight, the targets taking turns, by the load generator. */
+  alternate(request: Omit<AlternateRequest, 'id' | 'kind'>): Promise<NonNullable<MeasureAnswer['alternating']>>;
   /** Stops every process (targets first, so profiles are written) and removes the temp folder. */
   close(): Promise<void>;
 }
@@ -99,11 +103,17 @@ export async function startFederationBench(options: FederationBenchOptions): Pro
     let sequence = 0;
     return {
       targets,
+      helpers: [subgraphs, load],
       subgraphRequests: async () => (await subgraphs.ask<{ requests: number }>({ type: 'count' })).requests,
       async measure(request) {
         const answer = await load.ask<MeasureAnswer>({ ...request, id: ++sequence });
         if (!answer.result) throw new Error(`load generator: ${answer.error}`);
         return answer.result;
+      },
+      async alternate(request) {
+        const answer = await load.ask<MeasureAnswer>({ ...request, kind: 'alternate', id: ++sequence });
+        if (!answer.alternating) throw new Error(`load generator: ${answer.error}`);
+        return answer.alternating;
       },
       async close() {
         await Promise.all(started.filter((p) => p !== subgraphs && p !== load).map((p) => p.stop()));

@@ -36,7 +36,7 @@ describe('process CPU from /proc/<pid>/stat', () => {
 });
 
 describe('round arithmetic', () => {
-  const round = (over: Partial<RoundSample>): RoundSample => ({ requests: 1000, failures: 0, wallMs: 2000, p50Ms: 10, p99Ms: 30, cpuMs: 1500, subgraphRequests: 11_000, ...over });
+  const round = (over: Partial<RoundSample>): RoundSample => ({ requests: 1000, failures: 0, wallMs: 2000, p50Ms: 10, p99Ms: 30, cpuMs: 1500, subgraphRequests: 11_000, helperCpuMs: 1000, ...over });
 
   it('derives each figure per round and takes the median of rounds', () => {
     const summary = summariseRounds([round({}), round({ cpuMs: 3000, p50Ms: 50, failures: 2 }), round({ cpuMs: 1000, p50Ms: 5 })]);
@@ -49,6 +49,7 @@ describe('round arithmetic', () => {
       requestsPerCpuSecond: 1000 / 1.5,
       coresUsed: 0.75,
       fetchesPerRequest: 11,
+      helperCoresUsed: 0.5,
       failures: 2,
     });
   });
