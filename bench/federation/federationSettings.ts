@@ -1,6 +1,6 @@
 import { BENCH } from '../benchSettings.ts';
 
-export type TargetKey = 'a' | 'b' | 'c' | 'd';
+export type TargetKey = 'a' | 'b' | 'c' | 'd' | 'e';
 
 /** Knobs of the federation benchmark, from the environment (shared ones from bench/benchSettings.ts). */
 export const FEDERATION = {
@@ -13,7 +13,7 @@ export const FEDERATION = {
   latencyDurationMs: Number(process.env.BENCH_FED_LATENCY_MS ?? BENCH.durationMs / 2),
   /** Warm-up per target before the first round, ms (JIT, connection pools, plan caches). */
   warmupMs: Number(process.env.BENCH_FED_WARMUP_MS ?? 3_000),
-  /** Which targets run, e.g. `a,c`. @default all four */
+  /** Which targets run, e.g. `a,c`; `e` (a bare forwarding proxy + our gateway, the floor for (d)) is opt-in. @default a,b,c,d */
   targets: (process.env.BENCH_FED_TARGETS ?? 'a,b,c,d').split(',').map((t) => t.trim()) as TargetKey[],
   /** The core every target is pinned to. */
   targetCpu: Number(process.env.BENCH_FED_TARGET_CPU ?? 0),

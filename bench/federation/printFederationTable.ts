@@ -54,10 +54,18 @@ export function printTargets(loaded: PhaseSummaries, oneInFlight: PhaseSummaries
     const ratio = d.cpuMsPerRequest / c.cpuMsPerRequest;
     lines.push(['router + gateway CPU/req ≤ 1.10× gateway alone', `${ratio.toFixed(2)}×`, ratio <= 1.1]);
   }
+  if (c && loaded.e) {
+    const ratio = loaded.e.cpuMsPerRequest / c.cpuMsPerRequest;
+    lines.push(['(e) floor: bare proxy + gateway CPU/req ÷ gateway alone', `${ratio.toFixed(2)}×`, undefined]);
+  }
   const [c1, d1] = [oneInFlight.c, oneInFlight.d];
   if (c1 && d1) {
     const added = d1.p50Ms - c1.p50Ms;
     lines.push(['router adds ≤ 0.5 ms p50 at one in flight', `${added >= 0 ? '+' : ''}${added.toFixed(2)} ms`, added <= 0.5]);
+  }
+  if (c1 && oneInFlight.e) {
+    const added = oneInFlight.e.p50Ms - c1.p50Ms;
+    lines.push(['(e) floor: bare proxy adds, p50 at one in flight', `${added >= 0 ? '+' : ''}${added.toFixed(2)} ms`, undefined]);
   }
   console.log('\ntargets of issue 9 (loaded phase for CPU, one in flight for latency)');
   for (const [name, value, met] of lines) console.log(`  ${name.padEnd(48)} ${value.padStart(10)}  ${met === undefined ? '' : met ? 'met' : 'NOT met'}`);

@@ -14,6 +14,7 @@ export const TARGET_LABELS: Record<TargetKey, string> = {
   b: '(b) Hive Gateway',
   c: '(c) our gateway',
   d: '(d) our router + gateway',
+  e: '(e) bare proxy + our gateway (floor)',
 };
 
 /** One gateway under test: where to send, and every process whose CPU it costs. */
@@ -94,6 +95,9 @@ export async function startFederationBench(options: FederationBenchOptions): Pro
         const gateway = await pinned(`${key}-gateway`, options.targetCpu, bundles.gateway, ['shop'], ours);
         if (key === 'c') {
           targets.push({ key, label, url: urlOf(gateway), signed: true, processes: [gateway] });
+        } else if (key === 'e') {
+          const proxy = await pinned(`${key}-proxy`, options.targetCpu, scripts.bareProxyServer, [], { ...common, GATEWAY_URL: urlOf(gateway), INTERNAL_SECRET: secret });
+          targets.push({ key, label, url: `http://127.0.0.1:${proxy.ready.port}/graphql`, signed: false, processes: [proxy, gateway] });
         } else {
           const router = await pinned(`${key}-router`, options.targetCpu, bundles.router, [], { ...ours, SHOP_GATEWAY_URLS: urlOf(gateway) });
           targets.push({ key, label, url: urlOf(router), signed: false, processes: [router, gateway] });
