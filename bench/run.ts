@@ -3,3 +3,4 @@ await import('./routerOverhead.ts');
 await import('./fallbackPath.ts');
 await import('./balancing.ts');
 await import('./chatStreaming.ts');
+await import('./federation/federationBench.ts');

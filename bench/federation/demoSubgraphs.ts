@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
@@ -70,8 +70,20 @@ const resolvers: Record<DemoSubgraphName, object> = {
   },
 };
 
+export interface DemoSubgraphOptions {
+  /**
+   * Answers a request whose accept header, path and body were seen before with the same bytes, without
+   * running yoga again: the federation benchmark's subgraphs then cost a map lookup, so the gateway in
+   * front of them is what gets measured. @default false
+   */
+  memoise?: boolean;
+}
+
 /** One replica of a demo subgraph on a free loopback port. */
-export async function startDemoSubgraph(name: DemoSubgraphName): Promise<{ url: string; close(): Promise<void> }> {
+export async function startDemoSubgraph(
+  name: DemoSubgraphName,
+  options: DemoSubgraphOptions = {},
+): Promise<{ url: string; requests(): number; close(): Promise<void> }> {
   const schema = buildSubgraphSchema({ typeDefs: parse(SDL[name]), resolvers: resolvers[name] as never });
   const yoga = createYoga({
     schema,
@@ -80,9 +92,43 @@ export async function startDemoSubgraph(name: DemoSubgraphName): Promise<{ url: 
     landingPage: false,
     plugins: [useHealthEndpoints({ readiness: async () => ({ ready: true }) })],
   });
-  const server = createServer(yoga);
+  const server = createServer(options.memoise ? memoised(yoga) : yoga);
+  // Every GraphQL fetch counts, memoised or not (health probes do not): the benchmark divides them by the
+  // gateway's requests to show that no target deduplicates or caches (each makes the same fetches).
+  let requests = 0;
+  server.on('request', (req: IncomingMessage) => req.method === 'POST' && (requests += 1));
   server.keepAliveTimeout = 65_000;
-  return serveOnFreePort(server);
+  return { ...(await serveOnFreePort(server)), requests: () => requests };
+}
+
+interface Memo {
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+/** A request listener that runs yoga once per distinct (accept, path, body) and replays its answer after. */
+function memoised(yoga: { fetch(url: string, init: RequestInit): Response | Promise<Response> }): RequestListener {
+  const memo = new Map<string, Memo>();
+  const write = (res: ServerResponse, m: Memo) => {
+    res.writeHead(m.status, { 'content-type': m.contentType, 'content-length': m.body.length });
+    res.end(m.body);
+  };
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      const key = `${req.method} ${req.headers.accept ?? ''} ${req.url}\n${body.toString('latin1')}`;
+      const known = memo.get(key);
+      if (known) return write(res, known);
+      const headers = Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : []));
+      const answer = await yoga.fetch(`http://127.0.0.1${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
+      const fresh = { status: answer.status, contentType: answer.headers.get('content-type') ?? 'application/json', body: Buffer.from(await answer.arrayBuffer()) };
+      if (fresh.status === 200 && memo.size < 10_000) memo.set(key, fresh);
+      write(res, fresh);
+    });
+  };
 }
 
 /** The demo's composed supergraph SDL, its routing URLs those given. */
