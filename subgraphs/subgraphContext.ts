@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { PRINCIPAL_HEADER, verifyPrincipal, type Principal } from '../lib/principal.ts';
+import type { Principal } from '../lib/principal.ts';
+import { requestPrincipal } from '../lib/server/requestPrincipal.ts';
 import type { Database } from './store/tables.ts';
 import { unauthenticated } from '../lib/errors.ts';
 
@@ -25,7 +26,7 @@ export function createSubgraphContext<TLoaders, TRuntime>(
   request: Request,
   options: { db: Kysely<Database>; internalSecrets: readonly string[]; createLoaders: (db: Kysely<Database>) => TLoaders; runtime: TRuntime },
 ): SubgraphContext<TLoaders, TRuntime> {
-  const principal = verifyPrincipal(request.headers.get(PRINCIPAL_HEADER), options.internalSecrets);
+  const principal = requestPrincipal(request, options.internalSecrets);
   const lastEventId = request.headers.get('last-event-id') ?? undefined;
   return { principal, db: options.db, loaders: options.createLoaders(options.db), runtime: options.runtime, lastEventId };
 }

@@ -1,5 +1,6 @@
 import type { YogaInitialContext } from 'graphql-yoga';
-import { PRINCIPAL_HEADER, signPrincipal, verifyPrincipal, type Principal } from '../lib/principal.ts';
+import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../lib/principal.ts';
+import { requestPrincipal } from '../lib/server/requestPrincipal.ts';
 import { DEADLINE_HEADER, withPropagatedDeadline } from '../lib/upstream/propagatedDeadline.ts';
 
 /** What every gateway request carries down to its subgraph calls. */
@@ -21,14 +22,25 @@ export interface GatewayContext {
   lastEventId?: string;
 }
 
+/** How long one signature is reused for a request's subgraph calls (well within its 30 s life). */
+const RESIGN_AFTER_MS = 10_000;
+
 /** Builds a request's context from its headers and its connection's signal. */
 export function gatewayContextFactory(internalSecrets: readonly string[]): (initial: YogaInitialContext) => GatewayContext {
   // Signs with the current secret; the previous one, during a rotation, is only ever verified.
   const [signingSecret] = internalSecrets;
   return ({ request }) => {
-    const principal = verifyPrincipal(request.headers.get(PRINCIPAL_HEADER), internalSecrets);
+    const principal = requestPrincipal(request, internalSecrets);
     const lastEventId = request.headers.get('last-event-id') ?? undefined;
-    const principalHeaders = (): Record<string, string> => (principal ? { [PRINCIPAL_HEADER]: signPrincipal(principal, signingSecret) } : {});
+    // Signed once and reused by every subgraph call of the request (a query plan makes many), signed
+    // again only when a long subscription has held it for a while: a token lives 30 s.
+    let signed: { headers: Record<string, string>; at: number } | undefined;
+    const principalHeaders = (): Record<string, string> => {
+      if (!principal) return {};
+      const now = Date.now();
+      if (!signed || now - signed.at > RESIGN_AFTER_MS) signed = { headers: { [PRINCIPAL_HEADER]: signPrincipal(principal, signingSecret, now) }, at: now };
+      return signed.headers;
+    };
     const signal = withPropagatedDeadline(request.signal, request.headers.get(DEADLINE_HEADER));
     return { principal, principalHeaders, signal, lastEventId };
   };

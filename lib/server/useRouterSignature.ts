@@ -1,7 +1,7 @@
 import { Kind, OperationTypeNode, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { unsignedRequest } from '../errors.ts';
-import { PRINCIPAL_HEADER, verifyPrincipal } from '../principal.ts';
+import { requestPrincipal } from './requestPrincipal.ts';
 
 export interface RouterSignatureOptions {
   /** Secrets a signature may be made with: the current one first, the previous one during a rotation. */
@@ -32,7 +32,7 @@ export function useRouterSignature({ secrets, openRootFields = [], now = Date.no
   const open = new Set(openRootFields);
   return {
     onRequestParse({ request }) {
-      if (verifyPrincipal(request.headers.get(PRINCIPAL_HEADER), secrets, now())) {
+      if (requestPrincipal(request, secrets, now())) {
         signed.add(request);
         return;
       }
