@@ -14,6 +14,7 @@ import { createAdminServer } from '../lib/server/createAdminServer.ts';
 import { createRequestListener } from '../lib/server/createRequestListener.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
 import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
+import { useBodySizeLimit } from '../lib/server/useBodySizeLimit.ts';
 import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { upstreamState } from '../lib/upstream/createUpstream.ts';
@@ -160,12 +161,13 @@ export function createRouter(options: RouterOptions): Router {
     // No file uploads in any schema: a multipart body (whose malformed parts yoga reported as a 200) is a 415.
     multipart: false,
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
-    maxRequestBodySize: config.router.maxBodyBytes,
+    maxRequestBodySize: false, // useBodySizeLimit: the same bound without a stream per request
     // The Guild's clients send a trusted document's id as `documentId`.
     extraParamNames: edge.persistedQueries.trustedDocuments !== 'off' ? ['documentId'] : [],
     logging: yogaLogger(log),
     plugins: [
       // First: the body is decoded and its JSON bounded before any other plugin reads it.
+      useBodySizeLimit({ maxBytes: config.router.maxBodyBytes }),
       useRequestDecompression({ maxBytes: config.router.maxBodyBytes }),
       useNestingLimits(nesting),
       // Before any refusal, so refused requests are measured and logged too.

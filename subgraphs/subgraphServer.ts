@@ -9,6 +9,7 @@ import type { ServerConfig } from '../lib/config/serverConfig.ts';
 import { createRequestListener } from '../lib/server/createRequestListener.ts';
 import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
 import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
+import { useBodySizeLimit } from '../lib/server/useBodySizeLimit.ts';
 import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
 import { useRouterSignature } from '../lib/server/useRouterSignature.ts';
@@ -91,7 +92,7 @@ function buildSubgraphYoga(options: SubgraphYogaOptions) {
       createSubgraphContext(request, { db: store.db, internalSecrets, createLoaders: definition.createLoaders, runtime }),
     // isDev false: even with NODE_ENV=development, unexpected errors never carry their original message.
     maskedErrors: { isDev: false, maskError: maskSubgraphError },
-    maxRequestBodySize: limits.internalMaxBodyBytes,
+    maxRequestBodySize: false, // useBodySizeLimit: the same bound without a stream per request
     graphiql: false,
     landingPage: false,
     // No file uploads in any schema: a multipart body (whose malformed parts yoga reported as a 200) is a 415.
@@ -100,6 +101,7 @@ function buildSubgraphYoga(options: SubgraphYogaOptions) {
     logging: yogaLogger(log),
     plugins: [
       // First: the body is decoded and its JSON bounded before any other plugin reads it.
+      useBodySizeLimit({ maxBytes: limits.internalMaxBodyBytes }),
       useRequestDecompression({ maxBytes: limits.internalMaxBodyBytes }),
       useNestingLimits({
         maxDepth: limits.maxJsonDepth,

@@ -12,6 +12,7 @@ import { createAdminServer } from '../lib/server/createAdminServer.ts';
 import { createRequestListener } from '../lib/server/createRequestListener.ts';
 import { listenHttp } from '../lib/server/listenHttp.ts';
 import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
+import { useBodySizeLimit } from '../lib/server/useBodySizeLimit.ts';
 import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
 import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
 import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
@@ -123,11 +124,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     multipart: false,
     batching: false,
     maskedErrors: { isDev: false, maskError: maskUnexpectedError },
-    maxRequestBodySize: config.server.internalMaxBodyBytes,
+    maxRequestBodySize: false, // useBodySizeLimit: the same bound without a stream per request
     logging: yogaLogger(log),
     context: gatewayContextFactory(internalSecrets),
     plugins: [
       // First: the body is decoded and its JSON bounded before any other plugin reads it.
+      useBodySizeLimit({ maxBytes: config.server.internalMaxBodyBytes }),
       useRequestDecompression({ maxBytes: config.server.internalMaxBodyBytes }),
       useNestingLimits({
         maxDepth: config.server.maxJsonDepth,

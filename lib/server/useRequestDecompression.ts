@@ -3,7 +3,8 @@ import { brotliDecompress, gunzip, inflate, inflateRaw, type InputType, type Zli
 import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { badRequest, requestTooLarge, unsupportedContentEncoding } from '../errors.ts';
-import { errorBody } from '../errorTransforms.ts';
+import { refusalResponse } from './refusalResponse.ts';
+import { BodyTooLarge, readBodyAtMost } from './readBodyAtMost.ts';
 
 export interface RequestDecompressionOptions {
   /** Largest body accepted, as sent and once decoded alike (a zip bomb stops here). */
@@ -32,8 +33,6 @@ const SUPPORTED = ['gzip', 'deflate', 'br'];
 /** Codings stacked on one body; more is no client's honest doing. */
 const MAX_CODINGS = 2;
 
-class TooLarge extends Error {}
-
 /**
  * Decodes gzip, deflate and br request bodies (`Content-Encoding`), which yoga would read as JSON
  * and refuse, echoing the raw bytes. The compressed body is read up to `maxBytes`, and decoding
@@ -48,19 +47,16 @@ export function useRequestDecompression({ maxBytes }: RequestDecompressionOption
       if (!header || !request.body) return;
       const codings = header.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c && c !== 'identity');
       if (!codings.length) return;
-      const refuse = (error: GraphQLError) => {
-        const http = error.extensions.http as { status: number; headers?: Record<string, string> };
-        endResponse(fetchAPI.Response.json(errorBody(error), { status: http.status, headers: http.headers }));
-      };
+      const refuse = (error: GraphQLError) => endResponse(refusalResponse(error, fetchAPI));
       if (codings.length > MAX_CODINGS || codings.some((c) => !DECODERS[c])) return refuse(unsupportedContentEncoding(SUPPORTED));
       const declared = Number(request.headers.get('content-length'));
       if (declared > maxBytes) return refuse(requestTooLarge(maxBytes));
 
       let body: Buffer;
       try {
-        body = await readAtMost(request.body, maxBytes);
+        body = await readBodyAtMost(request.body, maxBytes);
       } catch (error) {
-        if (error instanceof TooLarge) return refuse(requestTooLarge(maxBytes));
+        if (error instanceof BodyTooLarge) return refuse(requestTooLarge(maxBytes));
         throw error;
       }
       try {
@@ -76,26 +72,4 @@ export function useRequestDecompression({ maxBytes }: RequestDecompressionOption
       setRequest(new fetchAPI.Request(request.url, { method: request.method, headers, body: new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength), signal: request.signal }));
     },
   };
-}
-
-/** The whole body, or TooLarge as soon as it passes `limit` (a chunked body has no Content-Length to check first). */
-async function readAtMost(stream: ReadableStream<Uint8Array>, limit: number): Promise<Buffer> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      length += value.byteLength;
-      if (length > limit) {
-        void reader.cancel().catch(() => {});
-        throw new TooLarge();
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  return Buffer.concat(chunks, length);
 }

@@ -246,6 +246,18 @@ describe('5. compressed request bodies', () => {
     expect((await rawRequest(port('articles-0'), signedHead, chunked(gzipSync(zeros)))).status).toBe(413);
   });
 
+  it('bounds a chunked body with no Content-Length as it arrives, and serves one under the limit', async () => {
+    const head = 'POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked';
+    const small = await rawRequest(port('router'), head, chunked(body, 8));
+    expect([small.status, small.body]).toEqual([200, expected]);
+    const padded = Buffer.from(JSON.stringify({ query: TOTAL, variables: { pad: 'x'.repeat(2 * 1024 * 1024) } }));
+    const large = await rawRequest(port('router'), head, chunked(padded));
+    expect([large.status, JSON.parse(large.body).errors[0].extensions.code]).toEqual([413, 'REQUEST_ENTITY_TOO_LARGE']);
+    const signedHead = `${head}\r\n${PRINCIPAL_HEADER}: ${signed()[PRINCIPAL_HEADER]}`;
+    expect((await rawRequest(port('articles-0'), signedHead, chunked(padded))).status).toBe(413);
+    expect((await send(urlOf('router'), body)).text).toBe(expected); // and it keeps serving
+  });
+
   it('answers 415 with Accept-Encoding to a coding it cannot decode, and 400 to a body that does not decode', async () => {
     for (const coding of ['zstd', 'compress', 'gzip, gzip, gzip', 'x-secret']) {
       const answer = await send(urlOf('router'), gzipSync(body), { 'content-encoding': coding });
