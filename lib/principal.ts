@@ -21,11 +21,11 @@ interface TokenPayload extends Principal {
 }
 
 /**
- * Lifetime of a signed principal. It must outlast one gateway call with its retry (2 × the
- * router's 10 s gateway deadline), because the gateway forwards the same token to every subgraph
- * call of that request; the router signs each gateway call afresh, so the lifetime need not cover
- * a whole multi-part operation. A replay is possible only within this window, and only for a
- * caller inside the internal network that captured a header.
+ * Lifetime of a signed principal. The router reuses a principal's token for at most
+ * PRINCIPAL_TOKEN_REUSE_MS (10 s) and a gateway call, its retry included, ends within the router's
+ * 10 s gateway deadline; the gateway forwards a token to its subgraph calls, re-signing it after 10 s
+ * for a long subscription. So 30 s outlasts every use with room for clock skew. A replay is possible
+ * only within this window, and only for a caller inside the internal network that captured a header.
  */
 export const PRINCIPAL_TOKEN_TTL_MS = 30_000;
 
@@ -41,6 +41,26 @@ export function signPrincipal(principal: Principal, secret: string, now = Date.n
   const payload: TokenPayload = { ...principal, iss: 'router', iat: now, exp: now + ttlMs };
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
   return `v1.${body}.${mac(secret, body).toString('base64url')}`;
+}
+
+/** How long the router reuses one principal's token: its gateway deadline on top still leaves the token alive. */
+export const PRINCIPAL_TOKEN_REUSE_MS = 10_000;
+
+/**
+ * `signPrincipal` with a token reused for up to `reuseMs` per principal object: the router's API key
+ * cache hands out the same principal object for every request of a key, so a busy key costs one HMAC
+ * every `reuseMs` instead of one per gateway call. A principal not seen before is simply signed.
+ */
+export function principalSigner(secret: string, reuseMs = PRINCIPAL_TOKEN_REUSE_MS): (principal: Principal) => string {
+  const tokens = new WeakMap<Principal, { token: string; at: number }>();
+  return (principal) => {
+    const now = Date.now();
+    const known = tokens.get(principal);
+    if (known && now - known.at < reuseMs && now >= known.at) return known.token;
+    const token = signPrincipal(principal, secret, now);
+    tokens.set(principal, { token, at: now });
+    return token;
+  };
 }
 
 /**

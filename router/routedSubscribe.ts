@@ -1,7 +1,7 @@
 import type { ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { badRequest, streamInterrupted, supergraphUnavailable, tooManyStreams } from '../lib/errors.ts';
-import { PRINCIPAL_HEADER, signPrincipal } from '../lib/principal.ts';
+import { PRINCIPAL_HEADER, principalSigner } from '../lib/principal.ts';
 import type { SupergraphName } from '../lib/topology/loadTopology.ts';
 import { withTraceHeaders } from '../lib/observability/tracing.ts';
 import { parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
@@ -35,6 +35,7 @@ type Subscribe = (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult>
  */
 export function createRoutedSubscribe(options: RoutedSubscribeOptions): Subscribe {
   const { routingTable, gateways, internalSecret, streams, callerOf, logger } = options;
+  const sign = principalSigner(internalSecret);
   return async (args) => {
     const context = (args.contextValue ?? {}) as Partial<RouterExecutionContext>;
     // graphql-js validates no root type for subscriptions: a schema without one is refused here.
@@ -70,7 +71,7 @@ export function createRoutedSubscribe(options: RoutedSubscribeOptions): Subscrib
         {
           lastEventId: context.request?.headers.get('last-event-id') ?? undefined,
           signal: abort.signal,
-          freshHeaders: () => ({ ...traceHeaders, [PRINCIPAL_HEADER]: signPrincipal(principal, internalSecret) }),
+          freshHeaders: () => ({ ...traceHeaders, [PRINCIPAL_HEADER]: sign(principal) }),
         },
       );
     } catch (error) {

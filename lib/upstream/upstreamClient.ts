@@ -174,8 +174,7 @@ export class UpstreamClient {
     options: UpstreamCallOptions,
     race: { role: AttemptRole; raceSignal: AbortSignal; deadlineMs: number },
   ): Promise<AttemptOutcome<Omit<UpstreamResponse, 'attempts'>>> {
-    const parent = options.signal ? AbortSignal.any([options.signal, race.raceSignal]) : race.raceSignal;
-    const deadline = createDeadline(race.deadlineMs, parent);
+    const deadline = createDeadline(race.deadlineMs, options.signal, race.raceSignal);
     const started = performance.now();
     this.pool.onStart(replica);
     try {

@@ -9,7 +9,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { badRequest, invalidVariables, type UpstreamFailure } from '../../lib/errors.ts';
 import type { StaleIfError } from '../../lib/fallback/staleIfError.ts';
-import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
+import { PRINCIPAL_HEADER, principalSigner } from '../../lib/principal.ts';
 import { SupergraphName } from '../../lib/topology/loadTopology.ts';
 import { createDeadline } from '../../lib/upstream/deadline.ts';
 import type { GraphQLResponse } from '../../lib/upstream/graphqlResponse.ts';
@@ -62,6 +62,7 @@ export function useOperationRouting(options: OperationRoutingOptions): Plugin<Ro
 /** The execute function behind useOperationRouting (exported for tests that skip yoga). */
 export function createRoutedExecute(options: OperationRoutingOptions): (args: ExecutionArgs) => Promise<ExecutionResult> {
   const { routingTable, gateways, internalSecret, gatewayTimeoutMs = 10_000, logger, staleIfError, callMetrics } = options;
+  const sign = principalSigner(internalSecret);
 
   return async function routedExecute(args) {
     const context = (args.contextValue ?? {}) as Partial<RouterExecutionContext>;
@@ -129,9 +130,9 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
       const gateway = gateways[part.supergraph];
       if (!gateway) return failed({ reason: 'network', attempts: 0 });
       const deadline = createDeadline(gatewayTimeoutMs, clientSignal);
-      // Signed per gateway call, not per operation: the token's short life covers one call and its
-      // retry, however many mutation runs come before it.
-      const principalToken = signPrincipal(principal, internalSecret);
+      // Taken per gateway call, not per operation: a token (reused for at most 10 s) covers one call
+      // and its retry, however many mutation runs come before it.
+      const principalToken = sign(principal);
       try {
         const outcome = await gateway.execute(
           { query: part.query, variables: part.variables, operationName: part.operationName, headers: withTraceHeaders({ [PRINCIPAL_HEADER]: principalToken }) },
