@@ -1,67 +1,33 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, postGraphQL } from '../support/graphqlClient.ts';
+import { openOfflineChromium, type OfflineChromium } from '../support/offlineChromium.ts';
 import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.ts';
 
 // The chat page at `/` in Debian's Chromium, with the network cut off as in graphiqlBrowser.test.ts:
 // a bad key, then a real conversation streamed token by token, a chat replica SIGKILLed in the
 // middle of an answer, the router itself killed under the page (it resumes with Last-Event-ID),
 // and the operator panel. The whole stack runs as processes.
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The README's screenshot is rewritten only on request, so a test run leaves the work tree clean. */
 const SCREENSHOT = process.env.UPDATE_SCREENSHOTS ? join(ROOT, 'docs', 'chat-page.png') : undefined;
 
 let stack: TestStack;
-let context: BrowserContext;
+let browser: OfflineChromium;
 let page: Page;
-let profileDir: string;
-const offMachine: string[] = [];
-const pageErrors: string[] = [];
-const consoleErrors: string[] = [];
-
-function isLoopback(url: string): boolean {
-  const { protocol, hostname } = new URL(url);
-  if (protocol === 'data:' || protocol === 'blob:') return true;
-  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
-}
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's package (apt-get install -y chromium); .ci/run does it when it is absent`);
-  }
   // Slow enough tokens that the page visibly grows an answer, and short leases so a dead replica's answer moves on quickly.
   stack = await startTestStack({ env: { CHAT_TOKEN_INTERVAL_MS: '25', CHAT_LEASE_MS: '600' } });
-  profileDir = mkdtempSync(join(tmpdir(), 'chat-page-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost'],
-    viewport: { width: 1300, height: 820 },
-  });
-  context.on('request', (request) => {
-    if (!isLoopback(request.url())) offMachine.push(`${request.method()} ${request.url()}`);
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  await page.route('**', (route) => (isLoopback(route.request().url()) ? route.continue() : route.abort('blockedbyclient')));
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  await page.addInitScript(() => {
-    const seen: string[] = ((window as unknown as { cspViolations: string[] }).cspViolations = []);
-    document.addEventListener('securitypolicyviolation', (event) => seen.push(`${event.violatedDirective} ${event.blockedURI}`));
-  });
+  browser = await openOfflineChromium({ profilePrefix: 'chat-page-chromium-', viewport: { width: 1300, height: 820 } });
+  page = browser.page;
 }, 180_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await browser?.close();
   await stack?.dispose();
 });
 
@@ -106,8 +72,8 @@ describe('the chat page in a browser without internet access', () => {
     expect(await page.locator('#chat').isHidden()).toBe(true);
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
     // The browser logs the refused request itself (401); nothing else went wrong.
-    expect(consoleErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
-    consoleErrors.length = 0;
+    expect(browser.consoleErrors.filter((e) => !/status of 401/.test(e))).toEqual([]);
+    browser.consoleErrors.length = 0;
   }, 60_000);
 
   it('signs in, streams an answer token by token, continues the conversation, and shows quota and usage', async () => {
@@ -191,7 +157,7 @@ describe('the chat page in a browser without internet access', () => {
       page.off('request', onRequest);
     }
     // The requests cut by the kill are the browser's to report; the page itself raised nothing.
-    consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING|Failed to load resource/.test(e)));
+    browser.consoleErrors.splice(0, browser.consoleErrors.length, ...browser.consoleErrors.filter((e) => !/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|ERR_INCOMPLETE_CHUNKED_ENCODING|Failed to load resource/.test(e)));
   }, 90_000);
 
   it('shows gateway instances, breakers and fallbacks by name, from a view that holds no URL', async () => {
@@ -210,9 +176,9 @@ describe('the chat page in a browser without internet access', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     if (SCREENSHOT) expect(readFileSync(SCREENSHOT).equals(png)).toBe(true);
 
-    expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
-    expect(pageErrors).toEqual([]);
-    expect(consoleErrors).toEqual([]);
-    expect(offMachine).toEqual([]);
+    expect(await browser.cspViolations()).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
+    expect(browser.consoleErrors).toEqual([]);
+    expect(browser.offMachine).toEqual([]);
   }, 60_000);
 });

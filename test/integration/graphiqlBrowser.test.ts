@@ -1,81 +1,30 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openOfflineChromium, type OfflineChromium } from '../support/offlineChromium.ts';
 import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.ts';
 
 // A newcomer's first five minutes, in a real browser with the network cut off: the whole stack as
 // processes, Debian's Chromium driven by playwright-core, every request that is not for loopback
 // refused and recorded. GraphiQL must load, show the demo key and tabs, and run the preloaded query.
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The README's screenshot is rewritten only on request, so a test run leaves the work tree clean. */
 const SCREENSHOT = process.env.UPDATE_SCREENSHOTS ? join(ROOT, 'docs', 'graphiql.png') : undefined;
 
 let stack: TestStack;
-let context: BrowserContext;
+let browser: OfflineChromium;
 let page: Page;
-let profileDir: string;
-const offMachine: string[] = [];
-const pageErrors: string[] = [];
-const consoleErrors: string[] = [];
-
-function isLoopback(url: string): boolean {
-  const { protocol, hostname } = new URL(url);
-  if (protocol === 'data:' || protocol === 'blob:') return true; // never leave the page
-  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
-}
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is missing at ${CHROMIUM}: install Debian's package (apt-get install -y chromium); .ci/run does it when it is absent`);
-  }
   stack = await startTestStack();
-  profileDir = mkdtempSync(join(tmpdir(), 'graphiql-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      // Belt and braces under the route below: no name resolves, so nothing could leave even unseen.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
-    ],
-    viewport: { width: 1400, height: 900 },
-  });
-  // Requests from anywhere in the browser (workers included) are recorded here; the route refuses them.
-  context.on('request', (request: Request) => {
-    if (!isLoopback(request.url())) offMachine.push(`${request.method()} ${request.url()}`);
-  });
-  page = context.pages()[0] ?? (await context.newPage());
-  await page.route('**', (route) => {
-    const url = route.request().url();
-    if (isLoopback(url)) return route.continue();
-    offMachine.push(`${route.request().method()} ${url} (blocked)`);
-    return route.abort('blockedbyclient');
-  });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  // Any CSP violation would mean the page wanted something our policy does not allow.
-  await page.addInitScript(() => {
-    const seen: string[] = ((window as unknown as { cspViolations: string[] }).cspViolations = []);
-    document.addEventListener('securitypolicyviolation', (event) => seen.push(`${event.violatedDirective} ${event.blockedURI}`));
-  });
+  browser = await openOfflineChromium({ profilePrefix: 'graphiql-chromium-', viewport: { width: 1400, height: 900 } });
+  page = browser.page;
 }, 180_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await browser?.close();
   await stack?.dispose();
 });
 
@@ -142,10 +91,10 @@ describe('GraphiQL in a browser without internet access', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     if (SCREENSHOT) expect(readFileSync(SCREENSHOT).equals(png)).toBe(true);
 
-    expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
-    expect(pageErrors).toEqual([]);
-    expect(consoleErrors).toEqual([]);
-    expect(offMachine).toEqual([]);
+    expect(await browser.cspViolations()).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
+    expect(browser.consoleErrors).toEqual([]);
+    expect(browser.offMachine).toEqual([]);
   }, 90_000);
 
   it('speaks GraphQL over SSE to /graphql for the chatStream tab', async () => {
@@ -156,7 +105,7 @@ describe('GraphiQL in a browser without internet access', () => {
     // which a stream GraphiQL cancels may never report).
     expect(request.headers().accept).toMatch(/text\/event-stream/);
     expect(request.headers().authorization).toBe(`Bearer ${DEMO_KEY}`);
-    expect(offMachine).toEqual([]);
+    expect(browser.offMachine).toEqual([]);
   }, 60_000);
 
   it('shows the fallback in errors[].extensions once both orders replicas are killed, as its tab says', async () => {
@@ -171,6 +120,6 @@ describe('GraphiQL in a browser without internet access', () => {
       }),
     ]);
     await expect.poll(resultText, { timeout: 10_000 }).toContain('"source": "degraded"');
-    expect(offMachine).toEqual([]);
+    expect(browser.offMachine).toEqual([]);
   }, 60_000);
 });
