@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readOptionalFile } from '../../lib/readOptionalFile.ts';
 
 /** One distinct operation a router served: what `npm run schema:check` replays against a new schema. */
 export interface RecordedOperation {
@@ -31,13 +31,8 @@ export const RECORDED_OPERATIONS_KEYS = {
 
 /** Reads a recorded-operations file; a missing file is an empty record. */
 export function readRecordedOperationsFile(path: string): RecordedOperation[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+  const text = readOptionalFile(path);
+  if (text === undefined) return [];
   const parsed = JSON.parse(text) as Partial<RecordedOperationsFile>;
   if (parsed.version !== 1 || !Array.isArray(parsed.operations)) throw new Error(`${path}: not a recorded-operations file (version 1)`);
   return parsed.operations;

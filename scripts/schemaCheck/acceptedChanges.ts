@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readOptionalFile } from '../../lib/readOptionalFile.ts';
 import YAML from 'yaml';
 import { z } from 'zod';
 import type { SchemaChange } from './schemaChanges.ts';
@@ -21,13 +21,8 @@ export type AcceptedChange = z.infer<typeof entry>;
 
 /** The committed list of breaking changes made on purpose. A missing file accepts nothing. */
 export function loadAcceptedChanges(path: string): AcceptedChange[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
+  const text = readOptionalFile(path);
+  if (text === undefined) return [];
   const parsed = file.safeParse(YAML.parse(text) ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);

@@ -1,18 +1,8 @@
+import type { ReplicaState } from '../../lib/upstream/replicaPool.ts';
 import type { Stack } from '../../scripts/launchStack.ts';
 
-/** One replica as a gateway's `GET /internal/state` reports it. */
-export interface ReplicaStateView {
-  url: string;
-  healthy: boolean;
-  ejected: boolean;
-  inFlight: number;
-  requests: number;
-  failures: number;
-  errorRate: number;
-  latencyEwmaMs: number;
-  /** First attempts a hedge overtook. */
-  overtaken: number;
-}
+/** One replica as a gateway's `GET /internal/state` reports it: the pool's own view, as JSON. */
+export type ReplicaStateView = ReplicaState;
 
 /** A gateway's `GET /internal/state`. */
 export interface GatewayStateView {
