@@ -62,13 +62,22 @@ export interface ApiKeyResolverOptions {
   logger?: Logger;
 }
 
+/**
+ * Share of a valid answer's life after which reading it also refreshes it in the background: a key in
+ * steady use never waits for a lookup, and a revoked one is still refused within the TTL.
+ */
+const REFRESH_AHEAD_AFTER = 0.8;
+
 /** Caches API key lookups by the key's SHA-256 (never the key itself), answers included. */
 export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyResolver {
   const { identity, internalSecret, ttlMs = 30_000, maxEntries = 10_000, timeoutMs = 5_000, now = Date.now, logger } = options;
   const negativeTtlMs = options.negativeTtlMs ?? Math.min(5_000, ttlMs);
   const staleIfErrorMs = options.staleIfErrorMs ?? 3_600_000;
   const clock = { now };
-  const cache = new LRUCache<string, ApiKeyResolution>({ max: maxEntries, perf: clock, ttlResolution: 0 });
+  // Each answer with the time from which a request that reads it also refreshes it, in the background.
+  const cache = new LRUCache<string, { resolution: ApiKeyResolution; refreshAt: number }>({ max: maxEntries, perf: clock, ttlResolution: 0 });
+  const remember = (hash: string, resolution: ApiKeyResolution, ttl: number) =>
+    cache.set(hash, { resolution, refreshAt: now() + ttl * REFRESH_AHEAD_AFTER }, { ttl });
   const lastValid = new LRUCache<string, Principal>({ max: maxEntries, ttl: staleIfErrorMs, perf: clock, ttlResolution: 0 });
   // Concurrent requests with the same key share one lookup.
   const inFlight = new Map<string, Promise<ApiKeyResolution>>();
@@ -130,7 +139,7 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
     forgetUser(userId) {
       generation++;
       // A scan, not an index: revocations are rare, and the caches are bounded by maxEntries.
-      const cached = [...cache.entries()].filter(([, r]) => r.status === 'valid' && r.principal.userId === userId);
+      const cached = [...cache.entries()].filter(([, { resolution: r }]) => r.status === 'valid' && r.principal.userId === userId);
       for (const [hash] of cached) cache.delete(hash);
       const kept = [...lastValid.entries()].filter(([, principal]) => principal.userId === userId);
       for (const [hash] of kept) lastValid.delete(hash);
@@ -148,44 +157,50 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
   async function resolveShared(apiKey: string): Promise<ApiKeyResolution> {
     const hash = createHash('sha256').update(apiKey).digest('hex');
     const cached = cache.get(hash);
-    if (cached) return cached;
-    let pending = inFlight.get(hash);
-    if (!pending) {
-      const startedIn = generation;
-      pending = lookup(apiKey)
-        .catch((error): ApiKeyResolution => {
-          logger?.error({ err: error }, 'API key lookup threw');
-          return { status: 'unavailable', failure: { reason: 'network', attempts: 1 } };
-        })
-        .then((resolution): ApiKeyResolution => {
-          if (startedIn !== generation && resolution.status !== 'unavailable') return resolution;
-          // Outages are not cached: the next request should try again.
-          if (resolution.status === 'valid') {
-            if (resolution.planUnknown) {
-              // Plan unreadable: keep the last known one, and ask again soon rather than for a whole TTL.
-              const plan = lastValid.get(hash)?.plan;
-              const principal = plan ? { ...resolution.principal, plan } : resolution.principal;
-              cache.set(hash, { status: 'valid', principal }, { ttl: negativeTtlMs });
-              lastValid.set(hash, principal);
-              return { status: 'valid', principal };
-            }
-            cache.set(hash, resolution, { ttl: ttlMs });
-            lastValid.set(hash, resolution.principal);
-          } else if (resolution.status === 'invalid') {
-            cache.set(hash, resolution, { ttl: negativeTtlMs });
-            lastValid.delete(hash);
-          } else {
-            const known = lastValid.get(hash);
-            if (known) {
-              logger?.warn({ reason: resolution.failure.reason }, 'identity supergraph unavailable: using the last valid answer for this key');
-              return { status: 'valid', principal: known };
-            }
-          }
-          return resolution;
-        })
-        .finally(() => inFlight.delete(hash));
-      inFlight.set(hash, pending);
+    if (cached) {
+      // A busy key is looked up again before its answer expires, so none of its requests waits for it.
+      if (cached.resolution.status === 'valid' && now() >= cached.refreshAt && !inFlight.has(hash)) void lookupShared(apiKey, hash);
+      return cached.resolution;
     }
+    return inFlight.get(hash) ?? lookupShared(apiKey, hash);
+  }
+
+  /** Asks the identity supergraph, once however many requests wait for the answer, and caches what it says. */
+  function lookupShared(apiKey: string, hash: string): Promise<ApiKeyResolution> {
+    const startedIn = generation;
+    const pending = lookup(apiKey)
+      .catch((error): ApiKeyResolution => {
+        logger?.error({ err: error }, 'API key lookup threw');
+        return { status: 'unavailable', failure: { reason: 'network', attempts: 1 } };
+      })
+      .then((resolution): ApiKeyResolution => {
+        if (startedIn !== generation && resolution.status !== 'unavailable') return resolution;
+        // Outages are not cached: the next request should try again.
+        if (resolution.status === 'valid') {
+          if (resolution.planUnknown) {
+            // Plan unreadable: keep the last known one, and ask again soon rather than for a whole TTL.
+            const plan = lastValid.get(hash)?.plan;
+            const principal = plan ? { ...resolution.principal, plan } : resolution.principal;
+            remember(hash, { status: 'valid', principal }, negativeTtlMs);
+            lastValid.set(hash, principal);
+            return { status: 'valid', principal };
+          }
+          remember(hash, resolution, ttlMs);
+          lastValid.set(hash, resolution.principal);
+        } else if (resolution.status === 'invalid') {
+          remember(hash, resolution, negativeTtlMs);
+          lastValid.delete(hash);
+        } else {
+          const known = lastValid.get(hash);
+          if (known) {
+            logger?.warn({ reason: resolution.failure.reason }, 'identity supergraph unavailable: using the last valid answer for this key');
+            return { status: 'valid', principal: known };
+          }
+        }
+        return resolution;
+      })
+      .finally(() => inFlight.delete(hash));
+    inFlight.set(hash, pending);
     return pending;
   }
 }

@@ -32,11 +32,31 @@ describe('apiKeyResolver', () => {
     expect(calls[0].operationName).toBe('RouterAuthenticate');
     expect(verifyPrincipal(calls[0].headers!['x-internal-principal'], SECRET, now)).toEqual({ userId: undefined, scopes: [] });
 
-    now += 29_000;
+    now += 23_000;
     await resolver.resolve('key-1');
     expect(calls).toHaveLength(1);
-    now += 2_000;
+    now += 8_000; // past the TTL with nobody asking in between: the next request waits for a lookup
     await resolver.resolve('key-1');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('refreshes a key in use in the background from 80% of its TTL, so no request waits, and a revocation still lands', async () => {
+    let now = 1_000_000;
+    let answer: GatewayOutcome = found('u1');
+    const gate = { open: () => {} };
+    let held = false;
+    const { client, calls } = fakeIdentity(() => (held ? new Promise<GatewayOutcome>((resolve) => (gate.open = () => resolve(answer))) : answer));
+    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 30_000, now: () => now });
+    await resolver.resolve('key-1');
+    now += 24_000;
+    held = true; // the refresh hangs: requests must not wait for it
+    expect(await resolver.resolve('key-1')).toMatchObject({ status: 'valid' });
+    expect(await resolver.resolve('key-1')).toMatchObject({ status: 'valid' });
+    expect(calls).toHaveLength(2); // one refresh, however many requests read the key meanwhile
+    answer = unknown; // the key was revoked: the refresh learns it
+    gate.open();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await resolver.resolve('key-1')).toEqual({ status: 'invalid' });
     expect(calls).toHaveLength(2);
   });
 
