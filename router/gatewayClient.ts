@@ -4,7 +4,7 @@ import type { UpstreamFailure } from '../lib/errors.ts';
 import { SupergraphName } from '../lib/topology/loadTopology.ts';
 import { createUpstream, type Upstream } from '../lib/upstream/createUpstream.ts';
 import { openEventStream, type StreamEvent } from '../lib/upstream/eventStream.ts';
-import { resumableEvents, type Interrupted } from '../lib/upstream/resumableStream.ts';
+import { openResumableEvents, type Interrupted } from '../lib/upstream/resumableStream.ts';
 import { isCleanDataBody, lazyGraphQLResponse, parseGraphQLResponse, type GraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { RetryBudget } from '../lib/upstream/retryBudget.ts';
 import { UpstreamError } from '../lib/upstream/upstreamClient.ts';
@@ -134,21 +134,12 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     },
     async subscribe(request, { lastEventId, signal, freshHeaders }) {
       const body = JSON.stringify({ query: request.query, variables: request.variables ?? {}, operationName: request.operationName });
-      const events = resumableEvents({
+      // Resolves once a gateway has accepted the stream: a supergraph that cannot open it rejects here, not mid-stream.
+      return openResumableEvents({
         lastEventId,
         open: (id, exclude) =>
           openEventStream(upstream.client, body, { headers: { ...request.headers, ...freshHeaders?.() }, lastEventId: id, exclude, signal }),
       });
-      // The first step opens the stream, so a supergraph that cannot open it rejects here, not mid-stream.
-      const first = await events.next();
-      return (async function* () {
-        try {
-          if (!first.done) yield first.value;
-          yield* events;
-        } finally {
-          await events.return(undefined);
-        }
-      })();
     },
     lastAnsweredAt: () => lastAnswer,
     close() {

@@ -12,7 +12,7 @@ import { relayedError } from '../lib/errorTransforms.ts';
 import { withTraceHeaders } from '../lib/observability/tracing.ts';
 import { openEventStream } from '../lib/upstream/eventStream.ts';
 import { parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
-import { isInterrupted, resumableEvents } from '../lib/upstream/resumableStream.ts';
+import { isInterrupted, openResumableEvents } from '../lib/upstream/resumableStream.ts';
 import { UpstreamError, type UpstreamClient } from '../lib/upstream/upstreamClient.ts';
 import type { GatewayContext } from './gatewayContext.ts';
 
@@ -68,14 +68,15 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
 
     // Taken once: a stream re-opened on another replica continues the same trace.
     const traceHeaders = withTraceHeaders({});
-    const events = resumableEvents({
-      lastEventId: context.lastEventId,
-      open: (lastEventId, exclude) =>
-        openEventStream(client, body, { headers: { ...context.principalHeaders(), ...traceHeaders }, lastEventId, exclude, signal: abort.signal }),
-    });
-    let first: IteratorResult<Awaited<ReturnType<typeof events.next>>['value']>;
+    let events: Awaited<ReturnType<typeof openResumableEvents>>;
     try {
-      first = await events.next();
+      // Once a replica has accepted the stream, not at its first event: the client gets its response
+      // (headers, the stream) while the first event is being made.
+      events = await openResumableEvents({
+        lastEventId: context.lastEventId,
+        open: (lastEventId, exclude) =>
+          openEventStream(client, body, { headers: { ...context.principalHeaders(), ...traceHeaders }, lastEventId, exclude, signal: abort.signal }),
+      });
     } catch (error) {
       context.signal?.removeEventListener('abort', onClientGone);
       const failure = error instanceof UpstreamError ? error.failure : { reason: 'network' as const, attempts: 1 };
@@ -100,8 +101,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
 
     async function* results(): AsyncGenerator<ExecutionResult> {
       try {
-        for (let step = first; !step.done; step = await events.next()) {
-          const event = step.value;
+        for await (const event of events) {
           if (isInterrupted(event)) {
             yield { errors: [streamInterrupted(primary.serviceName, event.after)] };
             return;

@@ -16,18 +16,34 @@ export interface Interrupted {
 }
 
 /**
- * The events of a stream that survives its upstream: when the connection breaks before `complete`,
- * the stream is opened again on another replica with `Last-Event-ID` set to the last event
- * delivered, so nothing is lost and nothing repeats (the upstream resumes after that event). A
- * stream that broke before its first event is simply opened again. One that cannot resume (no event
- * id to resume from, or no replica left) ends with an `interrupted` event, never silently.
- * Returning early (the client went away) closes the open stream.
+ * Opens a stream that survives its upstream: when the connection breaks before `complete`, the
+ * stream is opened again on another replica with `Last-Event-ID` set to the last event delivered,
+ * so nothing is lost and nothing repeats (the upstream resumes after that event). A stream that
+ * broke before its first event is simply opened again. One that cannot resume (no event id to resume
+ * from, or no replica left) ends with an `interrupted` event, never silently. Returning early (the
+ * client went away) closes the open stream.
+ *
+ * Resolves as soon as a replica has accepted the stream (its response headers), not at its first
+ * event: the caller can answer its own client while the first event is still being made, so each
+ * hop adds only the cost of passing an event on to the first one. Rejects when no replica can open it.
  */
-export async function* resumableEvents(options: ResumableStreamOptions): AsyncGenerator<StreamEvent | Interrupted> {
+export async function openResumableEvents(options: ResumableStreamOptions): Promise<AsyncGenerator<StreamEvent | Interrupted>> {
+  const opened = await options.open(options.lastEventId, new Set());
+  const events = followEvents(opened, options);
+  // A generator returned before its first step never runs its finally: close the stream here too.
+  const returnEvents = events.return.bind(events);
+  events.return = (value) => {
+    opened.close();
+    return returnEvents(value);
+  };
+  return events;
+}
+
+async function* followEvents(opened: OpenStream, options: ResumableStreamOptions): AsyncGenerator<StreamEvent | Interrupted> {
   let lastEventId = options.lastEventId;
   let delivered = 0;
   let reopens = options.maxReopens ?? 3;
-  let stream = await options.open(lastEventId, new Set());
+  let stream = opened;
   for (;;) {
     let completed = false;
     try {
