@@ -22,13 +22,18 @@ describe('process CPU from /proc/<pid>/stat', () => {
 
   it('sees a real process spend CPU', async () => {
     expect(clockTicksPerSecond()).toBeGreaterThan(0);
-    const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 400; while (Date.now() < end); setTimeout(() => {}, 10_000)']);
+    // The child burns 300 ms of its own CPU time (not wall time, which a loaded machine stretches), then says so.
+    const burn = 'const start = process.cpuUsage(); const used = () => { const u = process.cpuUsage(start); return (u.user + u.system) / 1000; }; while (used() < 300); process.stdout.write("done"); setTimeout(() => {}, 30_000)';
+    const child = spawn(process.execPath, ['-e', burn]);
     try {
       const cpu = new ProcessCpu([child.pid!]);
       const first = cpu.readMs();
-      await new Promise((resolve) => setTimeout(resolve, 700));
-      // The busy loop alone is 400 ms of CPU; allow for a loaded machine that delays it.
-      expect(cpu.readMs() - first).toBeGreaterThan(150);
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
+      });
+      // At least the 300 ms burnt after the first reading, less Node's start-up already counted in it.
+      expect(cpu.readMs() - first).toBeGreaterThan(200);
     } finally {
       child.kill('SIGKILL');
     }
