@@ -27,8 +27,8 @@ async function unlimitedQuota(stack: ScratchStack): Promise<void> {
   }
 }
 
-/** One stream read to its end: ms to the first chunk, and between consecutive chunks. */
-async function timeStream(url: string, headers: Record<string, string>, prompt: string): Promise<{ firstMs: number; gapsMs: number[] }> {
+/** One stream read to its end (or to its first chunk): ms to the first chunk, and between consecutive chunks. */
+async function timeStream(url: string, headers: Record<string, string>, prompt: string, firstChunkOnly = false): Promise<{ firstMs: number; gapsMs: number[] }> {
   const started = performance.now();
   const response = await request(url, {
     method: 'POST',
@@ -39,7 +39,10 @@ async function timeStream(url: string, headers: Record<string, string>, prompt: 
   const arrivals: number[] = [];
   const parser = createParser({ onEvent: (event) => event.event === 'next' && arrivals.push(performance.now()) });
   const decoder = new TextDecoder();
-  for await (const chunk of response.body) parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
+  for await (const chunk of response.body) {
+    parser.feed(decoder.decode(chunk as Buffer, { stream: true }));
+    if (firstChunkOnly && arrivals.length) break; // leaving the loop closes the stream
+  }
   if (!arrivals.length) throw new Error(`no chunk from ${url} (${response.statusCode})`);
   return { firstMs: arrivals[0] - started, gapsMs: arrivals.slice(1).map((t, i) => t - arrivals[i]) };
 }
@@ -106,7 +109,7 @@ async function idleMemory(): Promise<void> {
   try {
     await unlimitedQuota(stack);
     const router = stack.get('router').pid!;
-    await timeStream(stack.routerUrl, { authorization: `Bearer ${KEY}` }, 'warm-up').catch(() => undefined);
+    await timeStream(stack.routerUrl, { authorization: `Bearer ${KEY}` }, 'warm-up', true).catch(() => undefined);
     const baseline = rssKiB(router);
     console.log(`\nrouter memory per open stream (idle streams, one token a minute); router RSS before: ${(baseline / 1024).toFixed(1)} MiB`);
     for (const target of IDLE_COUNTS) {
