@@ -26,7 +26,7 @@ import { NO_API_KEYS, createApiKeyResolver } from './apiKeyResolver.ts';
 import { createApiKeyRevocations } from './apiKeyRevocations.ts';
 import { browserPlugins } from './browser/browserPlugins.ts';
 import { corsPolicy } from './browser/corsPolicy.ts';
-import { createGatewayClient, type GatewayClient } from './gatewayClient.ts';
+import { createGatewayClients, type GatewayClient } from './gatewayClient.ts';
 import { createGatewayReadiness } from './gatewayReadiness.ts';
 import { attachGraphQLWs, type GraphQLWsServer } from './graphqlWsServer.ts';
 import { supergraphFromSdl } from './loadApiSchema.ts';
@@ -105,21 +105,8 @@ export function createRouter(options: RouterOptions): Router {
     readCacheHints(...supergraphs.map(([, loaded]) => loaded.sdl)),
   );
 
-  const owned: Array<ReturnType<typeof createGatewayClient>> = [];
-  const gateways = Object.fromEntries(
-    names.map((name) => {
-      const injected = options.gateways?.[name];
-      if (injected) return [name, injected];
-      const client = createGatewayClient({
-        supergraph: name,
-        urls: config.router.gatewayUrls[name],
-        resilience: config.resilience,
-        attemptTimeoutMs: config.router.gatewayTimeoutMs,
-      });
-      owned.push(client);
-      return [name, client];
-    }),
-  ) as Record<SupergraphName, GatewayClient>;
+  // Clients the router made (not injected ones) are the router's to close, and their pools its to report.
+  const { gateways, owned } = createGatewayClients(config, options.gateways);
 
   const upstreams = () => Object.fromEntries(owned.map((client) => [client.supergraph, client.upstream]));
   const metrics = createUpstreamMetrics('router', upstreams);

@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import { loadConfig, type Config } from '../lib/config.ts';
 import type { UpstreamFailure } from '../lib/errors.ts';
-import { SupergraphName } from '../lib/topology/loadTopology.ts';
+import type { SupergraphName } from '../lib/topology/loadTopology.ts';
 import { createUpstream, type Upstream } from '../lib/upstream/createUpstream.ts';
 import { openEventStream, type StreamEvent } from '../lib/upstream/eventStream.ts';
 import { openResumableEvents, type Interrupted } from '../lib/upstream/resumableStream.ts';
@@ -154,4 +154,23 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
 
 function isTimeout(signal: AbortSignal): boolean {
   return signal.aborted && (signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
+}
+
+/** One client per supergraph of the topology, over its gateway URLs, except those `injected` (tests' fakes). */
+export function createGatewayClients(config: Config, injected: Partial<Record<SupergraphName, GatewayClient>> = {}) {
+  const owned: Array<ReturnType<typeof createGatewayClient>> = [];
+  const gateways = Object.fromEntries(
+    Object.keys(config.topology.supergraphs).map((name) => {
+      if (injected[name]) return [name, injected[name]];
+      const client = createGatewayClient({
+        supergraph: name,
+        urls: config.router.gatewayUrls[name],
+        resilience: config.resilience,
+        attemptTimeoutMs: config.router.gatewayTimeoutMs,
+      });
+      owned.push(client);
+      return [name, client];
+    }),
+  ) as Record<SupergraphName, GatewayClient>;
+  return { gateways, owned };
 }
