@@ -10,6 +10,16 @@ export interface CsrfPreventionOptions {
 const SIMPLE_CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
 
 /**
+ * Credentials a browser never attaches by itself (unlike cookies or a cached Basic login): a request
+ * that carries an `x-api-key` or a Bearer token got it from a script, and a script's cross-origin
+ * request with such a header is preflighted. So clients that send their key this way pass without
+ * Apollo's extra header: urql, for one, sends queries as plain GETs.
+ */
+function carriesScriptCredential(headers: Headers): boolean {
+  return (headers.get('x-api-key') ?? '') !== '' || /^bearer\s+\S/i.test(headers.get('authorization') ?? '');
+}
+
+/**
  * CSRF prevention as @apollo/server does it: a browser sends a "simple" request (a GET, or a POST
  * with one of the simple content types) cross-origin without asking first, so such a request must
  * carry a header only a preflighted request can have, or a content type that is not simple, such
@@ -27,6 +37,7 @@ export function useCsrfPrevention({ requestHeaders = ['x-apollo-operation-name',
         if (!essence.includes('/') || !SIMPLE_CONTENT_TYPES.includes(essence)) return;
       }
       if (requestHeaders.some((name) => (request.headers.get(name) ?? '') !== '')) return;
+      if (carriesScriptCredential(request.headers)) return;
       throw csrfBlocked(requestHeaders, SIMPLE_CONTENT_TYPES);
     },
   };

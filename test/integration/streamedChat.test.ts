@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, gql } from '@apollo/client';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
+import { Client as UrqlClient, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import { join } from 'node:path';
@@ -175,5 +178,72 @@ describe('streamed chat through the router', () => {
     const after = await quota();
     expect(after.used - before.used).toBe(spent);
     expect(after.resetsAt).toBe(refused!.resetsAt);
+  });
+});
+
+// The frontends' own libraries, configured as their documentation says, with nothing added for this router.
+describe('stock client libraries through the router', () => {
+  const CHAT = `subscription Chat($input: ChatInput!) { chatStream(input: $input) { ${CHUNK} } }`;
+  const ws = () => createWsClient({ url: stack.routerUrl.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${DEMO_KEY}` }, retryAttempts: 0 });
+
+  it('Apollo Client: queries over HttpLink, chatStream over GraphQLWsLink (split on the operation type)', async () => {
+    const wsClient = ws();
+    const link = ApolloLink.split(
+      ({ query }) => query.definitions.some((d) => d.kind === 'OperationDefinition' && d.operation === 'subscription'),
+      new GraphQLWsLink(wsClient),
+      new HttpLink({ uri: stack.routerUrl, headers: bearer(DEMO_KEY) }),
+    );
+    const client = new ApolloClient({ link, cache: new InMemoryCache() });
+    try {
+      const me = await client.query<{ me: { id: string } }>({ query: gql`query Me { me { id } }` });
+      expect(me.data?.me.id).toBe('u1');
+      const chunks = await new Promise<Chunk[]>((resolve, reject) => {
+        const received: Chunk[] = [];
+        client.subscribe<{ chatStream: Chunk }>({ query: gql(CHAT), variables: { input: { prompt: 'Apollo Client, briefly' } } }).subscribe({
+          next: (result) => (result.error ? reject(result.error) : received.push(result.data!.chatStream)),
+          error: reject,
+          complete: () => resolve(received),
+        });
+      });
+      expectWholeAnswer(chunks);
+    } finally {
+      client.stop();
+      await wsClient.dispose();
+    }
+  });
+
+  it('urql: fetchExchange for queries, subscriptionExchange over graphql-sse', async () => {
+    const sse = createSseClient({ url: stack.routerUrl, headers: bearer(DEMO_KEY), retryAttempts: 0 });
+    const client = new UrqlClient({
+      url: stack.routerUrl,
+      fetchOptions: { headers: bearer(DEMO_KEY) },
+      exchanges: [
+        subscriptionExchange({
+          forwardSubscription: (request) => ({
+            subscribe: (sink) => ({ unsubscribe: sse.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+          }),
+        }),
+        fetchExchange,
+      ],
+    });
+    try {
+      const me = await client.query('query Me { me { id } }', {}).toPromise();
+      expect(me.error).toBeUndefined();
+      expect(me.data.me.id).toBe('u1');
+      const chunks = await new Promise<Chunk[]>((resolve, reject) => {
+        const received: Chunk[] = [];
+        const { unsubscribe } = client.subscription<{ chatStream: Chunk }>(CHAT, { input: { prompt: 'urql, briefly' } }).subscribe((result) => {
+          if (result.error) return reject(result.error);
+          received.push(result.data!.chatStream);
+          if (result.data!.chatStream.done) {
+            unsubscribe();
+            resolve(received);
+          }
+        });
+      });
+      expectWholeAnswer(chunks);
+    } finally {
+      sse.dispose();
+    }
   });
 });

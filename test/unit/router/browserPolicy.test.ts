@@ -112,6 +112,21 @@ describe('CSRF prevention (as @apollo/server)', () => {
     expect(edge.calls).toEqual([]);
   });
 
+  it('lets a GET through that carries a key only a script can have set (Bearer token, x-api-key), not an ambient Basic login', async () => {
+    const edge = routerWith();
+    const path = `/graphql?query=${encodeURIComponent('{ models { id } }')}`;
+    await blocked(edge, { path, headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+    await blocked(edge, { path, headers: { authorization: 'Bearer ' } });
+    await blocked(edge, { path, headers: { 'x-api-key': '' } });
+    expect(edge.calls).toEqual([]);
+    // Past CSRF prevention the key is checked as usual: the scripted identity gateway knows no keys.
+    const keyed: Array<Record<string, string>> = [{ authorization: 'Bearer some-key-0123456789' }, { 'x-api-key': 'some-key-0123456789' }];
+    for (const headers of keyed) {
+      const answer = await send(edge, { path, headers });
+      expect([answer.status, answer.body.errors[0].extensions.code], JSON.stringify(headers)).toEqual([401, 'UNAUTHENTICATED']);
+    }
+  });
+
   it('can be turned off (CSRF_PREVENTION=false) for non-browser deployments', async () => {
     const edge = routerWith({ CSRF_PREVENTION: 'false' });
     expect((await send(edge, { path: `/graphql?query=${encodeURIComponent('{ models { id } }')}` })).status).toBe(200);
