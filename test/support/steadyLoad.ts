@@ -89,6 +89,16 @@ export async function runLoad(options: LoadOptions & { durationMs: number; durin
   return report;
 }
 
+/**
+ * Waits until `done()` holds and at least `minMs` have passed; gives up after 30 s and lets the
+ * caller's assertions decide. Load phases end by request counts as well as time this way, so a slow
+ * machine still gives each phase its share of requests.
+ */
+export async function waitUntil(done: () => boolean, minMs: number): Promise<void> {
+  const started = Date.now();
+  while ((!done() || Date.now() - started < minMs) && Date.now() - started < 30_000) await sleep(50);
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
