@@ -13,5 +13,9 @@ export interface CacheStore {
   invalidateTag(tag: string): Promise<void>;
   /** True while the store can be reached. */
   readonly available: boolean;
+  /** Commands sent to a remote store by outcome, for metrics: answered, failed (error or timeout), skipped (down or hung). */
+  readonly commands?: Readonly<Record<CacheCommandResult, number>>;
   close(): Promise<void>;
 }
+
+export type CacheCommandResult = 'answered' | 'failed' | 'skipped';

@@ -24,7 +24,11 @@ export class RedisCacheStore implements CacheStore {
   private down = false;
   /** Consecutive failed commands; a run of them means Redis hangs, so it is skipped for a while. */
   private failures = 0;
+  /** Epoch ms until which Redis is skipped after a run of timeouts; 0 while it answers. */
   private skipUntil = 0;
+  /** A probe command is out: until it answers or fails, Redis stays skipped. */
+  private probing = false;
+  readonly commands = { answered: 0, failed: 0, skipped: 0 };
 
   constructor(options: RedisCacheStoreOptions) {
     this.logger = options.logger;
@@ -53,26 +57,38 @@ export class RedisCacheStore implements CacheStore {
   /**
    * Connected, and not in a hang: a Redis that accepts connections but answers nothing (overloaded,
    * stopped) would cost every request a command timeout, so after three timeouts in a row it is
-   * skipped for a second, then tried again.
+   * skipped for a second. Then one command probes it (the others still skip it) until one answers,
+   * so a Redis that stays hung costs one command timeout a second, not one per request.
    */
   get available(): boolean {
-    return this.redis.status === 'ready' && Date.now() >= this.skipUntil;
+    return this.redis.status === 'ready' && Date.now() >= this.skipUntil && !this.probing;
   }
 
   private async run<T>(command: () => Promise<T>): Promise<T | undefined> {
-    if (!this.available) return undefined;
+    if (!this.available) {
+      this.commands.skipped += 1;
+      return undefined;
+    }
+    const probe = this.skipUntil !== 0;
+    if (probe) this.probing = true;
     try {
       const result = await command();
+      this.commands.answered += 1;
+      if (probe) this.logger?.warn('redis answers again; caching resumes');
       this.failures = 0;
+      this.skipUntil = 0;
       return result;
     } catch {
+      this.commands.failed += 1;
       this.failures += 1;
-      if (this.failures >= 3) {
-        if (this.skipUntil < Date.now()) this.logger?.warn('redis is not answering; skipping it for a second');
+      if (probe || this.failures >= 3) {
+        if (!probe) this.logger?.warn('redis is not answering; skipping it, probing it once a second');
         this.skipUntil = Date.now() + 1_000;
         this.failures = 0;
       }
       return undefined;
+    } finally {
+      if (probe) this.probing = false;
     }
   }
 

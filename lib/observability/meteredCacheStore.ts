@@ -23,6 +23,20 @@ export function meteredCacheStore(store: CacheStore, registry: Registry): CacheS
   const counters = new Map(
     [...CACHES.map(([, cache]) => cache), 'other'].map((cache) => [cache, { hit: lookups.labels(cache, 'hit'), miss: lookups.labels(cache, 'miss') }]),
   );
+  // Read from the store at scrape time: how often Redis answered, failed (a timeout) or was skipped.
+  if (store.commands) {
+    const commands = store.commands;
+    new Counter({
+      name: 'cache_store_commands_total',
+      help: 'Commands to the shared cache store (Redis) by result: answered, failed (error or timeout), skipped (down, or hung and skipped)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [result, count] of Object.entries(commands)) this.labels(result).inc(count);
+      },
+    });
+  }
   const countersOf = (key: string) => counters.get(CACHES.find(([prefix]) => key.startsWith(prefix))?.[1] ?? 'other')!;
   return {
     get kind() {
@@ -30,6 +44,9 @@ export function meteredCacheStore(store: CacheStore, registry: Registry): CacheS
     },
     get available() {
       return store.available;
+    },
+    get commands() {
+      return store.commands;
     },
     async get(key) {
       const value = await store.get(key);

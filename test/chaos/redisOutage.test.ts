@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, postGraphQL, waitFor } from '../support/graphqlClient.ts';
+import { adminUrl } from '../support/gatewayState.ts';
 import { startRedisServer, type RedisServer } from '../support/redisServer.ts';
 import { describeFailures, percentile, runLoad, sleep, startLoad, waitUntil, type LoadSample } from '../support/steadyLoad.ts';
 import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.ts';
@@ -35,6 +36,18 @@ async function redisKeys(pattern = 'sg:*'): Promise<string[]> {
   }
 }
 
+/** `cache_store_commands_total` by result, summed over the router and both gateways (their admin /metrics). */
+async function cacheCommands(): Promise<Record<'answered' | 'failed' | 'skipped', number>> {
+  const total = { answered: 0, failed: 0, skipped: 0 };
+  for (const component of ['router', 'gateway-identity', 'gateway-commerce']) {
+    const metrics = await (await fetch(`${adminUrl(stack, component)}/metrics`)).text();
+    for (const match of metrics.matchAll(/^cache_store_commands_total\{result="(answered|failed|skipped)"[^}]*\} (\d+)/gm)) {
+      total[match[1] as keyof typeof total] += Number(match[2]);
+    }
+  }
+  return total;
+}
+
 function sendMixed(loop: number) {
   return loop % 2 === 0
     ? postGraphQL(stack.routerUrl, { query: PUBLIC_QUERY })
@@ -48,16 +61,20 @@ describe('Redis outage', () => {
     for (let i = 0; i < 4; i++) expect((await sendMixed(i)).body.errors).toBeUndefined();
     const healthy = await runLoad({ concurrency: 6, durationMs: 1_000, send: sendMixed });
     let pausedAt = 0;
+    let before = { answered: 0, failed: 0, skipped: 0 };
     const report = await runLoad({
       concurrency: 6,
       durationMs: 2_500,
       send: sendMixed,
       during: async () => {
         await sleep(500);
+        before = await cacheCommands();
         pausedAt = Date.now();
         redis.pause();
       },
     });
+    const hungFor = Date.now() - pausedAt;
+    const during = await cacheCommands();
     redis.resume();
     const hung = report.samples.filter((s) => s.startedAt >= pausedAt);
     console.info(
@@ -65,13 +82,16 @@ describe('Redis outage', () => {
     );
     expect(report.failures.length, describeFailures(report.failures)).toBe(0);
     expect(hung.length).toBeGreaterThan(10);
-    // A hung Redis costs a few command timeouts (150 ms) until it is skipped, never a hang: were it
-    // not skipped, every public query (a fresh-cache read first) would take at least 150 ms.
+    // A hung Redis costs a request at most a few command timeouts (150 ms), never a hang.
     expect(Math.max(...hung.map((s) => s.latencyMs))).toBeLessThan(2_000);
-    const publicHung = hung.filter((s) => s.loop % 2 === 0);
-    const waitedForRedis = publicHung.filter((s) => s.latencyMs >= 150).length;
-    console.info(`(e, slow) public queries taking ≥ 150 ms while Redis hung: ${waitedForRedis} of ${publicHung.length}`);
-    expect(waitedForRedis).toBeLessThan(publicHung.length / 2);
+    // Counted by the stores themselves, not by latency (a loaded machine is slow without Redis's help):
+    // per process, the commands in flight when Redis froze and the next three fail (150 ms each), then
+    // Redis is skipped but for one probe a second (test/unit/lib/cacheStores.test.ts pins that down).
+    const failed = during.failed - before.failed;
+    const skipped = during.skipped - before.skipped;
+    console.info(`(e, slow) cache commands while Redis hung (${hungFor} ms; router and 2 gateways): ${failed} failed, ${skipped} skipped, ${during.answered - before.answered} answered`);
+    expect(failed).toBeGreaterThan(0);
+    expect(skipped).toBeGreaterThan(3 * failed);
   });
 
   it('(e) loses no request while Redis is down, and the caches use Redis again once it is back', async () => {

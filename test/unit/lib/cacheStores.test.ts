@@ -43,6 +43,34 @@ describe('RedisCacheStore (real redis-server)', () => {
   });
 });
 
+describe('RedisCacheStore with a hung Redis (SIGSTOP)', () => {
+  it('skips it after three timeouts, then lets one command a second probe it while the rest skip it', async () => {
+    await store.set('hung', 'v', 60);
+    redis.pause();
+    try {
+      const timed = async (command: () => Promise<unknown>) => {
+        const started = performance.now();
+        await command();
+        return performance.now() - started;
+      };
+      // Three timeouts in a row (100 ms each here), then it is skipped.
+      for (let i = 0; i < 3; i++) expect(await timed(() => store.get('hung'))).toBeGreaterThanOrEqual(90);
+      expect(store.available).toBe(false);
+      expect(await timed(() => store.get('hung'))).toBeLessThan(50);
+      // A second later, eight requests at once: one probe waits out the timeout, the others skip Redis.
+      await new Promise((resolve) => setTimeout(resolve, 1_050));
+      const waits = await Promise.all(Array.from({ length: 8 }, () => timed(() => store.get('hung'))));
+      expect(waits.filter((ms) => ms >= 90)).toHaveLength(1);
+      expect(store.available).toBe(false); // the probe failed: skipped for another second
+    } finally {
+      redis.resume();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    expect(await store.get('hung')).toBe('v'); // the probe answers: Redis is used again
+    expect(store.available).toBe(true);
+  });
+});
+
 describe('FallbackCache', () => {
   it('keys entries by principal so one principal never reads another one’s answer', async () => {
     let now = 1_000;
