@@ -8,7 +8,22 @@ import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.t
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { CHAT_TOKEN_INTERVAL_MS: '10', CHAT_LEASE_MS: '600', MAX_STREAMS_PER_CALLER: '1000' } });
+  stack = await startTestStack({
+    env: {
+      CHAT_TOKEN_INTERVAL_MS: '10',
+      CHAT_LEASE_MS: '600',
+      MAX_STREAMS_PER_CALLER: '1000',
+      // Opening a stream starts the turn (quota, context, cache) before its first byte: 200 at once
+      // queue on the store's one writer, and on a CI machine running two stacks the last of them took
+      // over the 4 s subgraph deadline. This file is about completeness and order, not deadlines.
+      SUBGRAPH_TIMEOUT_MS: '10000',
+      GATEWAY_TIMEOUT_MS: '25000',
+      // 200 streams keep both chat replicas busy; beside another test's stack on 2 cores their
+      // /healthz answered after the 500 ms default twice running and both left the pool
+      // (no_healthy_replica). The pool has no panic mode yet (route to all when none is healthy).
+      HEALTH_CHECK_TIMEOUT_MS: '3000',
+    },
+  });
 }, 120_000);
 afterAll(async () => {
   await stack?.dispose();
