@@ -32,6 +32,8 @@ export interface LoadOptions {
 export interface RunningLoad {
   /** Requests answered so far. */
   readonly count: number;
+  /** The answered requests so far (the same array the report will hold). */
+  readonly samples: readonly LoadSample[];
   /** Lets the requests in flight finish, then reports every one. */
   stop(): Promise<LoadReport>;
 }
@@ -65,6 +67,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
     get count() {
       return samples.length;
     },
+    samples,
     async stop() {
       stopped = true;
       await Promise.all(loops);
