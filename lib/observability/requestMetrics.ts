@@ -30,7 +30,7 @@ export function createRequestMetrics(registry: Registry, maxOperationNames = 200
   });
   const errors = new Counter({
     name: 'graphql_server_errors_total',
-    help: 'Errors in GraphQL responses, by operation and extensions.code (refusals included: RATE_LIMITED, OPERATION_LIMIT_EXCEEDED, ...)',
+    help: 'Errors in GraphQL responses, by operation and extensions.code (refusals included: RATE_LIMITED, MAX_DEPTH_LIMIT, COST_ESTIMATED_TOO_EXPENSIVE, ...)',
     labelNames: ['graphql_operation_name', 'graphql_operation_type', 'error_code'] as const,
     registers: [registry],
   });
