@@ -16,7 +16,8 @@ export interface HealthCheckOptions {
 /**
  * Active health checks: every interval, GET <replica origin>/healthz on each replica of the pool and
  * record the outcome, so a dead replica leaves the rotation before a client request finds out and a
- * revived one is back within one interval. Returns an idempotent stop function.
+ * revived one is back within one interval. A probe that only timed out while the replica kept
+ * answering real calls does not count. Returns an idempotent stop function.
  */
 export function startHealthChecks(pool: ReplicaPool, options: HealthCheckOptions = {}): { close(): void } {
   const intervalMs = options.intervalMs ?? 1_000;
@@ -34,7 +35,9 @@ export function startHealthChecks(pool: ReplicaPool, options: HealthCheckOptions
     try {
       await Promise.all(
         pool.all().map(async (replica) => {
-          const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(timeoutMs)]);
+          const timeout = AbortSignal.timeout(timeoutMs);
+          const signal = AbortSignal.any([controller.signal, timeout]);
+          const since = pool.time();
           let healthy = false;
           try {
             const res = await request(new URL(path, replica.url), { method: 'GET', signal, dispatcher: options.dispatcher });
@@ -44,6 +47,10 @@ export function startHealthChecks(pool: ReplicaPool, options: HealthCheckOptions
             healthy = false;
           }
           if (controller.signal.aborted) return;
+          // A probe that timed out while the replica answered real calls met a busy process, not a
+          // dead or hung one (those answer nothing): under a load spike /healthz can wait its turn
+          // past the timeout, and taking every busy replica out would leave none. Neither pass nor fail.
+          if (!healthy && timeout.aborted && pool.answeredSince(replica, since)) return;
           const failures = healthy ? 0 : (failuresInARow.get(replica) ?? 0) + 1;
           failuresInARow.set(replica, failures);
           if (healthy || failures >= failureThreshold) pool.setHealth(replica, healthy);

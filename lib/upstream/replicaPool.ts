@@ -101,6 +101,16 @@ export class ReplicaPool {
     return this.replicas;
   }
 
+  /** The pool's clock (Date.now unless a test injected one): what `answeredSince` compares with. */
+  time(): number {
+    return this.now();
+  }
+
+  /** Whether the replica answered a real call successfully at or after `since` (the pool's clock). */
+  answeredSince(replica: Replica, since: number): boolean {
+    return replica.latencySamples > 0 && replica.latencySampledAt >= since;
+  }
+
   /** Replaces the replica list (DNS re-resolution), keeping the state of replicas that stay. */
   setUrls(urls: string[]): void {
     if (urls.length === 0) return;

@@ -18,10 +18,6 @@ beforeAll(async () => {
       // over the 4 s subgraph deadline. This file is about completeness and order, not deadlines.
       SUBGRAPH_TIMEOUT_MS: '10000',
       GATEWAY_TIMEOUT_MS: '25000',
-      // 200 streams keep both chat replicas busy; beside another test's stack on 2 cores their
-      // /healthz answered after the 500 ms default twice running and both left the pool
-      // (no_healthy_replica). The pool has no panic mode yet (route to all when none is healthy).
-      HEALTH_CHECK_TIMEOUT_MS: '3000',
     },
   });
 }, 120_000);

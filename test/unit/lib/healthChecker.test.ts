@@ -1,0 +1,75 @@
+import { createServer, type ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHealthChecks } from '../../../lib/upstream/healthChecker.ts';
+import { ReplicaPool } from '../../../lib/upstream/replicaPool.ts';
+import { serveOnFreePort, type ServedOnFreePort } from '../../support/serveOnFreePort.ts';
+
+// Active health checks against a real HTTP server whose /healthz can be made to hang: a hung or dead
+// replica leaves the pool, a busy one that keeps answering real calls does not.
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A replica whose /healthz answers 200, or never while `hang` is set. */
+async function replicaServer(): Promise<{ served: ServedOnFreePort; hang: (on: boolean) => void }> {
+  let hanging = false;
+  const held: ServerResponse[] = [];
+  const server = createServer((request, response) => {
+    if (hanging) return void held.push(response);
+    response.end('ok');
+  });
+  const served = await serveOnFreePort(server);
+  cleanups.push(() => served.close());
+  return { served, hang: (on) => (hanging = on) };
+}
+
+function checkedPool(url: string) {
+  const pool = new ReplicaPool({ name: 'replica', urls: [url] });
+  const checks = startHealthChecks(pool, { intervalMs: 40, timeoutMs: 30, failureThreshold: 2 });
+  cleanups.push(() => checks.close());
+  return { pool, replica: pool.all()[0] };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('active health checks', () => {
+  it('take out a replica whose /healthz hangs and which answers nothing else', async () => {
+    const { served, hang } = await replicaServer();
+    const { replica } = checkedPool(served.url);
+    await sleep(100);
+    expect(replica.healthy).toBe(true);
+    hang(true);
+    await expect.poll(() => replica.healthy, { timeout: 2_000, interval: 20 }).toBe(false);
+    hang(false);
+    await expect.poll(() => replica.healthy, { timeout: 2_000, interval: 20 }).toBe(true);
+  });
+
+  it('keep a busy replica whose /healthz times out while its real calls are answered', async () => {
+    const { served, hang } = await replicaServer();
+    const { pool, replica } = checkedPool(served.url);
+    hang(true);
+    // Real traffic keeps succeeding, as a loaded replica's does while its health endpoint waits its turn.
+    const traffic = setInterval(() => {
+      pool.onStart(replica);
+      pool.onSuccess(replica, 5);
+    }, 5);
+    cleanups.push(() => clearInterval(traffic));
+    await sleep(400); // ten rounds of checks, every one of them timed out
+    expect(replica.healthy).toBe(true);
+    clearInterval(traffic);
+    await expect.poll(() => replica.healthy, { timeout: 2_000, interval: 20 }).toBe(false);
+  });
+
+  it('take out a replica that refuses connections, whatever its last answers', async () => {
+    const { served } = await replicaServer();
+    const { pool, replica } = checkedPool(served.url);
+    await served.close();
+    const traffic = setInterval(() => {
+      pool.onStart(replica);
+      pool.onSuccess(replica, 5);
+    }, 5);
+    cleanups.push(() => clearInterval(traffic));
+    await expect.poll(() => replica.healthy, { timeout: 2_000, interval: 20 }).toBe(false);
+  });
+});
