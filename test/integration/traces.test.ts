@@ -35,7 +35,15 @@ describe('one request, one trace across router, gateways and subgraphs', () => {
     expect(body.errors).toBeUndefined();
 
     const ofTrace = () => receiver.spans.filter((s) => s.traceId === TRACE_ID);
-    await waitFor(() => ['subgraph-users', 'subgraph-articles', 'subgraph-analytics'].every((service) => ofTrace().some((s) => s.service === service)), 15_000);
+    // Every tier's spans, the router's server span included: it ends last (after the answer is sent),
+    // so its batch can reach the receiver after the subgraphs' ones.
+    const servers = ['router', 'gateway-identity', 'gateway-commerce'];
+    await waitFor(
+      () =>
+        ['subgraph-users', 'subgraph-articles', 'subgraph-analytics'].every((service) => ofTrace().some((s) => s.service === service)) &&
+        servers.every((service) => ofTrace().some((s) => s.service === service && s.kind === 2)),
+      15_000,
+    );
     const spans = ofTrace();
     if (process.env.PRINT_TRACE) console.log(spans.map((s) => `${s.service} ${s.name} ${s.spanId}<-${s.parentSpanId}`).join('\n'));
     const byId = new Map(spans.map((s) => [s.spanId, s]));
