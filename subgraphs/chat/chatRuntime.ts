@@ -184,14 +184,14 @@ export class ChatRuntime {
     const now = this.now();
     const orphans = await this.db
       .selectFrom('chat_generations')
-      .select('message_id')
+      .select(['message_id', 'user_id'])
       .where('state', '=', 'running')
       .where('lease_expires_at', '<', now - ORPHAN_AFTER_MS)
       .limit(100)
       .execute();
-    for (const { message_id: messageId } of orphans) {
+    for (const { message_id: messageId, user_id: userId } of orphans) {
       const written = (await this.chunkLog.readStored(messageId, -1, Number.MAX_SAFE_INTEGER)).filter((c) => !c.done).length;
-      await interruptGeneration(this.db, messageId, null, written, new Date(now));
+      await interruptGeneration(this.db, { messageId, userId }, null, written, new Date(now));
     }
     if (this.chunkLog instanceof StoreChunkLog) await this.chunkLog.expire(this.config.chunkLogTtlSeconds * 1000);
     if (this.promptCache instanceof StorePromptCache) await this.promptCache.expire();

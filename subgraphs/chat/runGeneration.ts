@@ -61,7 +61,7 @@ export async function runGeneration(deps: GenerationDeps, row: GenerationRow, so
         // log lost what was written (Redis restarted empty). Either way this run must not go on;
         // when the answer is still ours, it is settled and freed so a follower can tell which it was.
         if (!(await deps.chunkLog.append(messageId, { index, delta: event.text, done: false }))) {
-          await interruptGeneration(deps.db, messageId, deps.owner, index, new Date(deps.now()));
+          await interruptGeneration(deps.db, { messageId, userId: row.user_id }, deps.owner, index, new Date(deps.now()));
           return { kind: 'lost' };
         }
         index += 1;
@@ -70,7 +70,7 @@ export async function runGeneration(deps: GenerationDeps, row: GenerationRow, so
     }
     if (!finish) throw new Error('the inference backend ended without a finish event');
   } catch (error) {
-    await interruptGeneration(deps.db, messageId, deps.owner, index, new Date(deps.now())).catch((cause) =>
+    await interruptGeneration(deps.db, { messageId, userId: row.user_id }, deps.owner, index, new Date(deps.now())).catch((cause) =>
       deps.logger?.error({ err: cause, messageId }, 'could not record an interrupted answer'),
     );
     if (signal.aborted) return { kind: 'stopped' };
@@ -82,7 +82,7 @@ export async function runGeneration(deps: GenerationDeps, row: GenerationRow, so
   const counted = start.nextIndex === 0 && finish.usage ? finish.usage : undefined;
   const promptTokens = counted?.promptTokens ?? row.prompt_tokens;
   const completionTokens = counted?.completionTokens ?? index;
-  const stored = await finishGeneration(deps.db, messageId, deps.owner, { content: text, promptTokens, completionTokens, finishReason: finish.finishReason }, new Date(deps.now()));
+  const stored = await finishGeneration(deps.db, { messageId, userId: row.user_id }, deps.owner, { content: text, promptTokens, completionTokens, finishReason: finish.finishReason }, new Date(deps.now()));
   if (!stored) return { kind: 'lost' };
   if (!row.cached && start.nextIndex === 0 && finish.finishReason === 'stop') {
     await deps.promptCache.set(row.cache_key, { content: text, completionTokens }, deps.promptCacheTtlSeconds);

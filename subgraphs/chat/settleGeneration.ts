@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { inTransaction } from '../store/inTransaction.ts';
 import type { Database } from '../store/tables.ts';
-import { reserveRemainingTokens, settleTokens } from '../quota/tokenLedger.ts';
+import { quotaLane, reserveRemainingTokens, settleTokens } from '../quota/tokenLedger.ts';
 import type { GenerationRow } from './generationLeases.ts';
 
 /**
@@ -13,6 +13,12 @@ import type { GenerationRow } from './generationLeases.ts';
  * another can never store or charge it twice.
  */
 
+/** Which answer, and whose quota its settlement touches (its inTransaction lane). */
+export interface GenerationRef {
+  messageId: string;
+  userId: string;
+}
+
 export interface FinishedAnswer {
   content: string;
   promptTokens: number;
@@ -21,7 +27,8 @@ export interface FinishedAnswer {
 }
 
 /** Stores the finished answer, charges its tokens, records its usage; false when `owner` no longer holds it. */
-export async function finishGeneration(db: Kysely<Database>, messageId: string, owner: string, answer: FinishedAnswer, now: Date): Promise<boolean> {
+export async function finishGeneration(db: Kysely<Database>, generation: GenerationRef, owner: string, answer: FinishedAnswer, now: Date): Promise<boolean> {
+  const { messageId } = generation;
   return inTransaction(db, async (trx) => {
     const row = await trx.selectFrom('chat_generations').selectAll().where('message_id', '=', messageId).executeTakeFirst();
     if (!row || row.state === 'done' || row.lease_owner !== owner) return false;
@@ -41,7 +48,7 @@ export async function finishGeneration(db: Kysely<Database>, messageId: string, 
       latency_ms: Math.max(0, now.getTime() - row.started_at), finish_reason: answer.finishReason, created_at: now.toISOString(),
     }).execute();
     return true;
-  });
+  }, { lane: quotaLane(generation.userId) });
 }
 
 /**
@@ -49,7 +56,8 @@ export async function finishGeneration(db: Kysely<Database>, messageId: string, 
  * with them; nothing when nothing was written), gives back the rest of the reservation, and frees the lease so any replica may continue it later. `owner` null
  * is the sweeper acting for a dead replica, allowed only once the lease has lapsed.
  */
-export async function interruptGeneration(db: Kysely<Database>, messageId: string, owner: string | null, completionTokens: number, now: Date): Promise<boolean> {
+export async function interruptGeneration(db: Kysely<Database>, generation: GenerationRef, owner: string | null, completionTokens: number, now: Date): Promise<boolean> {
+  const { messageId } = generation;
   return inTransaction(db, async (trx) => {
     const row = await trx.selectFrom('chat_generations').selectAll().where('message_id', '=', messageId).executeTakeFirst();
     if (!row || row.state !== 'running') return false;
@@ -61,7 +69,7 @@ export async function interruptGeneration(db: Kysely<Database>, messageId: strin
       state: 'interrupted', lease_owner: null, lease_expires_at: 0, reserved_tokens: 0, charged_tokens: charged, completion_tokens: completionTokens,
     }).where('message_id', '=', messageId).execute();
     return true;
-  });
+  }, { lane: quotaLane(generation.userId) });
 }
 
 /**
@@ -76,5 +84,5 @@ export async function resumeGeneration(db: Kysely<Database>, row: GenerationRow,
     const granted = await reserveRemainingTokens(trx, row.user_id, wanted, now);
     await trx.updateTable('chat_generations').set({ state: 'running', reserved_tokens: granted }).where('message_id', '=', row.message_id).execute();
     return granted;
-  });
+  }, { lane: quotaLane(row.user_id) });
 }

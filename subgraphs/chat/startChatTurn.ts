@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { badUserInput, notFound } from '../../lib/errors.ts';
 import { inTransaction } from '../store/inTransaction.ts';
 import type { ChatGenerationsTable, ConversationsTable, Database, ModelsTable } from '../store/tables.ts';
-import { reserveTokens } from '../quota/tokenLedger.ts';
+import { quotaLane, reserveTokens } from '../quota/tokenLedger.ts';
 import { countPromptTokens, type PromptMessage } from './chatTokens.ts';
 import { fitContext } from './conversationContext.ts';
 import { firstWords } from './generateReply.ts';
@@ -62,7 +62,8 @@ export async function startChatTurn(
   const startedAt = deps.now();
   const now = new Date(startedAt);
 
-  // Runs again from here when a concurrent turn of the same user won (PostgreSQL), so it only decides inside.
+  // Runs again from here when a concurrent turn of the same user won (PostgreSQL), so it only decides
+  // inside; this process's turns of one user take turns (the quota lane), other replicas' may conflict.
   const { row, cachedAnswer } = await inTransaction(db, async (trx) => {
     const wanted = promptTokens + (cached?.completionTokens ?? model.terms.maxOutputTokens);
     const { granted } = await reserveTokens(trx, userId, { min: promptTokens + 1, max: wanted }, now);
@@ -82,7 +83,7 @@ export async function startChatTurn(
     };
     await trx.insertInto('chat_generations').values(generation).execute();
     return { row: generation, cachedAnswer };
-  });
+  }, { lane: quotaLane(userId) });
   return { row, model: model.row, cachedAnswer };
 }
 

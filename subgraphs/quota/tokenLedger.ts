@@ -13,6 +13,11 @@ import { startOfNextMonthUtc } from './currentQuotaPeriod.ts';
  */
 type Db = Kysely<Database> | Transaction<Database>;
 
+/** The inTransaction lane of a user's quota: this process charges one user's quota one transaction at a time. */
+export function quotaLane(userId: string): string {
+  return `quota:${userId}`;
+}
+
 interface Period {
   limit: number;
   used: number;

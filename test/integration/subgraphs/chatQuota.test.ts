@@ -94,4 +94,16 @@ describe('the token quota (chat charges the ledger that User.quota reads)', () =
     const usage = await harness.store.db.selectFrom('chat_usage').selectAll().where('message_id', '=', body.data!.chat.message.id).executeTakeFirstOrThrow();
     expect((await quota()).used).toBe(before.used + usage.prompt_tokens + usage.completion_tokens);
   });
+
+  it('charges 150 answers of one user opened at once, none lost to a conflict on the quota row', async () => {
+    // One hot row: on PostgreSQL these SERIALIZABLE transactions would all conflict at once and some
+    // run out of retries; this process's charges for one user take turns (the quota lane).
+    await harness.store.db.updateTable('quotas').set({ limit: 1_000_000, used: 0 }).where('user_id', '=', 'u3').execute();
+    const answers = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => harness.subscribe(harness.servers.chat!, CHAT_STREAM, { input: { prompt: `one of many at once, number ${i}` } }, u3).then(readAll)),
+    );
+    expect(answers.flatMap((a) => a.errors)).toEqual([]);
+    const spent = answers.reduce((sum, a) => sum + a.chunks.at(-1)!.usage!.totalTokens, 0);
+    expect((await quota()).used).toBe(spent);
+  });
 });
