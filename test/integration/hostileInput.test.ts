@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRINCIPAL_HEADER, PRINCIPAL_TOKEN_TTL_MS, signPrincipal } from '../../lib/principal.ts';
 import { bearer, postGraphQL } from '../support/graphqlClient.ts';
 import { startFlood, type FloodReport } from '../support/flood.ts';
+import { adminUrl } from '../support/gatewayState.ts';
 import { leakIn, sendHostile, type HostileCase } from '../support/hostileRequest.ts';
 import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.ts';
 
@@ -184,7 +185,12 @@ describe('hostile input', () => {
     await stillServes();
   });
 
-  it("a flood from one key does not slow another key's requests", async () => {
+  it("a flood from one key is refused at the edge: it never reaches a gateway, and the other key is served throughout", async () => {
+    /** Calls the router sent to the identity gateway so far (every `me` it serves is one). */
+    const identityCalls = async () => {
+      const metrics = await (await fetch(`${adminUrl(stack, 'router')}/metrics`)).text();
+      return [...metrics.matchAll(/^upstream_replica_requests\{upstream="identity"[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+    };
     const timed = async () => {
       const started = performance.now();
       const { status } = await postGraphQL(stack.routerUrl, { query: '{ me { id } }' }, bearer(DEMO_KEY));
@@ -196,6 +202,7 @@ describe('hostile input', () => {
     for (let i = 0; i < 30; i++) baseline.push(await timed());
 
     // The flood comes from a process of its own, so its client-side work does not slow this one's.
+    const callsBefore = await identityCalls();
     const flooder = startFlood({ url: stack.routerUrl, apiKey: FREE_KEY, connections: 4 });
     const during: number[] = [];
     let flood: FloodReport;
@@ -209,11 +216,15 @@ describe('hostile input', () => {
     expect(flood.served).toBeLessThanOrEqual(FREE_RATE_LIMIT.limit + 1);
     expect(flood.limited).toBeGreaterThan(flood.sent / 2);
     expect(flood.other).toBe(0);
+    const calls = (await identityCalls()) - callsBefore;
     const [before, meanwhile] = [median(baseline), median(during)];
-    console.log(`flood: ${flood.sent} requests (${flood.limited} refused); other key median ${before.toFixed(1)} ms before, ${meanwhile.toFixed(1)} ms during`);
-    // Refusals cost the router a fraction of a millisecond each, but the flood still shares this
-    // machine's two cores with it; without limits the same flood reaches gateways and subgraphs.
-    expect(meanwhile).toBeLessThan(Math.max(before * 4, before + 40));
+    console.log(`flood: ${flood.sent} requests (${flood.limited} refused); identity gateway calls meanwhile ${calls}; other key median ${before.toFixed(1)} ms before, ${meanwhile.toFixed(1)} ms during`);
+    // Refused requests cost no gateway call: the gateway saw the other key's 30 and the flood's
+    // allowance, plus a few API-key look-ups (first sight, refresh ahead of expiry), against the
+    // 200-odd refused. How long the other key waited is for the benchmarks: here the flood shares two
+    // cores with it and with other test files' stacks.
+    expect(calls).toBeGreaterThanOrEqual(during.length);
+    expect(calls).toBeLessThanOrEqual(during.length + flood.served + 10);
     await stillServes();
   });
 });
