@@ -196,9 +196,14 @@ describe('hung replicas under steady load', () => {
     // Recent answers, so the users upstream has a latency to adapt to (a cold one keeps the fixed
     // deadline), and a fresh last good answer in the fallback cache.
     const meLoad = () => runLoad({ concurrency: 4, durationMs: 1_500, send: () => postGraphQL(stack.routerUrl, { query: ME_QUERY }, bearer(DEMO_KEY)) });
-    const warm = await meLoad();
-    expect(warm.failures.length, describeFailures(warm.failures)).toBe(0);
-    const adapted = await tailMetrics('identity', 'users');
+    // The deadline is 3× the recent p99: a burst of load from other test files can push it to the
+    // 4 s ceiling for a while, so warm up again (a few times at most) until it has come down.
+    let adapted = await tailMetrics('identity', 'users');
+    for (let round = 0; round < 5 && (round === 0 || adapted.queryDeadlineMs >= SUBGRAPH_TIMEOUT_MS); round++) {
+      const warm = await meLoad();
+      expect(warm.failures.length, describeFailures(warm.failures)).toBe(0);
+      adapted = await tailMetrics('identity', 'users');
+    }
     expect(adapted.queryDeadlineMs).toBeLessThan(SUBGRAPH_TIMEOUT_MS);
     for (const name of ['users-0', 'users-1']) hang(name);
     let report: LoadReport;
