@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGatewayState } from '../support/gatewayState.ts';
 import { readGatewayMetrics, upstreamSample } from '../support/gatewayMetrics.ts';
 import { bearer, postGraphQL } from '../support/graphqlClient.ts';
-import { describeFailures, percentile, runLoad, sleep, startLoad, waitUntil, type LoadReport, type LoadSample } from '../support/steadyLoad.ts';
+import { describeFailures, percentile, runLoad, sleep, type LoadReport, type LoadSample } from '../support/steadyLoad.ts';
 import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.ts';
 
 // Hung replicas (SIGSTOP: connections still accepted, nothing answered) under steady load, on one
@@ -61,23 +61,16 @@ function articlesLoad(durationMs: number, during?: () => Promise<void>): Promise
 
 /**
  * Four loops of ARTICLES_QUERY and CONTROL_LOOPS of CONTROL_QUERY, at once, for `durationMs` and
- * until `enough(samples)` holds: a slow CI machine still gives a phase the requests it judges by.
+ * until `until(samples)` holds: a slow CI machine still gives a phase the requests it judges by.
  */
-async function mixedLoad(durationMs: number, during?: () => Promise<void>, enough: (samples: readonly LoadSample[]) => boolean = () => true) {
-  const started = Date.now();
-  const load = startLoad({
+async function mixedLoad(durationMs: number, during?: () => Promise<void>, until?: (samples: readonly LoadSample[]) => boolean) {
+  const report = await runLoad({
     concurrency: 4 + CONTROL_LOOPS,
+    durationMs,
+    during,
+    until,
     send: (loop) => postGraphQL(stack.routerUrl, { query: loop < 4 ? ARTICLES_QUERY : CONTROL_QUERY }),
   });
-  let fault: { error: unknown } | undefined;
-  try {
-    await during?.();
-  } catch (error) {
-    fault = { error };
-  }
-  await waitUntil(() => enough(load.samples), Math.max(0, durationMs - (Date.now() - started)));
-  const report = await load.stop();
-  if (fault) throw fault.error;
   return {
     report,
     articles: report.samples.filter((s) => s.loop < 4),

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, postGraphQL, waitFor } from '../support/graphqlClient.ts';
-import { adminUrl } from '../support/gatewayState.ts';
+import { readAdminMetrics, sampleSum } from '../support/gatewayMetrics.ts';
 import { startRedisServer, type RedisServer } from '../support/redisServer.ts';
 import { describeFailures, percentile, runLoad, sleep, startLoad, waitUntil, type LoadSample } from '../support/steadyLoad.ts';
 import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.ts';
@@ -40,10 +40,8 @@ async function redisKeys(pattern = 'sg:*'): Promise<string[]> {
 async function cacheCommands(): Promise<Record<'answered' | 'failed' | 'skipped', number>> {
   const total = { answered: 0, failed: 0, skipped: 0 };
   for (const component of ['router', 'gateway-identity', 'gateway-commerce']) {
-    const metrics = await (await fetch(`${adminUrl(stack, component)}/metrics`)).text();
-    for (const match of metrics.matchAll(/^cache_store_commands_total\{result="(answered|failed|skipped)"[^}]*\} (\d+)/gm)) {
-      total[match[1] as keyof typeof total] += Number(match[2]);
-    }
+    const metrics = await readAdminMetrics(stack, component);
+    for (const result of ['answered', 'failed', 'skipped'] as const) total[result] += sampleSum(metrics, 'cache_store_commands_total', { result });
   }
   return total;
 }

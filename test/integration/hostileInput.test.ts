@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRINCIPAL_HEADER, PRINCIPAL_TOKEN_TTL_MS, signPrincipal } from '../../lib/principal.ts';
 import { bearer, postGraphQL } from '../support/graphqlClient.ts';
 import { startFlood, type FloodReport } from '../support/flood.ts';
-import { adminUrl } from '../support/gatewayState.ts';
+import { readAdminMetrics, sampleSum } from '../support/gatewayMetrics.ts';
 import { leakIn, sendHostile, type HostileCase } from '../support/hostileRequest.ts';
 import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.ts';
 
@@ -187,10 +187,7 @@ describe('hostile input', () => {
 
   it("a flood from one key is refused at the edge: it never reaches a gateway, and the other key is served throughout", async () => {
     /** Calls the router sent to the identity gateway so far (every `me` it serves is one). */
-    const identityCalls = async () => {
-      const metrics = await (await fetch(`${adminUrl(stack, 'router')}/metrics`)).text();
-      return [...metrics.matchAll(/^upstream_replica_requests\{upstream="identity"[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-    };
+    const identityCalls = async () => sampleSum(await readAdminMetrics(stack, 'router'), 'upstream_replica_requests', { upstream: 'identity' });
     const timed = async () => {
       const started = performance.now();
       const { status } = await postGraphQL(stack.routerUrl, { query: '{ me { id } }' }, bearer(DEMO_KEY));

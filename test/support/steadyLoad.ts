@@ -76,30 +76,37 @@ export function startLoad(options: LoadOptions): RunningLoad {
   };
 }
 
-/** Runs a load for `durationMs`, calling `during` (e.g. to inject a fault) once it has started. */
-export async function runLoad(options: LoadOptions & { durationMs: number; during?: () => Promise<void> }): Promise<LoadReport> {
+/**
+ * Runs a load for `durationMs`, and on until `until(samples)` holds when given (a slow machine still
+ * gives the phase the requests it is judged by), calling `during` (e.g. to inject a fault) once it
+ * has started.
+ */
+export async function runLoad(
+  options: LoadOptions & { durationMs: number; during?: () => Promise<void>; until?: (samples: readonly LoadSample[]) => boolean },
+): Promise<LoadReport> {
+  const started = Date.now();
   const load = startLoad(options);
-  const elapsed = sleep(options.durationMs);
   let fault: { error: unknown } | undefined;
   try {
     await options.during?.();
   } catch (error) {
     fault = { error };
   }
-  await elapsed;
+  const until = options.until ?? (() => true);
+  await waitUntil(() => until(load.samples), Math.max(0, options.durationMs - (Date.now() - started)));
   const report = await load.stop();
   if (fault) throw fault.error;
   return report;
 }
 
 /**
- * Waits until `done()` holds and at least `minMs` have passed; gives up after 30 s and lets the
+ * Waits until `done()` holds and at least `minMs` have passed; gives up 30 s later and lets the
  * caller's assertions decide. Load phases end by request counts as well as time this way, so a slow
  * machine still gives each phase its share of requests.
  */
 export async function waitUntil(done: () => boolean, minMs: number): Promise<void> {
   const started = Date.now();
-  while ((!done() || Date.now() - started < minMs) && Date.now() - started < 30_000) await sleep(50);
+  while ((!done() || Date.now() - started < minMs) && Date.now() - started < minMs + 30_000) await sleep(50);
 }
 
 export function sleep(ms: number): Promise<void> {
