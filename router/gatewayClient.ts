@@ -97,6 +97,8 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     adaptiveDeadlineFloorMs: resilience.tailLatency.gatewayAdaptiveDeadlineFloorMs,
     dispatcher,
     retryBudget: new RetryBudget({ ratio: resilience.retryBudgetRatio }),
+    // Our gateways serve /healthz (alive); the router needs no more to know an instance is up.
+    healthProbe: { kind: 'path', path: '/healthz' },
   });
   let lastAnswer: number | undefined;
   let closing: Promise<void> | undefined;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundles } from '../../scripts/buildBundles.ts';
 import { buildBenchScripts } from './buildBenchScripts.ts';
-import { composeDemoSupergraph, type DemoSubgraphName } from './demoSubgraphs.ts';
+import { composeDemoSupergraph, DEMO_SUBGRAPHS, type DemoSubgraphName } from './demoSubgraphs.ts';
 import type { TargetKey } from './federationSettings.ts';
 import type { AlternateRequest, MeasureAnswer, MeasureRequest } from './loadGenerator.ts';
 import { spawnPinned, type PinnedProcess } from './spawnPinned.ts';
@@ -71,7 +71,9 @@ export async function startFederationBench(options: FederationBenchOptions): Pro
     const load = await pinned('load', options.loadCpu, scripts.loadGenerator, [], { INTERNAL_SECRET: secret });
     const supergraphFile = join(dir, 'shop.supergraph.graphql');
     writeFileSync(supergraphFile, composeDemoSupergraph(subgraphs.ready.urls as Record<DemoSubgraphName, string>));
-    writeFileSync(join(dir, 'topology.yaml'), ['auth: { apiKeys: none }', 'supergraphs:', '  shop:', '    schema: shop.supergraph.graphql', '    fallback: none', ''].join('\n'));
+    // The demo subgraphs serve /healthz: probing it keeps the health checks out of their fetch counts.
+    const healthPaths = DEMO_SUBGRAPHS.map((subgraph) => `      ${subgraph}: { healthCheck: /healthz }`);
+    writeFileSync(join(dir, 'topology.yaml'), ['auth: { apiKeys: none }', 'supergraphs:', '  shop:', '    schema: shop.supergraph.graphql', '    fallback: none', '    subgraphs:', ...healthPaths, ''].join('\n'));
     const bundles = await buildBundles();
     const common = { NODE_ENV: options.nodeEnv, LOG_LEVEL: 'warn' };
     const ours = {
