@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { CacheStore } from '../lib/cache/cacheStore.ts';
 import { createCacheStore } from '../lib/cache/createCacheStore.ts';
 import { readCacheHints } from '../lib/fallback/cacheHints.ts';
+import { readIdempotentWrites } from '../lib/upstream/idempotentWrites.ts';
 import { FallbackCache } from '../lib/fallback/fallbackCache.ts';
 import { StaleIfError } from '../lib/fallback/staleIfError.ts';
 import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
@@ -103,6 +104,7 @@ export function createRouter(options: RouterOptions): Router {
   const routingTable = buildRoutingTable(
     Object.fromEntries(supergraphs.map(([name, loaded]) => [name, loaded.apiSchema])),
     readCacheHints(...supergraphs.map(([, loaded]) => loaded.sdl)),
+    readIdempotentWrites(...supergraphs.map(([, loaded]) => loaded.sdl)),
   );
 
   // Clients the router made (not injected ones) are the router's to close, and their pools its to report.

@@ -2,6 +2,7 @@ import { Kind, parse, type DocumentNode, type GraphQLSchema, type OperationDefin
 import { LRUCache } from 'lru-cache';
 import type { CacheHints } from '../lib/fallback/cacheHints.ts';
 import { cacheScopeOf } from '../lib/fallback/cacheScope.ts';
+import { idempotencyKeyArguments, type IdempotencyKeyArguments, type IdempotentWrites } from '../lib/upstream/idempotentWrites.ts';
 
 /** What the data source needs to know about one subgraph fetch of a query plan, worked out once per fetch. */
 export interface FetchShape {
@@ -13,6 +14,11 @@ export interface FetchShape {
   rootKeys: string[];
   /** Its answer is the same for every principal (`@cacheControl(scope: PUBLIC)` on all it selects). */
   isPublic: boolean;
+  /**
+   * For a write whose every root field is declared `@idempotent`: where each one's key sits; with
+   * the keys present in a request's variables, the write may be sent to a twin after any failure.
+   */
+  idempotencyKeys?: IdempotencyKeyArguments;
 }
 
 /** Reads fetch shapes against the supergraph schema and its cache hints. */
@@ -21,7 +27,12 @@ export interface FetchShapes {
   of(document: DocumentNode | undefined, query: string): FetchShape;
 }
 
-export function createFetchShapes(supergraphSchema: GraphQLSchema, hints: CacheHints): FetchShapes {
+export function createFetchShapes(supergraphSchema: GraphQLSchema, hints: CacheHints, writes?: IdempotentWrites): FetchShapes {
+  const rootTypes = {
+    query: supergraphSchema.getQueryType()?.name,
+    mutation: supergraphSchema.getMutationType()?.name,
+    subscription: supergraphSchema.getSubscriptionType()?.name,
+  };
   // Query plans are cached, so each fetch document is one object for as long as its plan lives.
   const byDocument = new WeakMap<DocumentNode, FetchShape>();
   const byText = new LRUCache<string, FetchShape>({ max: 2_000 });
@@ -37,6 +48,10 @@ export function createFetchShapes(supergraphSchema: GraphQLSchema, hints: CacheH
       isEntities: fields.some((f) => f.name.value === '_entities'),
       rootKeys: fields.map((f) => f.alias?.value ?? f.name.value),
       isPublic: document ? cacheScopeOf(supergraphSchema, hints, document).isPublic : false,
+      idempotencyKeys:
+        operation && writes && operation.operation !== 'query' && rootTypes[operation.operation]
+          ? idempotencyKeyArguments(operation, rootTypes[operation.operation]!, writes)
+          : undefined,
     };
   };
   return {

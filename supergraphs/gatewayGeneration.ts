@@ -3,6 +3,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import { buildSchema, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { readCacheHints } from '../lib/fallback/cacheHints.ts';
+import { readIdempotentWrites } from '../lib/upstream/idempotentWrites.ts';
 import type { StaleIfError } from '../lib/fallback/staleIfError.ts';
 import type { UpstreamCallMetrics } from '../lib/observability/upstreamCallMetrics.ts';
 import type { Upstream } from '../lib/upstream/createUpstream.ts';
@@ -46,7 +47,7 @@ export async function buildGatewayGeneration(sdl: string, shared: GenerationShar
   const { name, upstreams, staleIfError, fetchMetrics, logger } = shared;
   const supergraph = Supergraph.build(sdl);
   for (const subgraph of supergraph.subgraphs()) upstreams[subgraph.name] ??= shared.createUpstream(subgraph.name, subgraph.url);
-  const shapes = createFetchShapes(buildSchema(sdl, { assumeValidSDL: true }), readCacheHints(sdl));
+  const shapes = createFetchShapes(buildSchema(sdl, { assumeValidSDL: true }), readCacheHints(sdl), readIdempotentWrites(sdl));
   const dataSources: Record<string, ReplicaDataSource> = {};
   const gateway = new ApolloGateway({
     supergraphSdl: sdl,
@@ -72,6 +73,7 @@ export async function buildGatewayGeneration(sdl: string, shared: GenerationShar
     execute: createApolloExecute(gateway, logger),
     subscribe: createSubscriptionExecutor({
       supergraph,
+      shapes,
       dataSources: () => dataSources,
       clients: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.client])),
     }),
