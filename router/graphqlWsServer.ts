@@ -4,7 +4,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { checkNestingLimits, type NestingLimitsOptions } from '../lib/server/useNestingLimits.ts';
+import { checkNestingLimits, type NestingLimitsOptions } from '../lib/server/nestingLimits.ts';
 import type { RouterContext } from './routerContext.ts';
 
 export interface GraphQLWsOptions {

@@ -5,6 +5,7 @@ import { badRequest, maskedError } from '../errors.ts';
 import { errorBody } from '../errorTransforms.ts';
 import { readRequestTarget } from './requestTarget.ts';
 import { inServerSpan } from '../observability/serverSpan.ts';
+import { Http1Exchange } from './serverExchange.ts';
 
 /** What the listener needs of a graphql-yoga (or any @whatwg-node/server) instance. */
 export interface NodeRequestHandler {
@@ -31,7 +32,7 @@ export function createRequestListener(app: NodeRequestHandler, logger: Logger): 
     let handled: Promise<Response>;
     try {
       // In the request's server span: everything yoga runs for it (and calls downstream) joins its trace.
-      handled = Promise.resolve(inServerSpan(request, response, target.path, () => app.handleNodeRequestAndResponse(request, response, { req: request, res: response })));
+      handled = Promise.resolve(inServerSpan(new Http1Exchange(request, response), target.path, () => app.handleNodeRequestAndResponse(request, response, { req: request, res: response })));
     } catch (error) {
       handled = Promise.reject(error);
     }

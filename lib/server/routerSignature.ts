@@ -1,7 +1,8 @@
-import { Kind, OperationTypeNode, parse, type DocumentNode, type OperationDefinitionNode } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { Kind, OperationTypeNode, parse, type DocumentNode, type GraphQLError, type OperationDefinitionNode } from 'graphql';
 import { unsignedRequest } from '../errors.ts';
+import type { GraphQLParams } from './graphqlParams.ts';
 import { requestPrincipal } from './requestPrincipal.ts';
+import type { ServerExchange } from './serverExchange.ts';
 
 export interface RouterSignatureOptions {
   /** Secrets a signature may be made with: the current one first, the previous one during a rotation. */
@@ -15,39 +16,44 @@ export interface RouterSignatureOptions {
   now?: () => number;
 }
 
+/** The two moments the signature is checked: from the headers, and (for open fields) once the parameters are read. */
+export interface RouterSignature {
+  /** Refuses an unsigned request before its body is read, unless it may be asking for open fields only. */
+  screen(exchange: ServerExchange): GraphQLError | undefined;
+  /** Refuses an unsigned request that asks for more than the open fields. */
+  check(exchange: ServerExchange, params: GraphQLParams): GraphQLError | undefined;
+}
+
 /** An open operation is a handful of tokens; anything longer is not one and is never parsed unsigned. */
 const OPEN_OPERATION_MAX_TOKENS = 100;
 
 /**
  * Gateways and subgraphs are internal: they answer only GraphQL requests that carry a principal
  * signed by the router (a user's, or the signed anonymous marker the router sends for anonymous
- * callers), and refuse anything else with 401 UNAUTHENTICATED, public fields included. Health,
- * readiness and the loopback-only operator endpoints are answered before this plugin runs.
+ * callers), and refuse anything else with 401 UNAUTHENTICATED, public fields included. Health and
+ * readiness are answered before this runs.
  *
  * The check runs before the body is read, so an unsigned flood costs a header lookup; only a
  * service with `openRootFields` reads an unsigned body, to see whether it asks for those alone.
  */
-export function useRouterSignature({ secrets, openRootFields = [], now = Date.now }: RouterSignatureOptions): Plugin {
-  const signed = new WeakSet<Request>();
+export function createRouterSignature({ secrets, openRootFields = [], now = Date.now }: RouterSignatureOptions): RouterSignature {
   const open = new Set(openRootFields);
+  const signed = (exchange: ServerExchange) => requestPrincipal(exchange, secrets, now()) !== undefined;
   return {
-    onRequestParse({ request }) {
-      if (requestPrincipal(request, secrets, now())) {
-        signed.add(request);
-        return;
-      }
-      if (open.size === 0) throw unsignedRequest();
+    screen(exchange) {
+      if (open.size === 0 && !signed(exchange)) return unsignedRequest();
+      return undefined;
     },
-    onParams({ request, params }) {
-      if (signed.has(request)) return;
-      if (!asksOnlyFor(open, params.query, params.operationName)) throw unsignedRequest();
+    check(exchange, params) {
+      if (signed(exchange) || asksOnlyFor(open, params.query, params.operationName)) return undefined;
+      return unsignedRequest();
     },
   };
 }
 
 /** Whether the document is a query selecting open root fields and nothing else (`__typename` aside). */
 function asksOnlyFor(open: ReadonlySet<string>, query: unknown, operationName: string | undefined): boolean {
-  if (typeof query !== 'string') return false;
+  if (open.size === 0 || typeof query !== 'string') return false;
   let document: DocumentNode;
   try {
     document = parse(query, { noLocation: true, maxTokens: OPEN_OPERATION_MAX_TOKENS });
