@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
 import { loadConfig, type Config } from '../lib/config.ts';
+import { PRINCIPAL_HEADER, principalSigner, type Principal } from '../lib/principal.ts';
 import type { UpstreamFailure } from '../lib/errors.ts';
 import type { SupergraphName } from '../lib/topology/loadTopology.ts';
 import { createUpstream, type Upstream } from '../lib/upstream/createUpstream.ts';
@@ -14,7 +15,9 @@ export interface GatewayRequest {
   query: string;
   variables?: Record<string, unknown>;
   operationName?: string;
-  /** Extra headers, e.g. the signed principal. */
+  /** Whom the call acts for; the client signs it (gateways answer nothing unsigned). */
+  principal: Principal;
+  /** Extra headers, e.g. the trace context. */
   headers?: Record<string, string>;
 }
 
@@ -42,8 +45,6 @@ export interface SubscribeOptions {
   kind?: CallKind;
   /** Aborts the stream (the client went away). */
   signal: AbortSignal;
-  /** Headers made afresh for each opening (a signed principal outlives no re-opening minutes later). */
-  freshHeaders?(): Record<string, string>;
 }
 
 /** The router's view of one supergraph's gateways; the instance choice stays behind it. */
@@ -74,6 +75,8 @@ export interface GatewayClientOptions {
   resilience?: Config['resilience'];
   /** Deadline of one attempt; the caller's signal bounds the whole call. @default 10000 */
   attemptTimeoutMs?: number;
+  /** Signs the principal of every call (`x-internal-principal`). */
+  internalSecret: string;
   /** @default a keep-alive undici Agent owned by this client */
   dispatcher?: Dispatcher;
   /** @default Date.now */
@@ -104,6 +107,8 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   });
   let lastAnswer: number | undefined;
   let closing: Promise<void> | undefined;
+  // The one place the router signs: a principal's token is reused for up to 10 s (principalSigner).
+  const sign = principalSigner(options.internalSecret);
 
   return {
     supergraph,
@@ -114,7 +119,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       let response;
       try {
         response = await upstream.client.post(body, {
-          headers: { accept: 'application/graphql-response+json, application/json;q=0.9', ...request.headers },
+          headers: { accept: 'application/graphql-response+json, application/json;q=0.9', ...request.headers, [PRINCIPAL_HEADER]: sign(request.principal) },
           signal,
           kind,
         });
@@ -136,14 +141,15 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       lastAnswer = now();
       return { ok: true, result, raw, status: response.status, attempts: response.attempts };
     },
-    async subscribe(request, { lastEventId, signal, freshHeaders, kind = 'write' }) {
+    async subscribe(request, { lastEventId, signal, kind = 'write' }) {
       const body = JSON.stringify({ query: request.query, variables: request.variables ?? {}, operationName: request.operationName });
       // Resolves once a gateway has accepted the stream: a supergraph that cannot open it rejects here, not mid-stream.
       return openResumableEvents({
         lastEventId,
         reopenUnstarted: kind !== 'write',
         open: (id, exclude) =>
-          openEventStream(upstream.client, body, { headers: { ...request.headers, ...freshHeaders?.() }, kind, lastEventId: id, exclude, signal }),
+          // Signed at each opening: a stream re-opened minutes later needs a token that is still alive.
+          openEventStream(upstream.client, body, { headers: { ...request.headers, [PRINCIPAL_HEADER]: sign(request.principal) }, kind, lastEventId: id, exclude, signal }),
       });
     },
     lastAnsweredAt: () => lastAnswer,
@@ -162,7 +168,7 @@ function isTimeout(signal: AbortSignal): boolean {
 }
 
 /** One client per supergraph of the topology, over its gateway URLs, except those `injected` (tests' fakes). */
-export function createGatewayClients(config: Config, injected: Partial<Record<SupergraphName, GatewayClient>> = {}) {
+export function createGatewayClients(config: Config, internalSecret: string, injected: Partial<Record<SupergraphName, GatewayClient>> = {}) {
   const owned: Array<ReturnType<typeof createGatewayClient>> = [];
   const gateways = Object.fromEntries(
     Object.keys(config.topology.supergraphs).map((name) => {
@@ -172,6 +178,7 @@ export function createGatewayClients(config: Config, injected: Partial<Record<Su
         urls: config.router.gatewayUrls[name],
         resilience: config.resilience,
         attemptTimeoutMs: config.router.gatewayTimeoutMs,
+        internalSecret,
       });
       owned.push(client);
       return [name, client];

@@ -3,7 +3,7 @@ import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import { useHealthEndpoints } from '../../lib/server/useHealthEndpoints.ts';
+import { useHealthEndpoints } from '../../test/support/yogaHealthEndpoints.ts';
 import { serveOnFreePort } from '../../test/support/serveOnFreePort.ts';
 
 // The classic federation demo (accounts, products, inventory, reviews), written small and cheap for

@@ -98,15 +98,17 @@ export function createComponentServer(options: ComponentServerOptions): Componen
     const record = telemetry.begin();
     if (exchange.method !== 'GET' && exchange.method !== 'POST' && exchange.method !== 'HEAD') return answer(exchange, refusedWith(methodNotAllowed()), 'application/json', record);
     const accepted = acceptedAnswers(exchange.header('accept'));
-    const mediaType = accepted.single ?? 'application/json';
-    const screened = graphql.screen?.(exchange);
-    if (screened) return answer(exchange, refusedWith(screened), mediaType, record);
-    const read = await readGraphQLParams(exchange, paramsOptions);
-    if (!read.ok) return answer(exchange, refusedWith(read.error), mediaType, record);
     if (!accepted.single) {
       record.answered(406);
       return exchange.send(406, { accept: ANSWER_MEDIA_TYPES, 'content-length': 0 });
     }
+    const mediaType = accepted.single;
+    const screened = graphql.screen?.(exchange);
+    if (screened) return answer(exchange, refusedWith(screened), mediaType, record);
+    const read = await readGraphQLParams(exchange, paramsOptions);
+    if (!read.ok) return answer(exchange, refusedWith(read.error), mediaType, record);
+    // Named as soon as the parameters say so: a request refused before parsing counts under it too.
+    if (read.params.operationName) record.operation(read.params.operationName, undefined);
     const answered = await graphql.run({ exchange, params: read.params, mediaType, streamAccepted: accepted.stream, telemetry: record });
     return answer(exchange, answered, mediaType, record);
   }

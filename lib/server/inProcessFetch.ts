@@ -66,6 +66,7 @@ class FetchExchange implements ServerExchange {
     return Array.isArray(value) ? value[0] : value;
   }
   send(status: number, headers: OutgoingHttpHeaders, body?: string | Uint8Array): void {
+    if (body !== undefined && headers['content-length'] === undefined) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
     this.start(status, headers);
     this.end(this.method === 'HEAD' ? undefined : body);
   }

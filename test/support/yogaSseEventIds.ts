@@ -5,7 +5,8 @@ import type { Plugin } from 'graphql-yoga';
 const PING_INTERVAL_MS = 12_000;
 
 /**
- * GraphQL over SSE (graphql-sse's distinct connections mode, as yoga speaks it) with one addition:
+ * For the yoga servers the tests stand up as someone else's subgraphs (ours answer SSE through
+ * lib/server/eventStreamAnswer.ts): GraphQL over SSE (graphql-sse's distinct connections mode, as yoga speaks it) with one addition:
  * a result carrying `extensions.eventId` is sent with that SSE `id`, so a client (or the next tier)
  * that reconnects with `Last-Event-ID` resumes after it. Yoga's own SSE processor writes no ids.
  */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Plugin } from 'graphql-yoga';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { ServerRoute } from '../../lib/server/serverRoute.ts';
 import { CHAT_PAGE_DIR } from '../chatPageDir.ts';
 
 export interface ChatPageOptions {
@@ -47,8 +48,8 @@ interface StaticFile {
  * through to the JSON endpoint index. Files are revalidated on every load (`no-cache` with an
  * ETag), so a new release is picked up at once.
  */
-export function useChatPage(options: ChatPageOptions = {}): Plugin {
-  const { path = '/', assetsPath = '/chat/', dir = CHAT_PAGE_DIR, graphiql = true } = options;
+export function chatPage(options: ChatPageOptions = {}): ServerRoute {
+  const { path: pagePath = '/', assetsPath = '/chat/', dir = CHAT_PAGE_DIR, graphiql = true } = options;
   const files = new Map<string, StaticFile>(
     (Object.keys(FILES) as FileName[]).map((name) => {
       let body = readFileSync(new URL(name, dir), 'utf8');
@@ -56,27 +57,27 @@ export function useChatPage(options: ChatPageOptions = {}): Plugin {
       return [name, { body, contentType: FILES[name], etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` }];
     }),
   );
-  return {
-    onRequest({ request, url, endResponse, fetchAPI }) {
-      const isPage = url.pathname === path && (request.method === 'GET' || request.method === 'HEAD') && !!request.headers.get('accept')?.includes('text/html');
-      const asset = url.pathname.startsWith(assetsPath) ? url.pathname.slice(assetsPath.length) : undefined;
-      if (!isPage && asset === undefined) return;
-      const file = files.get(isPage ? 'index.html' : asset!);
-      if (!file || asset === 'index.html') {
-        endResponse(new fetchAPI.Response(null, { status: 404 }));
-        return;
-      }
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
-        return;
-      }
-      const headers: Record<string, string> = { 'content-type': file.contentType, 'cache-control': 'no-cache', etag: file.etag, vary: 'accept' };
-      if (isPage) headers['content-security-policy'] = CHAT_PAGE_CONTENT_SECURITY_POLICY;
-      if (request.headers.get('if-none-match')?.split(',').some((tag) => tag.trim() === file.etag)) {
-        endResponse(new fetchAPI.Response(null, { status: 304, headers }));
-        return;
-      }
-      endResponse(new fetchAPI.Response(request.method === 'HEAD' ? null : file.body, { headers }));
-    },
+  return (exchange, path) => {
+    const method = exchange.method;
+    const isPage = path === pagePath && (method === 'GET' || method === 'HEAD') && !!exchange.header('accept')?.includes('text/html');
+    const asset = path.startsWith(assetsPath) ? path.slice(assetsPath.length) : undefined;
+    if (!isPage && asset === undefined) return false;
+    const file = files.get(isPage ? 'index.html' : asset!);
+    if (!file || asset === 'index.html') {
+      exchange.send(404, { 'content-length': 0 });
+      return true;
+    }
+    if (method !== 'GET' && method !== 'HEAD') {
+      exchange.send(405, { allow: 'GET, HEAD', 'content-length': 0 });
+      return true;
+    }
+    const headers: OutgoingHttpHeaders = { 'content-type': file.contentType, 'cache-control': 'no-cache', etag: file.etag, vary: 'accept' };
+    if (isPage) headers['content-security-policy'] = CHAT_PAGE_CONTENT_SECURITY_POLICY;
+    if (exchange.header('if-none-match')?.split(',').some((tag) => tag.trim() === file.etag)) {
+      exchange.send(304, headers);
+      return true;
+    }
+    exchange.send(200, headers, file.body);
+    return true;
   };
 }

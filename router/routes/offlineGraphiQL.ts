@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { GraphiQLOptions } from 'graphql-yoga';
+import type { ServerExchange } from '../../lib/server/serverExchange.ts';
+import type { ServerRoute } from '../../lib/server/serverRoute.ts';
 import { loadGraphiQLAssets, type GraphiQLAsset, type GraphiQLAssets } from '../graphiqlAssets.ts';
 
 export interface OfflineGraphiQLOptions {
@@ -37,9 +40,9 @@ const ONE_YEAR_SECONDS = 365 * 24 * 3600;
  * GraphiQL from the router's own origin, for machines without internet access: yoga's built-in page
  * loads its scripts, styles and editor workers from a public CDN (and is blank without one). The page
  * is small and never cached (it may carry the demo key); the assets it loads are content-hashed,
- * `immutable` and gzipped when the browser accepts it. Turn yoga's own GraphiQL off (`graphiql: false`).
+ * `immutable` and gzipped when the browser accepts it.
  */
-export function useOfflineGraphiQL(options: OfflineGraphiQLOptions = {}): Plugin {
+export function offlineGraphiQL(options: OfflineGraphiQLOptions = {}): ServerRoute {
   const { graphqlPath = '/graphql', assetsPath = '/graphiql/' } = options;
   // POST for subscriptions too (GraphiQL's SSE default is GET): the operation stays out of URLs and
   // access logs, and it is the request graphql-sse clients send in distinct-connections mode.
@@ -50,62 +53,57 @@ export function useOfflineGraphiQL(options: OfflineGraphiQLOptions = {}): Plugin
   // A failed load (a broken install) must not stick: the next request tries again.
   const pageOrRetry = () => loadPage().catch((error: unknown) => ((page = undefined), Promise.reject(error)));
 
-  return {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
-      const isPage =
-        (url.pathname === graphqlPath || url.pathname === `${graphqlPath}/`) &&
-        request.method === 'GET' &&
-        !!request.headers.get('accept')?.includes('text/html');
-      const isAsset = url.pathname.startsWith(assetsPath);
-      if (!isPage && !isAsset) return;
+  return async (exchange, path) => {
+    const isPage = (path === graphqlPath || path === `${graphqlPath}/`) && exchange.method === 'GET' && !!exchange.header('accept')?.includes('text/html');
+    const isAsset = path.startsWith(assetsPath);
+    if (!isPage && !isAsset) return false;
 
-      const { assets, html } = await pageOrRetry();
-      if (isPage) {
-        endResponse(
-          new fetchAPI.Response(html, {
-            headers: {
-              'content-type': 'text/html; charset=utf-8',
-              'cache-control': 'no-store',
-              'content-security-policy': GRAPHIQL_CONTENT_SECURITY_POLICY,
-              'x-content-type-options': 'nosniff',
-              'x-frame-options': 'DENY',
-              'referrer-policy': 'no-referrer',
-            },
-          }),
-        );
-        return;
-      }
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
-        return;
-      }
-      const asset = assets.byFile.get(url.pathname.slice(assetsPath.length));
-      if (!asset) {
-        endResponse(new fetchAPI.Response(null, { status: 404 }));
-        return;
-      }
-      endResponse(await assetResponse(asset, request, fetchAPI.Response));
-    },
+    const { assets, html } = await pageOrRetry();
+    if (isPage) {
+      exchange.send(
+        200,
+        {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-store',
+          'content-security-policy': GRAPHIQL_CONTENT_SECURITY_POLICY,
+          'x-content-type-options': 'nosniff',
+          'x-frame-options': 'DENY',
+          'referrer-policy': 'no-referrer',
+        },
+        html,
+      );
+      return true;
+    }
+    if (exchange.method !== 'GET' && exchange.method !== 'HEAD') {
+      exchange.send(405, { allow: 'GET, HEAD', 'content-length': 0 });
+      return true;
+    }
+    const asset = assets.byFile.get(path.slice(assetsPath.length));
+    if (!asset) {
+      exchange.send(404, { 'content-length': 0 });
+      return true;
+    }
+    await sendAsset(exchange, asset);
+    return true;
   };
 }
 
-async function assetResponse(asset: GraphiQLAsset, request: Request, Response: typeof globalThis.Response): Promise<Response> {
-  const gzip = /\bgzip\b/.test(request.headers.get('accept-encoding') ?? '');
+async function sendAsset(exchange: ServerExchange, asset: GraphiQLAsset): Promise<void> {
+  const gzip = /\bgzip\b/.test(exchange.header('accept-encoding') ?? '');
   // Each encoding is its own representation, so each gets its own strong validator.
   const etag = gzip ? `${asset.etag.slice(0, -1)}-gzip"` : asset.etag;
-  const headers: Record<string, string> = {
+  const headers: OutgoingHttpHeaders = {
     'content-type': asset.contentType,
     'cache-control': `public, max-age=${ONE_YEAR_SECONDS}, immutable`,
     etag,
     vary: 'accept-encoding',
     'x-content-type-options': 'nosniff',
   };
-  const tags = request.headers.get('if-none-match')?.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
-  if (tags?.includes(etag) || tags?.includes('*')) return new Response(null, { status: 304, headers });
+  const tags = exchange.header('if-none-match')?.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+  if (tags?.includes(etag) || tags?.includes('*')) return exchange.send(304, headers);
   if (gzip) headers['content-encoding'] = 'gzip';
   const body = gzip ? await asset.gzipped() : asset.body;
-  headers['content-length'] = String(body.byteLength);
-  return new Response(request.method === 'HEAD' ? null : body, { headers });
+  exchange.send(200, headers, body);
 }
 
 function renderPage(assets: GraphiQLAssets, assetsPath: string, graphiql: GraphiQLOptions): string {

@@ -17,7 +17,8 @@ export interface HealthEndpointsOptions {
 }
 
 /**
- * `GET /healthz` (the process is alive) and `GET /readyz` (it can serve: 200, else 503), both JSON,
+ * For the yoga servers the tests and benchmarks stand up as someone else's subgraphs (ours run
+ * lib/server/healthEndpoints.ts): `GET /healthz` (the process is alive) and `GET /readyz` (it can serve: 200, else 503), both JSON,
  * for the router and the subgraphs alike. Separate because a live process whose dependencies are
  * unreachable should leave the load balancer's rotation, not be restarted.
  */

@@ -1,4 +1,5 @@
-import type { Plugin } from 'graphql-yoga';
+import type { IncomingHttpHeaders } from 'node:http';
+import { sendJson, type ServerRoute } from '../../lib/server/serverRoute.ts';
 import type { OperatorSnapshot } from '../operatorSnapshot.ts';
 
 export interface OperatorSnapshotOptions {
@@ -15,11 +16,12 @@ const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-re
  * no proxy header says it relays another client. Operator endpoints are loopback-only by design (the
  * admin listener binds 127.0.0.1); this keeps the same promise on the client-facing port.
  */
-export function isLocalOperator(remoteAddress: string | undefined, headers: Headers): boolean {
+export function isLocalOperator(remoteAddress: string | undefined, headers: IncomingHttpHeaders | Headers): boolean {
   if (!remoteAddress) return false;
   const address = remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
   const loopback = address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address);
-  return loopback && !PROXY_HEADERS.some((name) => headers.has(name));
+  const has = (name: string) => (headers instanceof Headers ? headers.has(name) : headers[name] !== undefined);
+  return loopback && !PROXY_HEADERS.some(has);
 }
 
 /**
@@ -32,21 +34,19 @@ export function isLocalOperator(remoteAddress: string | undefined, headers: Head
  * operator sees it through `kubectl port-forward` or an SSH tunnel, which arrive as loopback.
  * Turn it off with OPS_PANEL=off where even that is too much.
  */
-export function useOperatorSnapshot(options: OperatorSnapshotOptions): Plugin {
+export function operatorSnapshotRoute(options: OperatorSnapshotOptions): ServerRoute {
   const { snapshot, path = '/ops/state' } = options;
-  return {
-    async onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
-      if (url.pathname !== path) return;
-      const socket = (serverContext as { req?: { socket?: { remoteAddress?: string } } } | undefined)?.req?.socket;
-      if (!isLocalOperator(socket?.remoteAddress, request.headers)) {
-        endResponse(new fetchAPI.Response(null, { status: 404 }));
-        return;
-      }
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
-        return;
-      }
-      endResponse(fetchAPI.Response.json(await snapshot(), { headers: { 'cache-control': 'no-store' } }));
-    },
+  return async (exchange, requestPath) => {
+    if (requestPath !== path) return false;
+    if (!isLocalOperator(exchange.remoteAddress, exchange.headers)) {
+      exchange.send(404, { 'content-length': 0 });
+      return true;
+    }
+    if (exchange.method !== 'GET' && exchange.method !== 'HEAD') {
+      exchange.send(405, { allow: 'GET, HEAD', 'content-length': 0 });
+      return true;
+    }
+    sendJson(exchange, 200, await snapshot(), { 'cache-control': 'no-store' });
+    return true;
   };
 }

@@ -1,4 +1,4 @@
-import type { Plugin } from 'graphql-yoga';
+import { sendJson, type ServerRoute } from '../../lib/server/serverRoute.ts';
 
 export interface EndpointIndexOptions {
   /** @default "/graphql" */
@@ -17,7 +17,7 @@ export interface EndpointIndexOptions {
  * `GET /`: the first URL anyone opens. A browser (`Accept: text/html`) is redirected to GraphiQL;
  * anything else gets a short JSON map of the endpoints, so `curl` on the bare URL tells you where to go.
  */
-export function useEndpointIndex(options: EndpointIndexOptions = {}): Plugin {
+export function endpointIndex(options: EndpointIndexOptions = {}): ServerRoute {
   const {
     graphqlPath = '/graphql',
     transports = ['http'],
@@ -29,19 +29,17 @@ export function useEndpointIndex(options: EndpointIndexOptions = {}): Plugin {
     graphql: { path: graphqlPath, transports, ...(browserLocation ? { graphiql: browserLocation } : {}) },
     health,
   };
-  return {
-    onRequest({ request, url, endResponse, fetchAPI }) {
-      if (url.pathname !== path) return;
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
-        return;
-      }
-      const vary = { vary: 'accept' };
-      if (browserLocation && request.headers.get('accept')?.includes('text/html')) {
-        endResponse(new fetchAPI.Response(null, { status: 302, headers: { location: browserLocation, ...vary } }));
-        return;
-      }
-      endResponse(fetchAPI.Response.json(index, { headers: vary }));
-    },
+  return (exchange, requestPath) => {
+    if (requestPath !== path) return false;
+    if (exchange.method !== 'GET' && exchange.method !== 'HEAD') {
+      exchange.send(405, { allow: 'GET, HEAD', 'content-length': 0 });
+      return true;
+    }
+    if (browserLocation && exchange.header('accept')?.includes('text/html')) {
+      exchange.send(302, { location: browserLocation, vary: 'accept', 'content-length': 0 });
+      return true;
+    }
+    sendJson(exchange, 200, index, { vary: 'accept' });
+    return true;
   };
 }

@@ -5,31 +5,14 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
 import { ErrorCode, operationLimitExceeded } from '../../lib/errors.ts';
 
-export interface MaxDepthOptions {
-  /** Deepest selection accepted: `{ a }` is 1, `{ a { b } }` is 2. */
-  maxDepth: number;
-  /**
-   * Limit for root `__schema` / `__type` fields. GraphiQL's introspection query is 14 deep, so a
-   * small `maxDepth` must not lock the schema explorer out, yet introspection stays bounded.
-   * @default Math.max(maxDepth, 15)
-   */
-  introspectionMaxDepth?: number;
-}
-
-/** Refuses operations nested deeper than `maxDepth` during validation, answering 400 MAX_DEPTH_LIMIT. */
-export function useMaxDepth({ maxDepth, introspectionMaxDepth = Math.max(maxDepth, 15) }: MaxDepthOptions): Plugin {
-  const rule = maxDepthRule(maxDepth, introspectionMaxDepth);
-  return {
-    onValidate({ addValidationRule }) {
-      addValidationRule(rule);
-    },
-  };
-}
-
-/** The validation rule behind useMaxDepth, usable with graphql's `validate` directly. */
+/**
+ * Refuses operations nested deeper than `maxDepth` (`{ a }` is 1, `{ a { b } }` is 2) during
+ * validation, answering 400 MAX_DEPTH_LIMIT. Root `__schema` / `__type` fields get
+ * `introspectionMaxDepth`: GraphiQL's introspection query is 14 deep, so a small `maxDepth` must not
+ * lock the schema explorer out, yet introspection stays bounded.
+ */
 export function maxDepthRule(maxDepth: number, introspectionMaxDepth = Math.max(maxDepth, 15)): ValidationRule {
   // Named: yoga's validation cache keys on the rules' names.
   return function MaxDepthRule(context: ValidationContext): ASTVisitor {

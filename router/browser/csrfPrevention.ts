@@ -1,5 +1,6 @@
-import type { Plugin } from 'graphql-yoga';
+import type { GraphQLError } from 'graphql';
 import { csrfBlocked } from '../../lib/errors.ts';
+import type { ServerExchange } from '../../lib/server/serverExchange.ts';
 
 export interface CsrfPreventionOptions {
   /** Headers any one of which (non-empty) proves the request was preflighted. @default ["x-apollo-operation-name","apollo-require-preflight"] */
@@ -15,8 +16,8 @@ const SIMPLE_CONTENT_TYPES = ['application/x-www-form-urlencoded', 'multipart/fo
  * request with such a header is preflighted. So clients that send their key this way pass without
  * Apollo's extra header: urql, for one, sends queries as plain GETs.
  */
-function carriesScriptCredential(headers: Headers): boolean {
-  return (headers.get('x-api-key') ?? '') !== '' || /^bearer\s+\S/i.test(headers.get('authorization') ?? '');
+function carriesScriptCredential(exchange: ServerExchange): boolean {
+  return (exchange.header('x-api-key') ?? '') !== '' || /^bearer\s+\S/i.test(exchange.header('authorization') ?? '');
 }
 
 /**
@@ -27,18 +28,16 @@ function carriesScriptCredential(headers: Headers): boolean {
  * @graphql-yoga/plugin-csrf-prevention does nearly this, but accepts an empty header, matches
  * content types by prefix and answers 403 without a code; Apollo clients expect Apollo's rule.
  */
-export function useCsrfPrevention({ requestHeaders = ['x-apollo-operation-name', 'apollo-require-preflight'] }: CsrfPreventionOptions = {}): Plugin {
-  return {
-    onRequestParse({ request }) {
-      const contentType = request.headers.get('content-type');
-      if (contentType !== null) {
-        const essence = contentType.split(';')[0].trim().toLowerCase();
-        // A type browsers cannot parse is no simple request either (Apollo's rule too).
-        if (!essence.includes('/') || !SIMPLE_CONTENT_TYPES.includes(essence)) return;
-      }
-      if (requestHeaders.some((name) => (request.headers.get(name) ?? '') !== '')) return;
-      if (carriesScriptCredential(request.headers)) return;
-      throw csrfBlocked(requestHeaders, SIMPLE_CONTENT_TYPES);
-    },
+export function csrfPrevention({ requestHeaders = ['x-apollo-operation-name', 'apollo-require-preflight'] }: CsrfPreventionOptions = {}): (exchange: ServerExchange) => GraphQLError | undefined {
+  return (exchange) => {
+    const contentType = exchange.header('content-type');
+    if (contentType !== undefined) {
+      const essence = contentType.split(';')[0].trim().toLowerCase();
+      // A type browsers cannot parse is no simple request either (Apollo's rule too).
+      if (!essence.includes('/') || !SIMPLE_CONTENT_TYPES.includes(essence)) return undefined;
+    }
+    if (requestHeaders.some((name) => (exchange.header(name) ?? '') !== '')) return undefined;
+    if (carriesScriptCredential(exchange)) return undefined;
+    return csrfBlocked(requestHeaders, SIMPLE_CONTENT_TYPES);
   };
 }
