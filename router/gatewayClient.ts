@@ -7,7 +7,9 @@ import { createUpstream, type Upstream } from '../lib/upstream/createUpstream.ts
 import { openEventStream, type StreamEvent } from '../lib/upstream/eventStream.ts';
 import { openResumableEvents, type Interrupted } from '../lib/upstream/resumableStream.ts';
 import { isCleanDataBody, lazyGraphQLResponse, parseGraphQLResponse, type GraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
+import { multiplexedTransport } from '../lib/upstream/multiplexedTransport.ts';
 import { RetryBudget } from '../lib/upstream/retryBudget.ts';
+import { STREAM_DISPATCHER, http1Transport } from '../lib/upstream/upstreamTransport.ts';
 import { UpstreamError, type CallKind } from '../lib/upstream/upstreamClient.ts';
 
 /** One GraphQL-over-HTTP POST to a supergraph gateway. */
@@ -92,7 +94,10 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const { supergraph, now = Date.now } = options;
   if (options.urls.length === 0) throw new Error(`no gateway URL for the ${supergraph} supergraph`);
   const resilience = options.resilience ?? loadConfig({}).resilience;
-  const dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 128 });
+  const dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 128, allowH2: true });
+  // HTTP/2 to every gateway instance that speaks it (ours do): calls and client streams share a few connections.
+  const http1 = http1Transport(dispatcher, STREAM_DISPATCHER);
+  const transport = resilience.upstreamProtocol === 'http1' ? http1 : multiplexedTransport({ http1 });
   const upstream = createUpstream({
     name: supergraph,
     urls: [...options.urls],
@@ -101,6 +106,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     // A gateway's answer may include its own subgraph deadlines: the router's floor sits above them.
     adaptiveDeadlineFloorMs: resilience.tailLatency.gatewayAdaptiveDeadlineFloorMs,
     dispatcher,
+    transport,
     retryBudget: new RetryBudget({ ratio: resilience.retryBudgetRatio }),
     // Our gateways serve /healthz (alive); the router needs no more to know an instance is up.
     healthProbe: { kind: 'path', path: '/healthz' },
@@ -156,6 +162,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     close() {
       closing ??= (async () => {
         await upstream.close();
+        await transport.close();
         if (!options.dispatcher) await dispatcher.close();
       })();
       return closing;

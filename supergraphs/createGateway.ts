@@ -106,6 +106,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         context: ({ exchange }) => contextOf(exchange),
         execute: supergraph.execute,
         subscribe: supergraph.subscribe,
+        // The plan executor sends variables on to the subgraphs as they are: they are checked here first.
+        coerceVariables: true,
         logger: log,
       }),
     },

@@ -4,7 +4,9 @@ import type { Config } from '../lib/config.ts';
 import { PRINCIPAL_HEADER, PRINCIPAL_TOKEN_REUSE_MS, signPrincipal } from '../lib/principal.ts';
 import { createUpstream, type Upstream } from '../lib/upstream/createUpstream.ts';
 import type { HealthProbe } from '../lib/upstream/healthChecker.ts';
+import { multiplexedTransport } from '../lib/upstream/multiplexedTransport.ts';
 import { RetryBudget } from '../lib/upstream/retryBudget.ts';
+import { STREAM_DISPATCHER, http1Transport } from '../lib/upstream/upstreamTransport.ts';
 
 export interface SubgraphUpstreamsOptions {
   /** The supergraph's name, for its topology entry and logs. */
@@ -29,13 +31,16 @@ export interface SubgraphUpstreams {
 
 /**
  * The subgraph side of a gateway: one replica pool per subgraph (health checks, outlier ejection,
- * breaker, hedging, deadlines), over one keep-alive dispatcher and one retry budget shared by all,
- * each probed the way its topology entry says.
+ * breaker, hedging, deadlines), over one transport (HTTP/2 where a replica speaks it, else HTTP/1.1
+ * on one keep-alive dispatcher) and one retry budget shared by all, each probed the way its
+ * topology entry says.
  */
 export function createSubgraphUpstreams(options: SubgraphUpstreamsOptions): SubgraphUpstreams {
   const { supergraph, config, logger } = options;
   const configuredUrls = config.gateway.subgraphUrls as Readonly<Record<string, readonly string[] | undefined>>;
-  const dispatcher: Dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
+  const dispatcher: Dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256, allowH2: true });
+  // HTTP/2 to every replica that speaks it (ours do): a few connections per replica carry all calls and streams.
+  const transport = config.resilience.upstreamProtocol === 'http1' ? http1Transport(dispatcher, STREAM_DISPATCHER) : multiplexedTransport({ http1: http1Transport(dispatcher, STREAM_DISPATCHER) });
   const retryBudget = new RetryBudget({ ratio: config.resilience.retryBudgetRatio });
   // The { __typename } probe is signed like any call (as the anonymous marker), so our subgraphs answer it.
   const probeHeaders = anonymousHeaders(options.internalSecret);
@@ -50,6 +55,7 @@ export function createSubgraphUpstreams(options: SubgraphUpstreamsOptions): Subg
         resilience: config.resilience,
         timeoutMs: config.gateway.subgraphTimeoutMs,
         dispatcher,
+        transport,
         retryBudget,
         healthProbe: healthProbeOf(config, supergraph, subgraph, probeHeaders),
         onMisconfiguredProbe: (url, status) =>
@@ -58,6 +64,7 @@ export function createSubgraphUpstreams(options: SubgraphUpstreamsOptions): Subg
     close() {
       closing ??= (async () => {
         await Promise.all(Object.values(upstreams).map((u) => u.close()));
+        await transport.close();
         await dispatcher.close();
       })();
       return closing;

@@ -121,7 +121,7 @@ export function createComponentServer(options: ComponentServerOptions): Componen
     }
     if (answered.kind === 'bytes') {
       record.answered(answered.status);
-      return sendBytes(exchange, answered, extra);
+      return sendBytes(exchange, answered, { 'content-type': `${mediaType === 'text/event-stream' ? 'application/json' : mediaType}; charset=utf-8`, ...extra });
     }
     const { result } = answered;
     record.result(result);
@@ -147,8 +147,7 @@ export function createComponentServer(options: ComponentServerOptions): Componen
 }
 
 /** Sends an answer already serialised, passing its chunks on as they arrive. */
-async function sendBytes(exchange: ServerExchange, answered: Extract<OperationAnswer, { kind: 'bytes' }>, extra: OutgoingHttpHeaders): Promise<void> {
-  const headers = { 'content-type': 'application/json; charset=utf-8', ...extra };
+async function sendBytes(exchange: ServerExchange, answered: Extract<OperationAnswer, { kind: 'bytes' }>, headers: OutgoingHttpHeaders): Promise<void> {
   const { body } = answered;
   if (typeof body === 'string' || body instanceof Uint8Array) {
     exchange.send(answered.status, headers, body);

@@ -1,4 +1,4 @@
-import { getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { getOperationAST, getVariableValues, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { badRequest, invalidVariables, missingQuery, mutationOverGet, operationResolutionFailure } from '../errors.ts';
 import { endSpan, type OperationType } from '../observability/requestTelemetry.ts';
@@ -20,6 +20,12 @@ export interface GraphQLRunnerOptions<TContext> {
   subscribe(args: ExecutionArgs): MaybePromise<AsyncIterable<ExecutionResult> | ExecutionResult>;
   /** What a client sees of an error. @default maskUnexpectedError */
   maskError?(error: unknown): GraphQLError;
+  /**
+   * Coerce the variables before `execute` (an executor that does not, like @apollo/gateway's, would
+   * pass bad ones on to the subgraphs): a failure is BAD_USER_INPUT, 400 (200 for `application/json`).
+   * @default false (graphql-js's execute coerces them itself)
+   */
+  coerceVariables?: boolean;
   /** Reshapes each subscription event before it is sent (its event id). @default none */
   onEvent?(context: TContext, result: ExecutionResult): ExecutionResult;
   logger: Logger;
@@ -71,6 +77,10 @@ export function createGraphQLRunner<TContext>(options: GraphQLRunnerOptions<TCon
     const errors = documents.validate(schema, document as DocumentNode);
     endSpan(validateSpan, errors.length > 0);
     if (errors.length) return { kind: 'result', result: { errors: [...errors] } };
+    if (options.coerceVariables) {
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], params.variables ?? {}, { maxErrors: 25 });
+      if (coerced.errors) return { kind: 'result', result: { errors: coerced.errors.map(invalidVariables) } };
+    }
     if (type === 'subscription' && !request.streamAccepted) {
       return refusedWith(badRequest('A subscription is answered as a stream: send Accept: text/event-stream.', 406));
     }

@@ -7,7 +7,8 @@ import { createDeadline } from './deadline.ts';
 import { DEADLINE_HEADER } from './propagatedDeadline.ts';
 import type { Replica, ReplicaPool } from './replicaPool.ts';
 import { RetryBudget } from './retryBudget.ts';
-import { ExchangeError, sendRequest } from './sendRequest.ts';
+import { ExchangeError } from './sendRequest.ts';
+import { STREAM_DISPATCHER, http1Transport, type UpstreamTransport } from './upstreamTransport.ts';
 import { TailLatency, type UnansweredAttempt } from './tailLatency.ts';
 
 /** Why an upstream call failed, after every attempt. */
@@ -70,6 +71,11 @@ export interface UpstreamClientOptions {
   tailLatency?: TailLatency;
   /** Shared keep-alive dispatcher. @default a new undici Agent owned (and closed) by this client */
   dispatcher?: Dispatcher;
+  /**
+   * How calls and streams reach a replica (multiplexedTransport.ts: HTTP/2, else HTTP/1.1); the
+   * caller closes a given one. @default HTTP/1.1 over `dispatcher`
+   */
+  transport?: UpstreamTransport;
   /** Shared retry budget. @default a new RetryBudget (20%) */
   retryBudget?: RetryBudget;
   /** Attempts for a retryable (idempotent) call: 2 = one retry or one hedge on another replica. @default 2 */
@@ -102,6 +108,8 @@ export class UpstreamClient {
   /** The fixed deadline of one attempt: the ceiling of the adaptive one. */
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
+  /** How calls and streams reach a replica (eventStream.ts opens streams through it too). */
+  readonly transport: UpstreamTransport;
   private readonly ownsDispatcher: boolean;
   private readonly retryBudget: RetryBudget;
   private readonly maxAttempts: number;
@@ -118,6 +126,7 @@ export class UpstreamClient {
     this.tail = options.tailLatency ?? new TailLatency({ ceilingMs: this.timeoutMs });
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 128 });
+    this.transport = options.transport ?? http1Transport(this.dispatcher, STREAM_DISPATCHER);
     this.retryBudget = options.retryBudget ?? new RetryBudget();
     this.maxAttempts = options.maxAttempts ?? 2;
     this.retryBackoffMs = options.retryBackoffMs ?? 25;
@@ -222,7 +231,7 @@ export class UpstreamClient {
     const started = performance.now();
     this.pool.onStart(replica);
     try {
-      const res = await sendRequest(this.dispatcher, replica.url, {
+      const res = await this.transport.send(replica.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
