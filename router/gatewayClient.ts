@@ -6,7 +6,7 @@ import type { SupergraphName } from '../lib/topology/loadTopology.ts';
 import { createUpstream, type Upstream } from '../lib/upstream/createUpstream.ts';
 import { openEventStream, type StreamEvent } from '../lib/upstream/eventStream.ts';
 import { openResumableEvents, type Interrupted } from '../lib/upstream/resumableStream.ts';
-import { isCleanDataBody, lazyGraphQLResponse, parseGraphQLResponse, type GraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
+import { DATA_ONLY_HEADER, isCleanDataBody, lazyGraphQLResponse, parseGraphQLResponse, type GraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { multiplexedTransport } from '../lib/upstream/multiplexedTransport.ts';
 import { RetryBudget } from '../lib/upstream/retryBudget.ts';
 import { STREAM_DISPATCHER, http1Transport } from '../lib/upstream/upstreamTransport.ts';
@@ -35,6 +35,9 @@ export type GatewayOutcome =
     }
   | { ok: false; failure: UpstreamFailure; detail: string };
 
+/** An answer handed on as its bytes arrive (the gateway said it is `{"data":…}` and nothing else), or any other outcome. */
+export type PassOutcome = GatewayOutcome | { ok: true; passed: AsyncIterable<Buffer>; status: number; attempts: number };
+
 export interface ExecuteOptions {
   /** What the call may be sent again after (upstreamClient.ts): a query, an idempotent write, or another write. @default "query" */
   kind?: CallKind;
@@ -57,6 +60,12 @@ export interface GatewayClient {
    * `signal` was aborted for a reason other than a timeout (the client went away).
    */
   execute(request: GatewayRequest, signal: AbortSignal, options?: ExecuteOptions): Promise<GatewayOutcome>;
+  /**
+   * Sends an operation whose clean answer the caller hands on as it arrives (`passed`), never held
+   * whole here; an answer with errors or extensions is read and parsed as `execute` would. Optional:
+   * without it the router sends the answer on once it has it whole.
+   */
+  pass?(request: GatewayRequest, signal: AbortSignal, options?: ExecuteOptions): Promise<PassOutcome>;
   /**
    * Opens a subscription on one gateway instance over SSE; its events survive that instance (the
    * stream is resumed on another after the last event id). Rejects with an UpstreamError when no
@@ -116,37 +125,49 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   // The one place the router signs: a principal's token is reused for up to 10 s (principalSigner).
   const sign = principalSigner(options.internalSecret);
 
+  /** One call; with `pass`, a clean answer's body is handed on as it arrives instead of read whole. */
+  async function call(request: GatewayRequest, signal: AbortSignal, { kind = 'query' }: ExecuteOptions = {}, pass: boolean): Promise<PassOutcome> {
+    if (closing) return { ok: false, failure: { reason: 'network', attempts: 0 }, detail: 'client closed' };
+    const body = JSON.stringify({ query: request.query, variables: request.variables ?? {}, operationName: request.operationName });
+    let response;
+    try {
+      response = await upstream.client.post(body, {
+        headers: { accept: 'application/graphql-response+json, application/json;q=0.9', ...request.headers, [PRINCIPAL_HEADER]: sign(request.principal) },
+        signal,
+        kind,
+        stream: pass,
+      });
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      if (error.cancelled) {
+        if (isTimeout(signal)) return { ok: false, failure: { reason: 'timeout', attempts: error.attempts }, detail: 'deadline exceeded' };
+        throw signal.reason ?? error;
+      }
+      return { ok: false, failure: error.failure, detail: error.message };
+    }
+    // The gateway says when its answer is `{"data":…}` and nothing else: such an answer is passed on
+    // as it came, its bytes not even scanned (a gateway of another make is scanned, isCleanDataBody).
+    const dataOnly = response.status === 200 && response.headers[DATA_ONLY_HEADER] === '1';
+    if (response.stream && dataOnly) {
+      lastAnswer = now();
+      return { ok: true, passed: response.stream, status: response.status, attempts: response.attempts };
+    }
+    const text = response.stream ? await readText(response.stream) : response.body;
+    const raw = response.status === 200 && (dataOnly || isCleanDataBody(text)) ? text : undefined;
+    const result = raw !== undefined ? lazyGraphQLResponse(raw) : parseGraphQLResponse(text);
+    if (!result) {
+      const failure: UpstreamFailure = { reason: response.status >= 400 ? 'http_4xx' : 'bad_response', attempts: response.attempts };
+      return { ok: false, failure, detail: `HTTP ${response.status} without a GraphQL body` };
+    }
+    lastAnswer = now();
+    return { ok: true, result, raw, status: response.status, attempts: response.attempts };
+  }
+
   return {
     supergraph,
     upstream,
-    async execute(request, signal, { kind = 'query' } = {}) {
-      if (closing) return { ok: false, failure: { reason: 'network', attempts: 0 }, detail: 'client closed' };
-      const body = JSON.stringify({ query: request.query, variables: request.variables ?? {}, operationName: request.operationName });
-      let response;
-      try {
-        response = await upstream.client.post(body, {
-          headers: { accept: 'application/graphql-response+json, application/json;q=0.9', ...request.headers, [PRINCIPAL_HEADER]: sign(request.principal) },
-          signal,
-          kind,
-        });
-      } catch (error) {
-        if (!(error instanceof UpstreamError)) throw error;
-        if (error.cancelled) {
-          if (isTimeout(signal)) return { ok: false, failure: { reason: 'timeout', attempts: error.attempts }, detail: 'deadline exceeded' };
-          throw signal.reason ?? error;
-        }
-        return { ok: false, failure: error.failure, detail: error.message };
-      }
-      // A clean answer is kept as its bytes (the router may pass it on as it came); others are parsed now.
-      const raw = response.status === 200 && isCleanDataBody(response.body) ? response.body : undefined;
-      const result = raw !== undefined ? lazyGraphQLResponse(raw) : parseGraphQLResponse(response.body);
-      if (!result) {
-        const failure: UpstreamFailure = { reason: response.status >= 400 ? 'http_4xx' : 'bad_response', attempts: response.attempts };
-        return { ok: false, failure, detail: `HTTP ${response.status} without a GraphQL body` };
-      }
-      lastAnswer = now();
-      return { ok: true, result, raw, status: response.status, attempts: response.attempts };
-    },
+    execute: (request, signal, options) => call(request, signal, options, false) as Promise<GatewayOutcome>,
+    pass: (request, signal, options) => call(request, signal, options, true),
     async subscribe(request, { lastEventId, signal, kind = 'write' }) {
       const body = JSON.stringify({ query: request.query, variables: request.variables ?? {}, operationName: request.operationName });
       // Resolves once a gateway has accepted the stream: a supergraph that cannot open it rejects here, not mid-stream.
@@ -168,6 +189,12 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       return closing;
     },
   };
+}
+
+async function readText(body: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function isTimeout(signal: AbortSignal): boolean {

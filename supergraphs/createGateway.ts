@@ -98,6 +98,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     nesting: { maxDepth: config.server.maxJsonDepth, maxExtensionsBytes: config.server.maxExtensionsBytes, maxDocumentNesting: config.server.maxDocumentNesting },
     // One log line per request, with the trace id the router's traceparent carried.
     telemetry: createRequestTelemetry({ logger: log }),
+    // The router passes a clean answer on as it arrives when told it is one.
+    markDataOnly: true,
     graphql: {
       screen: (exchange) => signature.screen(exchange),
       // Each request validates against the current API schema and runs on the generation that schema belongs to.

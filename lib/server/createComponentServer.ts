@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { badRequest, maskedError, methodNotAllowed, notFound } from '../errors.ts';
 import { errorBody } from '../errorTransforms.ts';
 import { inServerSpan } from '../observability/serverSpan.ts';
+import { DATA_ONLY_HEADER } from '../upstream/graphqlResponse.ts';
 import { createRequestTelemetry, type RequestRecord, type RequestTelemetry } from '../observability/requestTelemetry.ts';
 import { ANSWER_MEDIA_TYPES, acceptedAnswers } from './answerMediaType.ts';
 import { createEventStreamAnswer } from './eventStreamAnswer.ts';
@@ -42,6 +43,11 @@ export interface ComponentServerOptions {
   graphqlPath?: string;
   /** Idle HTTP/1.1 connections close after this. @default 65000 */
   keepAliveTimeoutMs?: number;
+  /**
+   * Say in a header (`x-graphql-data-only: 1`) when an answer is `{"data":{…}}` and nothing else,
+   * so the router can pass it on as it arrives without reading it: gateways do. @default false
+   */
+  markDataOnly?: boolean;
 }
 
 export interface ComponentServer {
@@ -131,7 +137,9 @@ export function createComponentServer(options: ComponentServerOptions): Componen
       return eventStream(exchange, once(result), { ...headers, ...extra });
     }
     const type = mediaType === 'text/event-stream' ? 'application/json' : mediaType;
-    exchange.send(status, { 'content-type': `${type}; charset=utf-8`, ...headers, ...extra }, resultJson(result));
+    const text = resultJson(result);
+    if (options.markDataOnly && status === 200 && !result.errors?.length && !result.extensions && text.startsWith('{"data":{')) headers[DATA_ONLY_HEADER] = '1';
+    exchange.send(status, { 'content-type': `${type}; charset=utf-8`, ...headers, ...extra }, text);
   }
 
   const listener = createProtocolListener({ onExchange: handle, onUpgrade: options.onUpgrade, keepAliveTimeoutMs: options.keepAliveTimeoutMs });
@@ -146,28 +154,30 @@ export function createComponentServer(options: ComponentServerOptions): Componen
   };
 }
 
-/** Sends an answer already serialised, passing its chunks on as they arrive. */
+/** Sends an answer already serialised, passing its chunks on as they arrive (kept too, when the answer asks). */
 async function sendBytes(exchange: ServerExchange, answered: Extract<OperationAnswer, { kind: 'bytes' }>, headers: OutgoingHttpHeaders): Promise<void> {
   const { body } = answered;
   if (typeof body === 'string' || body instanceof Uint8Array) {
     exchange.send(answered.status, headers, body);
-    answered.onEnd?.(true);
+    answered.onEnd?.(true, typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
     return;
   }
   exchange.start(answered.status, headers);
+  const kept: Uint8Array[] | undefined = answered.keepWhole ? [] : undefined;
   let complete = false;
   try {
     for await (const chunk of body) {
       if (!exchange.writable) break;
+      kept?.push(chunk);
       if (!exchange.write(chunk)) await exchange.drained();
     }
     complete = exchange.writable;
-    // A body that broke half-way must not look complete to the client: the connection is cut instead.
   } catch {
+    // A body that broke half-way must not look complete to the client: the connection is cut instead.
     exchange.destroy();
     return;
   } finally {
-    answered.onEnd?.(complete);
+    answered.onEnd?.(complete, complete && kept ? Buffer.concat(kept).toString('utf8') : undefined);
   }
   exchange.end();
 }

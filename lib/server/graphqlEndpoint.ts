@@ -23,7 +23,16 @@ export type OperationAnswer =
   /** A subscription's results, sent as SSE events. */
   | { kind: 'stream'; events: AsyncGenerator<ExecutionResult>; headers?: OutgoingHttpHeaders }
   /** An answer already serialised, passed on as its bytes arrive (JSON only). */
-  | { kind: 'bytes'; status: number; body: AsyncIterable<Uint8Array> | Uint8Array | string; headers?: OutgoingHttpHeaders; onEnd?(complete: boolean): void };
+  | {
+      kind: 'bytes';
+      status: number;
+      body: AsyncIterable<Uint8Array> | Uint8Array | string;
+      headers?: OutgoingHttpHeaders;
+      /** Keep the chunks for `onEnd` (a cache wants the whole answer). @default false */
+      keepWhole?: boolean;
+      /** Told once the answer is sent (or cut off), with its text when kept and complete. */
+      onEnd?(complete: boolean, whole: string | undefined): void;
+    };
 
 /** The GraphQL endpoint of a component: what it checks before reading a body, and how it runs a request. */
 export interface GraphQLEndpoint {

@@ -3,11 +3,11 @@ import { Agent, type Dispatcher } from 'undici';
 import { breakerState, createBreaker, type BreakerState } from './circuitBreaker.ts';
 import type { FailureReason, UpstreamFailure } from '../errors.ts';
 import { raceAttempts, type AttemptOutcome, type AttemptRole, type RetryRefusal, type RetryRule } from './attemptRace.ts';
-import { createDeadline } from './deadline.ts';
+import { createDeadline, type Deadline } from './deadline.ts';
 import { DEADLINE_HEADER } from './propagatedDeadline.ts';
 import type { Replica, ReplicaPool } from './replicaPool.ts';
 import { RetryBudget } from './retryBudget.ts';
-import { ExchangeError } from './sendRequest.ts';
+import { ExchangeError, type SendRequestOptions, type SentResponse } from './sendRequest.ts';
 import { STREAM_DISPATCHER, http1Transport, type UpstreamTransport } from './upstreamTransport.ts';
 import { TailLatency, type UnansweredAttempt } from './tailLatency.ts';
 
@@ -58,7 +58,12 @@ export interface RetryStats {
 export interface UpstreamResponse {
   status: number;
   contentType: string | undefined;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  /** The whole body; empty when it streams (`stream`). */
   body: string;
+  /** With `stream: true`: the body's chunks as they arrive. */
+  stream?: AsyncIterable<Buffer>;
   attempts: number;
   replica: string;
 }
@@ -92,6 +97,12 @@ export interface UpstreamCallOptions {
   signal?: AbortSignal;
   /** What the call may be sent again after. */
   kind: CallKind;
+  /**
+   * Resolve once the answer's headers arrive and hand its body on as it arrives (`stream`), so a
+   * large answer is never held whole here; an answer that streams is the one that won, no later
+   * attempt replaces it. @default false
+   */
+  stream?: boolean;
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
@@ -230,18 +241,14 @@ export class UpstreamClient {
     const deadline = createDeadline(race.deadlineMs, options.signal, race.raceSignal);
     const started = performance.now();
     this.pool.onStart(replica);
+    const request = {
+      method: 'POST' as const,
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers, [DEADLINE_HEADER]: String(race.deadlineMs) },
+      body,
+      signal: deadline.signal,
+    };
     try {
-      const res = await this.transport.send(replica.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          ...options.headers,
-          [DEADLINE_HEADER]: String(race.deadlineMs),
-        },
-        body,
-        signal: deadline.signal,
-      });
+      const res: SentResponse & { stream?: AsyncIterable<Buffer> } = options.stream ? await this.open(replica, request, deadline, options.signal) : await this.transport.send(replica.url, request);
       const latency = performance.now() - started;
       if (res.statusCode >= 500) {
         this.pool.onFailure(replica, latency);
@@ -251,7 +258,7 @@ export class UpstreamClient {
       this.tail.tracker.record(latency);
       return {
         kind: 'answer',
-        value: { status: res.statusCode, contentType: res.headers['content-type'], body: res.body, replica: replica.url },
+        value: { status: res.statusCode, contentType: res.headers['content-type'], headers: res.headers, body: res.body, stream: res.stream, replica: replica.url },
       };
     } catch (error) {
       const latency = performance.now() - started;
@@ -278,12 +285,49 @@ export class UpstreamClient {
     }
   }
 
+  /**
+   * An attempt whose body streams: the attempt's deadline (and its race) may end it only until the
+   * headers arrive; after that the body is the caller's, ended by the caller's signal alone. A 5xx
+   * is read whole, as `send` would.
+   */
+  private async open(replica: Replica, request: SendRequestOptions, deadline: Deadline, callerSignal: AbortSignal | undefined): Promise<SentResponse & { stream?: AsyncIterable<Buffer> }> {
+    const life = new AbortController();
+    const end = (reason: unknown) => life.abort(reason);
+    const onDeadline = () => end(deadline.signal.reason);
+    const onCaller = () => end(callerSignal!.reason);
+    deadline.signal.addEventListener('abort', onDeadline, { once: true });
+    callerSignal?.addEventListener('abort', onCaller, { once: true });
+    const released = () => callerSignal?.removeEventListener('abort', onCaller);
+    try {
+      const opened = await this.transport.open(replica.url, { ...request, signal: life.signal });
+      if (opened.statusCode >= 500) {
+        released();
+        return { statusCode: opened.statusCode, headers: opened.headers, body: await opened.text().catch(() => '') };
+      }
+      return { statusCode: opened.statusCode, headers: opened.headers, body: '', stream: releasing(opened.body, released) };
+    } catch (error) {
+      released();
+      throw error;
+    } finally {
+      deadline.signal.removeEventListener('abort', onDeadline);
+    }
+  }
+
   /** Closes the keep-alive connections this client owns. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.tail.close();
     if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+}
+
+/** `body`, with `release` called once when it ends, however it ends. */
+async function* releasing(body: AsyncIterable<Buffer>, release: () => void): AsyncGenerator<Buffer> {
+  try {
+    yield* body;
+  } finally {
+    release();
   }
 }
 

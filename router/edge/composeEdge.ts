@@ -30,7 +30,8 @@ import { createPersistedQueryStages } from './persistedQueryStages.ts';
 import { createRateLimitStage } from './rateLimitStage.ts';
 import { createResponseCacheStage } from './responseCacheStage.ts';
 import { createRevocationStage } from './revocationStage.ts';
-import { createRoutingStage } from './routingStage.ts';
+import { createRoutingStage, passedOn } from './routingStage.ts';
+import { lazyGraphQLResponse } from '../../lib/upstream/graphqlResponse.ts';
 import { createSubscriptionStage } from './subscriptionStage.ts';
 import { createTrustedDocumentsStages } from './trustedDocumentsStage.ts';
 
@@ -151,9 +152,22 @@ function finish(request: EdgeRequest, answer: OperationAnswer): OperationAnswer 
   }
   if (request.answerHeaders) finished = { ...finished, headers: { ...request.answerHeaders, ...finished.headers } };
   const afterwards = request.afterwards;
-  if (afterwards) {
-    const result: ExecutionResult | undefined = finished.kind === 'result' ? finished.result : undefined;
+  if (!afterwards) return finished;
+  const run = (result: ExecutionResult | undefined) => {
     for (const work of afterwards) work(result);
+  };
+  if (finished.kind !== 'bytes' || typeof finished.body === 'string' || finished.body instanceof Uint8Array) {
+    run(finished.kind === 'result' ? finished.result : undefined);
+    return finished;
   }
-  return finished;
+  // An answer handed on as it arrives is known whole only once it has been sent.
+  const { onEnd } = finished;
+  return {
+    ...finished,
+    keepWhole: true,
+    onEnd(complete, whole) {
+      onEnd?.(complete, whole);
+      run(complete && whole !== undefined ? passedOn(lazyGraphQLResponse(whole), whole) : undefined);
+    },
+  };
 }

@@ -58,22 +58,22 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
     const isMutation = plan.operationType === 'mutation';
 
     // One gateway call: a span (supergraph, attempts, fallback) and a timing by outcome.
-    const forward = (part: SubOperation): Promise<PartOutcome> =>
+    const forward = <Pass extends boolean = false>(part: SubOperation, pass?: Pass): Promise<Pass extends true ? PartOutcome | PassedPart : PartOutcome> =>
       inClientSpan(`gateway ${part.supergraph}`, async (span) => {
         const started = performance.now();
-        const outcome = await forwardPart(part);
-        const kind = outcome.kind === 'answered' ? 'answered' : outcome.kind === 'fallback' ? 'fallback' : 'failed';
+        const outcome = await forwardPart(part, pass === true);
+        const kind = outcome.kind === 'answered' || outcome.kind === 'passed' ? 'answered' : outcome.kind === 'fallback' ? 'fallback' : 'failed';
         callMetrics?.observe(part.supergraph, kind, (performance.now() - started) / 1_000);
         span?.setAttributes({
           'graphql.supergraph.name': part.supergraph,
           'supergraph.outcome': kind,
-          ...(outcome.kind !== 'answered' ? { 'supergraph.attempts': outcome.failure.attempts, 'error.type': outcome.failure.reason } : {}),
+          ...(outcome.kind === 'failed' || outcome.kind === 'fallback' ? { 'supergraph.attempts': outcome.failure.attempts, 'error.type': outcome.failure.reason } : {}),
           ...(outcome.kind === 'fallback' ? { 'supergraph.fallback': outcome.fallback.source } : {}),
         });
-        return outcome;
+        return outcome as never;
       });
 
-    const forwardPart = async (part: SubOperation): Promise<PartOutcome> => {
+    const forwardPart = async (part: SubOperation, pass: boolean): Promise<PartOutcome | PassedPart> => {
       const common = { supergraph: part.supergraph, responseKeys: part.responseKeys };
       const target = { upstream: part.supergraph, query: part.query, variablesJson: JSON.stringify(part.variables), isMutation, isPublic: part.isPublic, principalId: principal.userId };
       const key = staleIfError?.keyFor(target);
@@ -84,12 +84,19 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
       const gateway = gateways[part.supergraph];
       if (!gateway) return failed({ reason: 'network', attempts: 0 });
       const deadline = createDeadline(gatewayTimeoutMs, request.source.signal);
+      let passed = false;
       try {
-        const outcome = await gateway.execute(
-          { query: part.query, variables: part.variables, operationName: part.operationName, principal, headers: withTraceHeaders({}) },
-          deadline.signal,
-          { kind: partCallKind(part, plan.operationType, routingTable) },
-        );
+        const call = { query: part.query, variables: part.variables, operationName: part.operationName, principal, headers: withTraceHeaders({}) };
+        const options = { kind: partCallKind(part, plan.operationType, routingTable) };
+        const outcome = pass && gateway.pass ? await gateway.pass(call, deadline.signal, options) : await gateway.execute(call, deadline.signal, options);
+        if (outcome.ok && 'passed' in outcome) {
+          trace.getActiveSpan()?.setAttribute('supergraph.attempts', outcome.attempts);
+          // The call's deadline (and the client's leaving) still bounds the body that follows.
+          const body = until(outcome.passed, deadline.dispose);
+          passed = true;
+          // Kept whole only when the fallback cache wants it, once it has all arrived.
+          return { kind: 'passed', status: outcome.status, body, remember: key === undefined ? undefined : (text) => staleIfError?.rememberBody(key, text) };
+        }
         if (outcome.ok) {
           trace.getActiveSpan()?.setAttribute('supergraph.attempts', outcome.attempts);
           if (outcome.raw !== undefined) staleIfError?.rememberBody(key, outcome.raw);
@@ -106,13 +113,19 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
         logger?.error({ err: error, supergraph: part.supergraph }, 'gateway client threw');
         return await failed({ reason: 'network', attempts: 1 });
       } finally {
-        deadline.dispose();
+        if (!passed) deadline.dispose();
       }
     };
 
-    // One supergraph answered cleanly with the client's own operation: its bytes are the answer.
+    // One supergraph answered cleanly with the client's own operation: its bytes are the answer,
+    // handed on as they arrive (JSON answers with nothing to add), else sent once whole.
     if (plan.passthrough && !plan.local && !request.requestErrors?.length) {
-      const outcome = await forward(plan.parts[0]);
+      const streamable = request.source.transport === 'http' && request.source.mediaType !== 'text/event-stream' && !request.extensions;
+      const outcome = await forward(plan.parts[0], streamable);
+      if (outcome.kind === 'passed') {
+        const { remember } = outcome;
+        return { kind: 'bytes', status: outcome.status, body: outcome.body, keepWhole: remember !== undefined, onEnd: (complete, whole) => complete && whole !== undefined && remember?.(whole) };
+      }
       if (outcome.kind === 'answered' && outcome.raw !== undefined) return { kind: 'result', result: passedOn(outcome.result, outcome.raw) };
       return { kind: 'result', result: mergeResults({ rootFields: plan.rootFields, parts: [outcome] }) };
     }
@@ -124,7 +137,7 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
       outcomes = [];
       for (const part of plan.parts) outcomes.push(await forward(part));
     } else {
-      outcomes = await Promise.all(plan.parts.map(forward));
+      outcomes = await Promise.all(plan.parts.map((part) => forward(part)));
     }
     const local = plan.local && {
       responseKeys: plan.local.responseKeys,
@@ -134,6 +147,23 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
     };
     return { kind: 'result', result: mergeResults({ rootFields: plan.rootFields, parts: outcomes, local, extraErrors: request.requestErrors }) };
   };
+}
+
+/** `body`, with `done` called once it ends, however it ends. */
+async function* until(body: AsyncIterable<Buffer>, done: () => void): AsyncGenerator<Buffer> {
+  try {
+    yield* body;
+  } finally {
+    done();
+  }
+}
+
+/** A clean answer being handed on as it arrives; `remember` keeps its whole text for the fallback cache. */
+interface PassedPart {
+  kind: 'passed';
+  status: number;
+  body: AsyncIterable<Buffer>;
+  remember: ((text: string) => void) | undefined;
 }
 
 /** The router's own introspection answer, its errors with a code like every other. */
@@ -146,7 +176,7 @@ function localResult(result: ExecutionResult): ExecutionResult {
  * An answer whose bytes are already what the client gets: `stringify` gives them back, and `data`
  * (a lazy getter) is parsed only if something reads it.
  */
-function passedOn(result: GraphQLResponse, raw: string): ExecutionResult {
+export function passedOn(result: GraphQLResponse, raw: string): ExecutionResult {
   const answer = { get data() { return result.data; } };
   return Object.defineProperty(answer, 'stringify', { value: () => raw, enumerable: false }) as ExecutionResult;
 }
