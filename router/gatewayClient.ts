@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 import { loadConfig, type Config } from '../lib/config.ts';
 import { PRINCIPAL_HEADER, principalSigner, type Principal } from '../lib/principal.ts';
@@ -36,7 +37,7 @@ export type GatewayOutcome =
   | { ok: false; failure: UpstreamFailure; detail: string };
 
 /** An answer handed on as its bytes arrive (the gateway said it is `{"data":…}` and nothing else), or any other outcome. */
-export type PassOutcome = GatewayOutcome | { ok: true; passed: AsyncIterable<Buffer>; status: number; attempts: number };
+export type PassOutcome = GatewayOutcome | { ok: true; passed: Readable; status: number; attempts: number };
 
 export interface ExecuteOptions {
   /** What the call may be sent again after (upstreamClient.ts): a query, an idempotent write, or another write. @default "query" */

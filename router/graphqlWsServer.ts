@@ -82,7 +82,7 @@ export function createGraphQLWsServer(options: GraphQLWsOptions): GraphQLWsServe
           signal: closed.signal,
           mediaType: 'application/json',
           streamAccepted: true,
-          telemetry: telemetry.begin(),
+          telemetry: telemetry.begin(upgrade.headers.traceparent as string | undefined),
         };
         const request = new EdgeRequest(source, payload as GraphQLParams);
         let ran;

@@ -105,7 +105,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // Each request validates against the current API schema and runs on the generation that schema belongs to.
       run: createGraphQLRunner({
         schema: supergraph.schema,
-        context: ({ exchange }) => contextOf(exchange),
+        context: ({ exchange, telemetry }) => contextOf(exchange, telemetry),
         execute: supergraph.execute,
         subscribe: supergraph.subscribe,
         // The plan executor sends variables on to the subgraphs as they are: they are checked here first.

@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { ErrorCode } from '../errors.ts';
 import { mapEvents } from '../server/mapEvents.ts';
 import type { RequestMetrics } from './requestMetrics.ts';
-import { tracer } from './tracing.ts';
+import { randomBytes } from 'node:crypto';
+import { isExportingTraces, tracer, withTraceHeaders } from './tracing.ts';
 
 export interface RequestTelemetryOptions {
   /** Per-operation request, error and subscription metrics. @default none */
@@ -17,9 +18,9 @@ export interface RequestTelemetryOptions {
 
 export type OperationType = 'query' | 'mutation' | 'subscription';
 
-/** What a component reports about its GraphQL requests; `begin` at the start of each. */
+/** What a component reports about its GraphQL requests; `begin` at the start of each, with its `traceparent`. */
 export interface RequestTelemetry {
-  begin(): RequestRecord;
+  begin(traceparent?: string): RequestRecord;
 }
 
 const NO_CODES: readonly string[] = [];
@@ -32,24 +33,50 @@ const NO_CODES: readonly string[] = [];
  * when the answer starts.
  */
 export function createRequestTelemetry(options: RequestTelemetryOptions = {}): RequestTelemetry {
-  return { begin: () => new RequestRecord(options) };
+  return { begin: (traceparent) => new RequestRecord(options, traceparent) };
 }
 
 /** One request as telemetry sees it. */
 export class RequestRecord {
   readonly #options: RequestTelemetryOptions;
   readonly #started = performance.now();
-  /** W3C trace id of the request (the client's, when it sent a traceparent). */
-  readonly #traceId: string | undefined;
+  /** The W3C trace context the request came with, if any. */
+  readonly #traceparent: string | undefined;
+  /** W3C trace id of the request (the client's, when it sent a traceparent), made when first needed. */
+  #traceId: string | undefined;
+  #sampled = '00';
   name: string | null | undefined;
   type = 'unknown';
   #errorCodes: string[] | undefined;
   #fallbacks: Array<{ upstream: string; source: string }> | undefined;
   #ended = false;
 
-  constructor(options: RequestTelemetryOptions) {
+  constructor(options: RequestTelemetryOptions, traceparent?: string) {
     this.#options = options;
-    this.#traceId = options.logger?.isLevelEnabled('info') ? trace.getActiveSpan()?.spanContext().traceId : undefined;
+    this.#traceparent = traceparent;
+  }
+
+  /** The request's trace id: its span's when traces are exported, else the caller's, else a new one. */
+  get traceId(): string {
+    if (this.#traceId) return this.#traceId;
+    if (isExportingTraces()) return (this.#traceId = trace.getActiveSpan()?.spanContext().traceId ?? randomBytes(16).toString('hex'));
+    const match = this.#traceparent && /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/.exec(this.#traceparent.trim());
+    if (match && !/^0+$/.test(match[1])) {
+      this.#sampled = match[2];
+      return (this.#traceId = match[1]);
+    }
+    return (this.#traceId = randomBytes(16).toString('hex'));
+  }
+
+  /**
+   * The `traceparent` (and `tracestate`) of a call this request makes to the next tier: the active
+   * span's when traces are exported; otherwise the request's trace id with a new span id, so the
+   * next tier's request log carries the same trace id.
+   */
+  traceHeaders(): Record<string, string> {
+    if (isExportingTraces()) return withTraceHeaders({});
+    const traceId = this.traceId;
+    return { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-${this.#sampled}` };
   }
 
   /** The operation is known: named now, so a request refused at validation is counted under it. */
@@ -107,7 +134,7 @@ export class RequestRecord {
     if (!logger?.isLevelEnabled('info')) return;
     logger.info(
       {
-        ...(this.#traceId ? { trace_id: this.#traceId } : {}),
+        trace_id: this.traceId,
         operation: this.name ?? null,
         type: this.type,
         status,

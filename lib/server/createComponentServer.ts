@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { badRequest, maskedError, methodNotAllowed, notFound } from '../errors.ts';
 import { errorBody } from '../errorTransforms.ts';
@@ -101,7 +101,7 @@ export function createComponentServer(options: ComponentServerOptions): Componen
     for (const route of routes) if (await route(exchange, path)) return;
     if (path !== graphqlPath && path !== `${graphqlPath}/`) return sendJson(exchange, 404, errorBody(notFound('There is nothing at this path.')));
     if (exchange.method === 'OPTIONS' && preflight && (await preflight(exchange, path))) return;
-    const record = telemetry.begin();
+    const record = telemetry.begin(exchange.header('traceparent'));
     if (exchange.method !== 'GET' && exchange.method !== 'POST' && exchange.method !== 'HEAD') return answer(exchange, refusedWith(methodNotAllowed()), 'application/json', record);
     const accepted = acceptedAnswers(exchange.header('accept'));
     if (!accepted.single) {
@@ -164,22 +164,53 @@ async function sendBytes(exchange: ServerExchange, answered: Extract<OperationAn
   }
   exchange.start(answered.status, headers);
   const kept: Uint8Array[] | undefined = answered.keepWhole ? [] : undefined;
-  let complete = false;
+  const complete = body instanceof Readable ? await copy(body, exchange, kept) : await iterate(body, exchange, kept);
+  answered.onEnd?.(complete, complete && kept ? Buffer.concat(kept).toString('utf8') : undefined);
+  // A body that broke half-way must not look complete to the client: the connection is cut instead.
+  if (complete) exchange.end();
+  else exchange.destroy();
+}
+
+/** Copies a stream to the answer by its events, waiting for the client when it reads slower; true when it ended whole. */
+function copy(body: Readable, exchange: ServerExchange, kept: Uint8Array[] | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (complete: boolean) => {
+      if (done) return;
+      done = true;
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('close', onClose);
+      if (!complete) body.destroy();
+      resolve(complete);
+    };
+    const onData = (chunk: Buffer) => {
+      if (!exchange.writable) return finish(false);
+      kept?.push(chunk);
+      if (!exchange.write(chunk)) {
+        body.pause();
+        void exchange.drained().then(() => (exchange.writable ? body.resume() : finish(false)));
+      }
+    };
+    const onEnd = () => finish(exchange.writable);
+    const onClose = () => finish(false);
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('close', onClose);
+  });
+}
+
+async function iterate(body: AsyncIterable<Uint8Array>, exchange: ServerExchange, kept: Uint8Array[] | undefined): Promise<boolean> {
   try {
     for await (const chunk of body) {
-      if (!exchange.writable) break;
+      if (!exchange.writable) return false;
       kept?.push(chunk);
       if (!exchange.write(chunk)) await exchange.drained();
     }
-    complete = exchange.writable;
+    return exchange.writable;
   } catch {
-    // A body that broke half-way must not look complete to the client: the connection is cut instead.
-    exchange.destroy();
-    return;
-  } finally {
-    answered.onEnd?.(complete, complete && kept ? Buffer.concat(kept).toString('utf8') : undefined);
+    return false;
   }
-  exchange.end();
 }
 
 async function* once<T>(value: T): AsyncGenerator<T> {

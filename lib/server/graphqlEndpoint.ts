@@ -1,5 +1,6 @@
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { RequestRecord } from '../observability/requestTelemetry.ts';
 import type { SingleMediaType } from './answerMediaType.ts';
 import type { GraphQLParams } from './graphqlParams.ts';
@@ -26,7 +27,8 @@ export type OperationAnswer =
   | {
       kind: 'bytes';
       status: number;
-      body: AsyncIterable<Uint8Array> | Uint8Array | string;
+      /** Its text, or a stream of its chunks (a Node Readable is copied by its events, without a promise per chunk). */
+      body: Readable | AsyncIterable<Uint8Array> | Uint8Array | string;
       headers?: OutgoingHttpHeaders;
       /** Keep the chunks for `onEnd` (a cache wants the whole answer). @default false */
       keepWhole?: boolean;

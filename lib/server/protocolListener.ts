@@ -61,7 +61,8 @@ export function createProtocolListener(options: ProtocolListenerOptions): Protoc
     onExchange(new Http2Exchange(stream, headers as never));
   });
 
-  const tcp = createTcpServer((socket) => sniff(socket, undefined));
+  // No Nagle: an answer's headers and body go out at once, not after the peer's delayed ACK (40 ms).
+  const tcp = createTcpServer({ noDelay: true }, (socket) => sniff(socket, undefined));
   function sniff(socket: Socket, seen: Buffer | undefined): void {
     const chunk = socket.read() as Buffer | null;
     if (chunk === null) {

@@ -1,6 +1,7 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { createConnection } from 'node:net';
 import { ExchangeError, type SendRequestOptions } from './sendRequest.ts';
-import type { OpenedResponse, UpstreamTransport } from './upstreamTransport.ts';
+import type { OpenedResponse, OpenRequestOptions, UpstreamTransport } from './upstreamTransport.ts';
 
 export interface MultiplexedTransportOptions {
   /** What an upstream that does not speak HTTP/2 is spoken to with (http1Transport). */
@@ -52,6 +53,16 @@ interface Origin {
 export function multiplexedTransport(options: MultiplexedTransportOptions): UpstreamTransport {
   const { http1, maxSessionsPerOrigin = 4, streamsPerSession = 256, http1RecheckMs = 60_000, connectTimeoutMs = 5_000, now = Date.now } = options;
   const origins = new Map<string, Origin>();
+  // Replica URLs are few and asked for on every call: each is parsed once.
+  const urls = new Map<string, URL>();
+  const parsed = (url: string) => {
+    let known = urls.get(url);
+    if (!known) {
+      known = new URL(url);
+      if (urls.size < 10_000) urls.set(url, known);
+    }
+    return known;
+  };
   let closed = false;
 
   function originOf(url: URL): Origin {
@@ -91,6 +102,8 @@ export function multiplexedTransport(options: MultiplexedTransportOptions): Upst
   function open(url: URL, origin: Origin): Promise<Session | undefined> {
     return new Promise((resolve, reject) => {
       const http2 = connect(url.origin, {
+        // No Nagle: a request's HEADERS and DATA frames go out at once, not after the peer's delayed ACK (40 ms).
+        createConnection: () => createConnection({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80), noDelay: true }),
         settings: { initialWindowSize: STREAM_WINDOW_BYTES, enablePush: false },
         maxSessionMemory: SESSION_MEMORY_MB,
         // Until the peer's SETTINGS say how many streams it takes, assume plenty: ours take 100,000.
@@ -140,12 +153,13 @@ export function multiplexedTransport(options: MultiplexedTransportOptions): Upst
   }
 
   /** Starts one stream on a place sessionFor took; resolves with its answer's headers and the stream to read. */
-  function exchange(session: Session, url: URL, options: SendRequestOptions): Promise<{ stream: ClientHttp2Stream; headers: IncomingHttpHeaders }> {
+  function exchange(session: Session, url: URL, options: OpenRequestOptions): Promise<{ stream: ClientHttp2Stream; headers: IncomingHttpHeaders }> {
     return new Promise((resolve, reject) => {
-      const { signal } = options;
-      if (signal.aborted) {
+      const { signal, headersSignal } = options;
+      const aborted = signal.aborted ? signal : headersSignal?.aborted ? headersSignal : undefined;
+      if (aborted) {
         session.active--;
-        return reject(new ExchangeError(signal.reason, false));
+        return reject(new ExchangeError(aborted.reason, false));
       }
       let written = false;
       let answered = false;
@@ -158,21 +172,28 @@ export function multiplexedTransport(options: MultiplexedTransportOptions): Upst
         session.leaving = true;
         return reject(new ExchangeError(error, false));
       }
-      const onAbort = () => stream.close(constants.NGHTTP2_CANCEL);
+      let cancelledBy: AbortSignal | undefined;
+      const onAbort = (event: Event) => {
+        cancelledBy ??= event.target as AbortSignal;
+        stream.close(constants.NGHTTP2_CANCEL);
+      };
       signal.addEventListener('abort', onAbort, { once: true });
+      headersSignal?.addEventListener('abort', onAbort, { once: true });
       // A refused stream (the peer was going away) never reached the application: another replica may have it.
       const reached = () => written && stream.rstCode !== constants.NGHTTP2_REFUSED_STREAM;
       stream.once('response', (headers) => {
         answered = true;
+        headersSignal?.removeEventListener('abort', onAbort);
         resolve({ stream, headers });
       });
       stream.on('error', (error) => {
-        if (!answered) reject(new ExchangeError(signal.aborted ? signal.reason : error, reached()));
+        if (!answered) reject(new ExchangeError(cancelledBy ? cancelledBy.reason : error, reached()));
       });
       stream.once('close', () => {
         session.active--;
         signal.removeEventListener('abort', onAbort);
-        if (!answered) reject(new ExchangeError(signal.aborted ? signal.reason : new Error(`stream closed (${stream.rstCode})`), reached()));
+        headersSignal?.removeEventListener('abort', onAbort);
+        if (!answered) reject(new ExchangeError(cancelledBy ? cancelledBy.reason : new Error(`stream closed (${stream.rstCode})`), reached()));
       });
       if (options.body === undefined) written = true;
       else stream.end(options.body, () => (written = true));
@@ -181,7 +202,7 @@ export function multiplexedTransport(options: MultiplexedTransportOptions): Upst
 
   return {
     async send(url, options) {
-      const target = new URL(url);
+      const target = parsed(url);
       const session = await sessionFor(target);
       if (!session) return http1.send(url, options);
       const { stream, headers } = await exchange(session, target, options);
@@ -193,7 +214,7 @@ export function multiplexedTransport(options: MultiplexedTransportOptions): Upst
       });
     },
     async open(url, options) {
-      const target = new URL(url);
+      const target = parsed(url);
       const session = await sessionFor(target);
       if (!session) return http1.open(url, options);
       const { stream, headers } = await exchange(session, target, options);

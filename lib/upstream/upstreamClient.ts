@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import { Agent, type Dispatcher } from 'undici';
 import { breakerState, createBreaker, type BreakerState } from './circuitBreaker.ts';
@@ -62,8 +63,8 @@ export interface UpstreamResponse {
   headers: Record<string, string>;
   /** The whole body; empty when it streams (`stream`). */
   body: string;
-  /** With `stream: true`: the body's chunks as they arrive. */
-  stream?: AsyncIterable<Buffer>;
+  /** With `stream: true`: the body as it arrives (closes when the exchange ends). */
+  stream?: Readable;
   attempts: number;
   replica: string;
 }
@@ -248,7 +249,7 @@ export class UpstreamClient {
       signal: deadline.signal,
     };
     try {
-      const res: SentResponse & { stream?: AsyncIterable<Buffer> } = options.stream ? await this.open(replica, request, deadline, options.signal) : await this.transport.send(replica.url, request);
+      const res: SentResponse & { stream?: Readable } = options.stream ? await this.open(replica, request, deadline, options.signal) : await this.transport.send(replica.url, request);
       const latency = performance.now() - started;
       if (res.statusCode >= 500) {
         this.pool.onFailure(replica, latency);
@@ -290,27 +291,10 @@ export class UpstreamClient {
    * headers arrive; after that the body is the caller's, ended by the caller's signal alone. A 5xx
    * is read whole, as `send` would.
    */
-  private async open(replica: Replica, request: SendRequestOptions, deadline: Deadline, callerSignal: AbortSignal | undefined): Promise<SentResponse & { stream?: AsyncIterable<Buffer> }> {
-    const life = new AbortController();
-    const end = (reason: unknown) => life.abort(reason);
-    const onDeadline = () => end(deadline.signal.reason);
-    const onCaller = () => end(callerSignal!.reason);
-    deadline.signal.addEventListener('abort', onDeadline, { once: true });
-    callerSignal?.addEventListener('abort', onCaller, { once: true });
-    const released = () => callerSignal?.removeEventListener('abort', onCaller);
-    try {
-      const opened = await this.transport.open(replica.url, { ...request, signal: life.signal });
-      if (opened.statusCode >= 500) {
-        released();
-        return { statusCode: opened.statusCode, headers: opened.headers, body: await opened.text().catch(() => '') };
-      }
-      return { statusCode: opened.statusCode, headers: opened.headers, body: '', stream: releasing(opened.body, released) };
-    } catch (error) {
-      released();
-      throw error;
-    } finally {
-      deadline.signal.removeEventListener('abort', onDeadline);
-    }
+  private async open(replica: Replica, request: SendRequestOptions, deadline: Deadline, callerSignal: AbortSignal | undefined): Promise<SentResponse & { stream?: Readable }> {
+    const opened = await this.transport.open(replica.url, { ...request, signal: callerSignal ?? NEVER_ABORTED, headersSignal: deadline.signal });
+    if (opened.statusCode >= 500) return { statusCode: opened.statusCode, headers: opened.headers, body: await opened.text().catch(() => '') };
+    return { statusCode: opened.statusCode, headers: opened.headers, body: '', stream: opened.body };
   }
 
   /** Closes the keep-alive connections this client owns. Idempotent. */
@@ -322,14 +306,8 @@ export class UpstreamClient {
   }
 }
 
-/** `body`, with `release` called once when it ends, however it ends. */
-async function* releasing(body: AsyncIterable<Buffer>, release: () => void): AsyncGenerator<Buffer> {
-  try {
-    yield* body;
-  } finally {
-    release();
-  }
-}
+/** The signal of a call nobody can cancel (no caller signal). */
+const NEVER_ABORTED = new AbortController().signal;
 
 function jitter(maxMs: number, signal?: AbortSignal): Promise<void> {
   const ms = Math.random() * maxMs;

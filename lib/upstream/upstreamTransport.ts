@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ExchangeError, sendRequest, type SendRequestOptions, type SentResponse } from './sendRequest.ts';
 
@@ -6,8 +7,8 @@ export interface OpenedResponse {
   statusCode: number;
   /** Header names in lower case; a repeated header keeps its first value. */
   headers: Record<string, string>;
-  /** The body's chunks as they arrive; the iteration ends with the answer. */
-  body: AsyncIterable<Buffer>;
+  /** The body as it arrives: its chunks are Buffers; it closes when the exchange ends, however it ends. */
+  body: Readable;
   /** The rest of the body as text (for an answer that is not a stream after all). */
   text(): Promise<string>;
 }
@@ -17,9 +18,15 @@ export interface OpenedResponse {
  * streams (`open`, whose signal ends it at any time). Both reject with an ExchangeError that says
  * whether the request could have reached the replica, which a write's retry depends on.
  */
+/** An exchange whose answer streams: `signal` ends it at any time, `headersSignal` only until its headers arrive. */
+export interface OpenRequestOptions extends SendRequestOptions {
+  /** An attempt's deadline: once the answer has begun, only `signal` ends it. @default none */
+  headersSignal?: AbortSignal;
+}
+
 export interface UpstreamTransport {
   send(url: string, options: SendRequestOptions): Promise<SentResponse>;
-  open(url: string, options: SendRequestOptions): Promise<OpenedResponse>;
+  open(url: string, options: OpenRequestOptions): Promise<OpenedResponse>;
   /** Closes the connections this transport made; idempotent. */
   close(): Promise<void>;
 }
@@ -48,15 +55,23 @@ export function http1Transport(dispatcher: Dispatcher, streamDispatcher: Dispatc
   return {
     send: (url, options) => sendRequest(dispatcher, url, options),
     async open(url, options) {
+      // undici takes one signal: the headers' deadline is folded in until the answer begins.
+      const { signal, headersSignal } = options;
+      const controller = headersSignal ? new AbortController() : undefined;
+      const onAbort = (event: Event) => controller!.abort((event.target as AbortSignal).reason);
+      if (controller) for (const parent of [signal, headersSignal!]) parent.aborted ? controller.abort(parent.reason) : parent.addEventListener('abort', onAbort, { once: true });
       let response;
       try {
-        response = await request(url, { method: options.method, headers: options.headers, body: options.body, signal: options.signal, dispatcher: streamDispatcher });
+        response = await request(url, { method: options.method, headers: options.headers, body: options.body, signal: controller?.signal ?? signal, dispatcher: streamDispatcher });
       } catch (error) {
         throw new ExchangeError(error, !UNREACHED_CODES.has(String((error as { code?: unknown }).code)));
+      } finally {
+        headersSignal?.removeEventListener('abort', onAbort);
       }
+      if (controller) response.body.once('close', () => signal.removeEventListener('abort', onAbort));
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value[0] : value;
-      return { statusCode: response.statusCode, headers, body: response.body as AsyncIterable<Buffer>, text: () => response.body.text() };
+      return { statusCode: response.statusCode, headers, body: response.body, text: () => response.body.text() };
     },
     close: async () => {},
   };

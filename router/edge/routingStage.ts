@@ -1,11 +1,11 @@
 import { trace } from '@opentelemetry/api';
 import { execute as executeLocally, getVariableValues, type ExecutionResult } from 'graphql';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { ErrorCode, invalidVariables, type UpstreamFailure } from '../../lib/errors.ts';
 import { withErrorCode } from '../../lib/errorTransforms.ts';
 import type { StaleIfError } from '../../lib/fallback/staleIfError.ts';
 import { inClientSpan, inSpan } from '../../lib/observability/spans.ts';
-import { withTraceHeaders } from '../../lib/observability/tracing.ts';
 import type { UpstreamCallMetrics } from '../../lib/observability/upstreamCallMetrics.ts';
 import type { SupergraphName } from '../../lib/topology/loadTopology.ts';
 import { createDeadline } from '../../lib/upstream/deadline.ts';
@@ -75,7 +75,17 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
 
     const forwardPart = async (part: SubOperation, pass: boolean): Promise<PartOutcome | PassedPart> => {
       const common = { supergraph: part.supergraph, responseKeys: part.responseKeys };
-      const target = { upstream: part.supergraph, query: part.query, variablesJson: JSON.stringify(part.variables), isMutation, isPublic: part.isPublic, principalId: principal.userId };
+      // The variables are serialised only if the fallback cache keys on them (its policy is `cache`).
+      const target = {
+        upstream: part.supergraph,
+        query: part.query,
+        get variablesJson() {
+          return JSON.stringify(part.variables);
+        },
+        isMutation,
+        isPublic: part.isPublic,
+        principalId: principal.userId,
+      };
       const key = staleIfError?.keyFor(target);
       const failed = async (failure: UpstreamFailure): Promise<PartOutcome> => {
         const recovered = await staleIfError?.recover(target, key, { message: `The ${part.supergraph} supergraph is unavailable; its fields are empty for now.`, data: () => null });
@@ -86,13 +96,14 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
       const deadline = createDeadline(gatewayTimeoutMs, request.source.signal);
       let passed = false;
       try {
-        const call = { query: part.query, variables: part.variables, operationName: part.operationName, principal, headers: withTraceHeaders({}) };
+        const call = { query: part.query, variables: part.variables, operationName: part.operationName, principal, headers: request.source.telemetry.traceHeaders() };
         const options = { kind: partCallKind(part, plan.operationType, routingTable) };
         const outcome = pass && gateway.pass ? await gateway.pass(call, deadline.signal, options) : await gateway.execute(call, deadline.signal, options);
         if (outcome.ok && 'passed' in outcome) {
           trace.getActiveSpan()?.setAttribute('supergraph.attempts', outcome.attempts);
           // The call's deadline (and the client's leaving) still bounds the body that follows.
-          const body = until(outcome.passed, deadline.dispose);
+          const body = outcome.passed;
+          body.once('close', deadline.dispose);
           passed = true;
           // Kept whole only when the fallback cache wants it, once it has all arrived.
           return { kind: 'passed', status: outcome.status, body, remember: key === undefined ? undefined : (text) => staleIfError?.rememberBody(key, text) };
@@ -149,20 +160,11 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
   };
 }
 
-/** `body`, with `done` called once it ends, however it ends. */
-async function* until(body: AsyncIterable<Buffer>, done: () => void): AsyncGenerator<Buffer> {
-  try {
-    yield* body;
-  } finally {
-    done();
-  }
-}
-
 /** A clean answer being handed on as it arrives; `remember` keeps its whole text for the fallback cache. */
 interface PassedPart {
   kind: 'passed';
   status: number;
-  body: AsyncIterable<Buffer>;
+  body: Readable;
   remember: ((text: string) => void) | undefined;
 }
 

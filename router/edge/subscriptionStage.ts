@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { badRequest, streamInterrupted, supergraphUnavailable, tooManyStreams } from '../../lib/errors.ts';
 import { refusedWith } from '../../lib/server/graphqlEndpoint.ts';
 import { LastEvent, mapEvents } from '../../lib/server/mapEvents.ts';
-import { withTraceHeaders } from '../../lib/observability/tracing.ts';
 import type { SupergraphName } from '../../lib/topology/loadTopology.ts';
 import type { StreamEvent } from '../../lib/upstream/eventStream.ts';
 import { parseGraphQLResponse } from '../../lib/upstream/graphqlResponse.ts';
@@ -52,7 +51,7 @@ export function createSubscriptionStage(options: SubscriptionStageOptions): Edge
     try {
       events = await gateway.subscribe(
         // Trace headers taken once: a stream re-opened later (on another gateway) continues the same trace.
-        { query: part.query, variables: part.variables, operationName: part.operationName, principal: request.principal, headers: withTraceHeaders({}) },
+        { query: part.query, variables: part.variables, operationName: part.operationName, principal: request.principal, headers: source.telemetry.traceHeaders() },
         { lastEventId: source.header('last-event-id'), kind: partCallKind(part, 'subscription', routingTable), signal: source.signal },
       );
     } catch (error) {
