@@ -48,7 +48,7 @@ export interface ReplicaPoolOptions {
   maxEjectionMs?: number;
   /** Largest share of replicas ejected at once; one replica may always be ejected. @default 0.5 */
   maxEjectedShare?: number;
-  /** `peak-ewma`: in flight × recent latency; `least-request`: in flight only. @default "peak-ewma" */
+  /** `peak-ewma`: in flight × recent latency; `least-request`: in flight only (both × recent failures). @default "peak-ewma" */
   balancer?: 'peak-ewma' | 'least-request';
   /** Injected for tests. @default Date.now */
   now?: () => number;
@@ -160,15 +160,16 @@ export class ReplicaPool {
   }
 
   private cost(replica: Replica, now: number): number {
-    if (this.balancer === 'least-request') return replica.inFlight;
+    // Each consecutive failure or overtaken first attempt doubles the cost, so a replica failing fast
+    // (or hung, its calls rescued by hedges) is avoided before outlier detection or health checks act.
+    const failing = 2 ** Math.min(replica.consecutiveFailures + replica.consecutiveOvertaken, 10);
+    if (this.balancer === 'least-request') return (replica.inFlight + 1) * failing;
     const age = Math.max(0, now - replica.latencySampledAt);
     // A cold process answers its first calls slowly (JIT, connection set-up); judging it on those
     // would starve a revived replica, so its latency counts only once a few samples are in.
     const warm = replica.latencySamples >= WARM_UP_SAMPLES;
     const latency = warm ? replica.latencyEwmaMs * Math.exp(-age / LATENCY_MEMORY_MS) : 0;
-    // Latencies under 1 ms are noise on loopback: treat them as equal. Each consecutive failure
-    // doubles the cost, so a replica failing fast is avoided before outlier detection ejects it.
-    const failing = 2 ** Math.min(replica.consecutiveFailures + replica.consecutiveOvertaken, 10);
+    // Latencies under 1 ms are noise on loopback: treat them as equal.
     return (replica.inFlight + 1) * Math.max(1, Math.round(latency)) * failing;
   }
 
