@@ -71,6 +71,26 @@ describe('RedisCacheStore with a hung Redis (SIGSTOP)', () => {
   });
 });
 
+describe('RedisCacheStore deadlines', () => {
+  it('gives a patient lookup (stale-if-error) and a write the background deadline, a request path lookup the short one', async () => {
+    const patientStore = new RedisCacheStore({ url: redis.url, commandTimeoutMs: 100, backgroundCommandTimeoutMs: 400 });
+    await waitFor(() => patientStore.available, 5_000);
+    await patientStore.set('slow-entry', 'kept', 60);
+    redis.pause();
+    // Resumed while the patient lookup still waits: its answer arrives within the background deadline.
+    setTimeout(() => redis.resume(), 250);
+    try {
+      const fast = performance.now();
+      expect(await patientStore.get('slow-entry')).toBeUndefined();
+      expect(performance.now() - fast).toBeLessThan(250);
+      expect(await patientStore.get('slow-entry', { patient: true })).toBe('kept');
+    } finally {
+      redis.resume();
+      await patientStore.close();
+    }
+  });
+});
+
 describe('FallbackCache', () => {
   it('keys entries by principal so one principal never reads another one’s answer', async () => {
     let now = 1_000;
