@@ -54,18 +54,25 @@ export async function openEventStream(client: UpstreamClient, body: string, opti
   const tried = new Set<Replica>();
   const repeatable = options.kind !== 'write' || options.lastEventId !== undefined;
   let lastReason: FailureReason = 'no_healthy_replica';
+  let lastReached = false;
   for (let attempt = 1; ; attempt++) {
     const replica = pool.pick(tried);
-    if (!replica) throw new UpstreamError(pool.name, lastReason, attempt - 1, false, true, true);
+    if (!replica) throw new UpstreamError(pool.name, lastReason, attempt - 1, { reached: lastReached });
     tried.add(replica);
     if (options.exclude?.has(replica.url) && pool.size > tried.size) continue;
     try {
-      return await client.guard(() => openOn(client, replica, body, options, tried));
+      const opened = await client.guard(() => openOn(client, replica, body, options, tried));
+      if (attempt > 1) client.countRetry(lastReached ? 'repeatable' : 'unreached');
+      return opened;
     } catch (error) {
       if (!(error instanceof UpstreamError) || error.cancelled || error.reason === 'circuit_open' || options.signal?.aborted) throw error;
       // An opening that may have started work on its replica is not sent to another.
-      if (!repeatable && !error.retryable) throw error;
+      if (!repeatable && !error.retryable) {
+        client.countRetryRefused('reached_write');
+        throw error;
+      }
       lastReason = error.reason;
+      lastReached = error.reached;
     }
   }
 }
@@ -86,8 +93,13 @@ async function openOn(client: UpstreamClient, replica: Replica, body: string, op
   const deadline = createDeadline(client.attemptTimeoutMs, controller.signal);
   const started = performance.now();
   // The breaker hears of a failure only when no live replica is left beside those that failed.
-  const failed = (reason: FailureReason, retryable: boolean, cancelled = false) =>
-    new UpstreamError(pool.name, reason, 1, cancelled, retryable, !pool.hasLiveReplica(tried));
+  const failed = (reason: FailureReason, reached: boolean, cancelled = false) =>
+    new UpstreamError(pool.name, reason, 1, {
+      cancelled,
+      reached,
+      retryable: !reached || options.kind !== 'write' || options.lastEventId !== undefined,
+      upstreamWide: !pool.hasLiveReplica(tried),
+    });
   pool.onStart(replica);
   let response;
   try {
@@ -108,7 +120,7 @@ async function openOn(client: UpstreamClient, replica: Replica, body: string, op
     pool.onFailure(replica, performance.now() - started, !cancelled);
     options.signal?.removeEventListener('abort', onAbort);
     const unreached = UNREACHED_CODES.has(String((error as { code?: unknown }).code));
-    throw failed(deadline.timedOut ? 'timeout' : 'network', unreached || options.kind !== 'write' || options.lastEventId !== undefined, cancelled);
+    throw failed(deadline.timedOut ? 'timeout' : 'network', !unreached, cancelled);
   } finally {
     deadline.dispose();
   }
@@ -119,7 +131,7 @@ async function openOn(client: UpstreamClient, replica: Replica, body: string, op
     options.signal?.removeEventListener('abort', onAbort);
     if (response.statusCode >= 500) {
       pool.onFailure(replica, performance.now() - started);
-      throw failed('http_5xx', options.kind !== 'write' || options.lastEventId !== undefined);
+      throw failed('http_5xx', true);
     }
     pool.onSuccess(replica, performance.now() - started);
     return { replica: replica.url, events: single({ event: 'next', data: text }), close() {} };

@@ -13,25 +13,33 @@ import { TailLatency, type UnansweredAttempt } from './tailLatency.ts';
 /** Why an upstream call failed, after every attempt. */
 export class UpstreamError extends Error {
   override name = 'UpstreamError';
+  /** True when the caller's own signal aborted (client went away): not the upstream's fault. */
+  readonly cancelled: boolean;
+  /**
+   * Whether the client may send the same call again: false only for a write that may have been
+   * acted on and is not declared idempotent (its outcome is unknown).
+   */
+  readonly retryable: boolean;
+  /**
+   * Whether the failure is the upstream's as a whole (no live replica was left outside those that
+   * failed it), which its breaker counts; a failure of one replica while a twin is live is that
+   * replica's, for outlier detection alone.
+   */
+  readonly upstreamWide: boolean;
+  /** Whether the request may have reached a replica (false: provably never did). */
+  readonly reached: boolean;
+
   constructor(
     readonly upstream: string,
     readonly reason: FailureReason,
     readonly attempts: number,
-    /** True when the caller's own signal aborted (client went away): not the upstream's fault. */
-    readonly cancelled = false,
-    /**
-     * Whether the client may send the same call again: false only for a write that may have been
-     * acted on and is not declared idempotent (its outcome is unknown). @default true
-     */
-    readonly retryable = true,
-    /**
-     * Whether the failure is the upstream's as a whole (no live replica was left outside those that
-     * failed it), which its breaker counts; a failure of one replica while a twin is live is that
-     * replica's, for outlier detection alone. @default true
-     */
-    readonly upstreamWide = true,
+    details: { cancelled?: boolean; retryable?: boolean; upstreamWide?: boolean; reached?: boolean } = {},
   ) {
     super(`${upstream}: ${reason} after ${attempts} attempt(s)`);
+    this.cancelled = details.cancelled ?? false;
+    this.retryable = details.retryable ?? true;
+    this.upstreamWide = details.upstreamWide ?? true;
+    this.reached = details.reached ?? true;
   }
 
   /** The failure as clients are told of it. */
@@ -130,6 +138,15 @@ export class UpstreamClient {
     });
   }
 
+  /** Counts a retry sent, or a failure not sent again, outside `post` (a stream opening). */
+  countRetry(rule: RetryRule): void {
+    this.retries.sent[rule] = (this.retries.sent[rule] ?? 0) + 1;
+  }
+
+  countRetryRefused(refusal: RetryRefusal): void {
+    this.retries.refused[refusal] = (this.retries.refused[refusal] ?? 0) + 1;
+  }
+
   /** Retries sent and refused since start. */
   retryStats(): RetryStats {
     return { sent: { ...this.retries.sent }, refused: { ...this.retries.refused } };
@@ -197,8 +214,8 @@ export class UpstreamClient {
       },
       backoff: () => jitter(this.retryBackoffMs, options.signal),
       onHedge: (verdict) => this.tail.countHedge(verdict),
-      onRetry: (rule) => (this.retries.sent[rule] = (this.retries.sent[rule] ?? 0) + 1),
-      onRetryRefused: (refusal) => (this.retries.refused[refusal] = (this.retries.refused[refusal] ?? 0) + 1),
+      onRetry: (rule) => this.countRetry(rule),
+      onRetryRefused: (refusal) => this.countRetryRefused(refusal),
     });
     if (result.ok) {
       if (result.winner === 'hedge') this.tail.countHedgeWon();
@@ -209,7 +226,7 @@ export class UpstreamClient {
     const retryable = options.kind !== 'write' || !result.reached;
     // The upstream failed as a whole only when no live replica is left beside those that failed this call.
     const upstreamWide = !this.pool.hasLiveReplica(failedOn);
-    throw new UpstreamError(this.pool.name, result.reason, result.attempts, result.cancelled, retryable, upstreamWide);
+    throw new UpstreamError(this.pool.name, result.reason, result.attempts, { cancelled: result.cancelled, retryable, upstreamWide, reached: result.reached });
   }
 
   private async attempt(
