@@ -35,7 +35,8 @@ export function createFetchShapes(supergraphSchema: GraphQLSchema, hints: CacheH
   };
   // Query plans are cached, so each fetch document is one object for as long as its plan lives.
   const byDocument = new WeakMap<DocumentNode, FetchShape>();
-  const byText = new LRUCache<string, FetchShape>({ max: 2_000 });
+  // Keyed by fetch text, which a hostile router cannot send but a big operation makes long: bounded in bytes too.
+  const byText = new LRUCache<string, FetchShape>({ max: 2_000, maxSize: 16 * 1024 * 1024, sizeCalculation: (_shape, query) => 2 * query.length + 256 });
   const analyse = (document: DocumentNode | undefined, query: string): FetchShape => {
     const operation = document?.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
     const fields = (operation?.selectionSet.selections ?? []).flatMap((s) =>

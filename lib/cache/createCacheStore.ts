@@ -9,5 +9,5 @@ export function createCacheStore(config: Config['cache'], logger?: Logger): Cach
   if (config.redisUrl) {
     return new RedisCacheStore({ url: config.redisUrl, commandTimeoutMs: config.commandTimeoutMs, backgroundCommandTimeoutMs: config.backgroundCommandTimeoutMs, logger });
   }
-  return new MemoryCacheStore(config.memoryMaxEntries);
+  return new MemoryCacheStore(config.memoryMaxEntries, config.memoryMaxBytes);
 }

@@ -123,6 +123,8 @@ export const configSchema = z.object({
     backgroundCommandTimeoutMs: ms.default(1_000),
     /** Entries of the in-memory stand-in. @default 10000 */
     memoryMaxEntries: z.coerce.number().int().positive().default(10_000),
+    /** Bytes the in-memory stand-in may hold (answers vary from bytes to megabytes). @default 67108864 (64 MiB) */
+    memoryMaxBytes: z.coerce.number().int().positive().default(64 * 1024 * 1024),
     /**
      * The router's fresh response cache for public queries, within the `maxAge` their `@cacheControl`
      * hints give. What is public comes from the schema alone, never from here. @default "on"

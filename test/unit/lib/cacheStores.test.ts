@@ -109,3 +109,23 @@ describe('FallbackCache', () => {
     expect((await cache.recall(everyone))?.data).toEqual({ articles: [] });
   });
 });
+
+describe('MemoryCacheStore bounds', () => {
+  it('holds at most its bytes, evicting the least recently used, and forgets the tags of what it evicted', async () => {
+    const store = new MemoryCacheStore(10_000, 100_000);
+    const big = 'x'.repeat(10_000); // ~20 KB an entry in memory
+    for (let i = 0; i < 20; i++) {
+      await store.set(`k${i}`, big, 60);
+      await store.tag('Article', `k${i}`, 60);
+    }
+    expect(store.size.bytes).toBeLessThanOrEqual(100_000);
+    expect(store.size.entries).toBeLessThan(20);
+    expect(await store.get('k0')).toBeUndefined();
+    expect(await store.get('k19')).toBe(big);
+    // An entry larger than the whole store is not kept.
+    await store.set('huge', 'y'.repeat(60_000), 60);
+    expect(await store.get('huge')).toBeUndefined();
+    await store.invalidateTag('Article');
+    expect(store.size.entries).toBe(0);
+  });
+});
