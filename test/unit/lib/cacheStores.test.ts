@@ -116,7 +116,7 @@ describe('MemoryCacheStore bounds', () => {
     const big = 'x'.repeat(10_000); // ~20 KB an entry in memory
     for (let i = 0; i < 20; i++) {
       await store.set(`k${i}`, big, 60);
-      await store.tag('Article', `k${i}`, 60);
+      await store.tag('Article', `k${i}`);
     }
     expect(store.size.bytes).toBeLessThanOrEqual(100_000);
     expect(store.size.entries).toBeLessThan(20);
