@@ -43,6 +43,7 @@ import { useOperationLimits } from './plugins/useOperationLimits.ts';
 import { useOperationRouting } from './plugins/useOperationRouting.ts';
 import { useRateLimit } from './plugins/useRateLimit.ts';
 import { useResponseCache } from './plugins/useResponseCache.ts';
+import { useRetryAfter } from './plugins/useRetryAfter.ts';
 import { useTrustedDocuments } from './plugins/useTrustedDocuments.ts';
 import { createRouterRateLimiter } from './rateLimit/createRouterRateLimiter.ts';
 import { createAdmission } from './rateLimit/admitRequest.ts';
@@ -181,6 +182,7 @@ export function createRouter(options: RouterOptions): Router {
         readiness: async () => (draining ? { ready: false, status: 'draining' } : gatewayReadiness()),
       }),
       useErrorCodes(),
+      useRetryAfter(),
       // The edge, cheapest refusals first: rate limit, persisted operations, operation limits.
       admit ? useRateLimit({ admit }) : {},
       edge.persistedQueries.trustedDocuments !== 'off' &&
