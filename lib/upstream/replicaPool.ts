@@ -29,6 +29,13 @@ export interface Replica {
   overtaken: number;
   /** Times the health checks took it out since start. */
   downs: number;
+  /** Aborted when it is ejected or found down: requests still queued for it then go elsewhere. */
+  outage: AbortController;
+}
+
+/** Why requests queued for a replica were let go: it was ejected, or its health checks failed. */
+export class ReplicaOutage extends Error {
+  override name = 'ReplicaOutage';
 }
 
 /** Time constant of the latency average's fading: after 10 s unsampled it counts ~37 %. */
@@ -173,6 +180,16 @@ export class ReplicaPool {
     return (replica.inFlight + 1) * Math.max(1, Math.round(latency)) * failing;
   }
 
+  /**
+   * A signal that aborts if `replica` is ejected or found down from now on: an attempt passes it to
+   * its exchange, which lets go of the request if it is still queued (never written), so a write
+   * waiting for a connection to a replica that went away is sent to the twin instead.
+   */
+  outageSignal(replica: Replica): AbortSignal {
+    if (replica.outage.signal.aborted) replica.outage = new AbortController();
+    return replica.outage.signal;
+  }
+
   onStart(replica: Replica): void {
     replica.inFlight += 1;
     replica.requests += 1;
@@ -221,6 +238,7 @@ export class ReplicaPool {
     replica.ejectedUntil = now + duration;
     replica.ejections += 1;
     replica.consecutiveFailures = 0;
+    replica.outage.abort(new ReplicaOutage(`${replica.url} ejected`));
   }
 
   /**
@@ -236,7 +254,10 @@ export class ReplicaPool {
       replica.latencyEwmaMs = 0; // a revived process starts afresh
       replica.latencySamples = 0;
     }
-    if (!healthy && replica.healthy) replica.downs += 1;
+    if (!healthy && replica.healthy) {
+      replica.downs += 1;
+      replica.outage.abort(new ReplicaOutage(`${replica.url} failed its health checks`));
+    }
     replica.healthy = healthy;
   }
 
@@ -273,5 +294,6 @@ function newReplica(url: string): Replica {
     failures: 0,
     overtaken: 0,
     downs: 0,
+    outage: new AbortController(),
   };
 }

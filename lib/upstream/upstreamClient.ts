@@ -5,7 +5,7 @@ import type { FailureReason, UpstreamFailure } from '../errors.ts';
 import { raceAttempts, type AttemptOutcome, type AttemptRole, type RetryRefusal, type RetryRule } from './attemptRace.ts';
 import { createDeadline } from './deadline.ts';
 import { DEADLINE_HEADER } from './propagatedDeadline.ts';
-import type { Replica, ReplicaPool } from './replicaPool.ts';
+import { ReplicaOutage, type Replica, type ReplicaPool } from './replicaPool.ts';
 import { RetryBudget } from './retryBudget.ts';
 import { ExchangeError, sendRequest } from './sendRequest.ts';
 import { TailLatency, type UnansweredAttempt } from './tailLatency.ts';
@@ -249,6 +249,7 @@ export class UpstreamClient {
         },
         body,
         signal: deadline.signal,
+        unsentSignal: this.pool.outageSignal(replica),
       });
       const latency = performance.now() - started;
       if (res.statusCode >= 500) {
@@ -277,7 +278,9 @@ export class UpstreamClient {
         else this.pool.onFailure(replica, latency, false);
         return { kind: 'cancelled', reason: 'timeout' };
       }
-      this.pool.onFailure(replica, latency, true);
+      // Let go while queued for a replica that was ejected or found down: already counted against it.
+      const outage = error instanceof ExchangeError && error.cause instanceof ReplicaOutage;
+      this.pool.onFailure(replica, latency, !outage);
       // Only an exchange that broke before its request was written whole provably never reached the replica.
       const reached = !(error instanceof ExchangeError) || error.requestSent;
       return { kind: 'failed', reason: deadline.timedOut ? 'timeout' : 'network', retryable: true, reached };
