@@ -8,6 +8,7 @@ import { compareWithBaseline, readApolloBaseline, writeApolloBaseline } from './
 import { AuditCheckoutMissing, openAuditCheckout } from './audit/auditCheckout.ts';
 import type { GatewayExecutor } from './audit/auditGateway.ts';
 import { executorGaps, formatAuditTable, formatFailedCase } from './audit/auditReport.ts';
+import { createAuditGatewayLane } from './audit/auditGatewayLane.ts';
 import { listAuditSuiteIds, loadAuditSuite } from './audit/auditSuites.ts';
 import { serveAuditSubgraphs } from './audit/auditSubgraphServer.ts';
 import { availableExecutors } from './audit/gatewayExecutors.ts';
@@ -16,7 +17,7 @@ import { runAuditSuite, type AuditSuiteResult } from './audit/runAuditSuite.ts';
 // `npm run audit:federation`: The Guild's federation gateway audit against our gateway, on our
 // executor and on Apollo's (issue 19). Exit codes: 0 passed; 1 our executor fails a case Apollo's
 // passes, or Apollo's fails a case its recorded baseline passed; 2 bad usage; 3 no audit checkout.
-const USAGE = `usage: npm run audit:federation -- [--executor own|apollo|both] [--suite <id>]... [--concurrency <n>] [--verbose] [--write-baseline]
+const USAGE = `usage: npm run audit:federation -- [--executor own|apollo|both] [--suite <id>]... [--concurrency <n>] [--gateway-per-suite] [--verbose] [--write-baseline]
   AUDIT_DIR   a work tree or bare git clone of graphql-hive/federation-gateway-audit (default: the machine's snapshot)`;
 /** The checkout is absent: distinct, so CI can say so loudly instead of failing the build. */
 const AUDIT_MISSING_EXIT_CODE = 3;
@@ -35,6 +36,7 @@ try {
       concurrency: { type: 'string', default: String(Math.min(2, availableParallelism())) },
       verbose: { type: 'boolean', default: false },
       'write-baseline': { type: 'boolean', default: false },
+      'gateway-per-suite': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   }).values;
@@ -85,19 +87,31 @@ try {
   const subgraphs = await serveAuditSubgraphs(suites);
   const secret = randomBytes(24).toString('hex');
   const results: AuditSuiteResult[] = [];
+  let gatewayStarts = 0;
   try {
-    // Suites in parallel (each has its own gateway processes and its own subgraph state), the
-    // executors of one suite one after the other: a suite's cases may change its subgraphs' data.
+    // Suites in parallel, one per worker, each worker with its slot of the subgraph server and a gateway
+    // per executor; the executors of one suite run one after the other, since a suite's cases may
+    // change its subgraphs' data.
     const queue = [...suites];
     await Promise.all(
-      Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-        for (let suite = queue.shift(); suite; suite = queue.shift()) {
-          for (const executor of executors) {
-            const result = await runAuditSuite({ suite, executor, gatewayEntry: bundles.gateway, subgraphOrigin: subgraphs.origin, dir: scratch, secret });
-            results.push(result);
-            const passed = result.cases.filter((c) => c.passed).length;
-            console.error(`  ${suite.id} (${executor}): ${passed}/${result.cases.length} in ${Math.round(result.durationMs)} ms${result.failure ? ` — ${result.failure.split('\n')[0]}` : ''}`);
+      Array.from({ length: Math.min(concurrency, queue.length) }, async (_, worker) => {
+        const slot = subgraphs.slot(`worker-${worker}`);
+        const lanes = executors.map((executor) =>
+          createAuditGatewayLane({ entry: bundles.gateway, dir: join(scratch, `worker-${worker}-${executor}`), executor, secret, reuse: !args['gateway-per-suite'] }),
+        );
+        try {
+          for (let suite = queue.shift(); suite; suite = queue.shift()) {
+            const supergraphSdl = await slot.serve(suite).catch((error: Error) => error);
+            for (const [i, executor] of executors.entries()) {
+              const result = await runAuditSuite({ suite, executor, supergraphSdl, gateways: lanes[i], secret });
+              results.push(result);
+              const passed = result.cases.filter((c) => c.passed).length;
+              console.error(`  ${suite.id} (${executor}): ${passed}/${result.cases.length} in ${Math.round(result.durationMs)} ms${result.failure ? ` — ${result.failure.split('\n')[0]}` : ''}`);
+            }
           }
+        } finally {
+          await Promise.all(lanes.map((lane) => lane.close()));
+          gatewayStarts += lanes.reduce((n, lane) => n + lane.starts, 0);
         }
       }),
     );
@@ -145,7 +159,7 @@ try {
       }
     }
   }
-  console.log(`Done in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+  console.log(`Done in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (${gatewayStarts} gateway process(es) for ${results.length} suite run(s))`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
   checkout.close();

@@ -39,7 +39,12 @@ export function writeApolloBaseline(results: readonly AuditSuiteResult[], audit:
       .map((r) => [r.suite, { passed: r.cases.filter((c) => c.passed).length, total: r.cases.length, failing: r.cases.filter((c) => !c.passed).map((c) => c.index) }]),
   );
   const baseline: ApolloBaseline = { audit, recordedAt: new Date().toISOString().slice(0, 10), suites };
-  writeFileSync(APOLLO_BASELINE_FILE, `${JSON.stringify(baseline, null, 2)}\n`);
+  // One line per suite, so a change of the baseline reads as a diff of the suites that changed.
+  const lines = Object.entries(suites).map(([id, s]) => `    ${JSON.stringify(id)}: ${JSON.stringify(s)}`);
+  writeFileSync(
+    APOLLO_BASELINE_FILE,
+    `{\n  "audit": ${JSON.stringify(baseline.audit)},\n  "recordedAt": ${JSON.stringify(baseline.recordedAt)},\n  "suites": {\n${lines.join(',\n')}\n  }\n}\n`,
+  );
   return baseline;
 }
 

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../lib/principal.ts';
-import { startAuditGateway, type GatewayExecutor } from './auditGateway.ts';
+import type { GatewayExecutor } from './auditGateway.ts';
+import type { AuditGatewayLane } from './auditGatewayLane.ts';
 import type { AuditSuite } from './auditSuites.ts';
 import { auditVerdict, type AuditVerdict } from './auditVerdict.ts';
 
@@ -26,24 +26,21 @@ export interface AuditSuiteResult {
 export interface RunAuditSuiteOptions {
   suite: AuditSuite;
   executor: GatewayExecutor;
-  /** The bundled gateway entry. */
-  gatewayEntry: string;
-  /** Where the suite's subgraphs answer (serveAuditSubgraphs). */
-  subgraphOrigin: string;
-  /** A scratch folder for this run's topology, supergraph and log. */
-  dir: string;
+  /** The suite's supergraph, its subgraphs where the worker's slot serves them; the error when it did not compose. */
+  supergraphSdl: string | Error;
+  /** Where the gateway for this executor comes from. */
+  gateways: AuditGatewayLane;
   secret: string;
   /** One case's deadline, as the audit's runner gives it. @default 10000 */
   caseTimeoutMs?: number;
 }
 
 /**
- * Runs one suite on one executor: composes its supergraph against the shared subgraph server, starts a
- * gateway process for it, sends each case in order (a suite's cases may share state, `mutations`
- * does), as the router would, with a signed anonymous principal, and stops the gateway.
+ * Runs one suite on one executor: has a gateway serve its supergraph, then sends each case in order (a
+ * suite's cases may share state, `mutations` does) as the router would, with a signed anonymous principal.
  */
 export async function runAuditSuite(options: RunAuditSuiteOptions): Promise<AuditSuiteResult> {
-  const { suite, executor, gatewayEntry, subgraphOrigin, dir, secret, caseTimeoutMs = 10_000 } = options;
+  const { suite, executor, supergraphSdl, gateways, secret, caseTimeoutMs = 10_000 } = options;
   const started = performance.now();
   const tests = await suite.tests();
   const failAll = (failure: string): AuditSuiteResult => ({
@@ -53,40 +50,42 @@ export async function runAuditSuite(options: RunAuditSuiteOptions): Promise<Audi
     failure,
     durationMs: performance.now() - started,
   });
+  if (supergraphSdl instanceof Error) return failAll(`the supergraph did not compose: ${supergraphSdl.message}`);
   let gateway;
   try {
-    gateway = await startAuditGateway({ entry: gatewayEntry, dir: join(dir, `${suite.id}-${executor}`), supergraphSdl: await suite.supergraphSdl(subgraphOrigin), executor, secret });
+    gateway = await gateways.gatewayFor(supergraphSdl);
   } catch (error) {
     return failAll((error as Error).message);
   }
+  const cases: AuditCaseResult[] = [];
+  for (const [index, test] of tests.entries()) {
+    const { answer, problem } = await sendCase(gateway.url, test.query, secret, caseTimeoutMs);
+    const errors = problem
+      ? [problem]
+      : (answer?.errors ?? []).map((e) => `${e.message}${e.path ? ` at ${e.path.join('.')}` : ''}${e.extensions?.code ? ` [${e.extensions.code}]` : ''}`);
+    cases.push({ index, query: test.query, errors, ...auditVerdict(test.expected, answer) });
+  }
+  return { suite: suite.id, executor, cases, durationMs: performance.now() - started };
+}
+
+type Answer = { data?: unknown; errors?: Array<{ message?: string; path?: unknown[]; extensions?: { code?: string } }> };
+
+/** POSTs one case as the audit's runner does (JSON, `accept: application/json`, its deadline); the status is not judged, the body is. */
+async function sendCase(url: string, query: string, secret: string, timeoutMs: number): Promise<{ answer?: Answer; problem?: string }> {
   try {
-    const cases: AuditCaseResult[] = [];
-    for (const [index, test] of tests.entries()) {
-      let answer: { data?: unknown; errors?: Array<{ message?: string; path?: unknown[]; extensions?: { code?: string } }> } | undefined;
-      let problem: string | undefined;
-      try {
-        const response = await fetch(gateway.url, {
-          method: 'POST',
-          headers: { accept: 'application/json', 'content-type': 'application/json', [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, secret) },
-          body: JSON.stringify({ query: test.query }),
-          signal: AbortSignal.timeout(caseTimeoutMs),
-        });
-        const text = await response.text();
-        try {
-          answer = JSON.parse(text);
-        } catch {
-          problem = `HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`;
-        }
-      } catch (error) {
-        problem = `no answer: ${(error as Error).message}`;
-      }
-      const errors = problem
-        ? [problem]
-        : (answer?.errors ?? []).map((e) => `${e.message}${e.path ? ` at ${e.path.join('.')}` : ''}${e.extensions?.code ? ` [${e.extensions.code}]` : ''}`);
-      cases.push({ index, query: test.query, errors, ...auditVerdict(test.expected, answer) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/json', [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, secret) },
+      body: JSON.stringify({ query }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    try {
+      return { answer: JSON.parse(text) as Answer };
+    } catch {
+      return { problem: `HTTP ${response.status}, not JSON: ${text.slice(0, 200)}` };
     }
-    return { suite: suite.id, executor, cases, durationMs: performance.now() - started };
-  } finally {
-    await gateway.close();
+  } catch (error) {
+    return { problem: `no answer: ${(error as Error).message}` };
   }
 }
