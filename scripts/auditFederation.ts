@@ -17,7 +17,7 @@ import { runAuditSuite, type AuditSuiteResult } from './audit/runAuditSuite.ts';
 // `npm run audit:federation`: The Guild's federation gateway audit against our gateway, on our
 // executor and on Apollo's (issue 19). Exit codes: 0 passed; 1 our executor fails a case Apollo's
 // passes, or Apollo's fails a case its recorded baseline passed; 2 bad usage; 3 no audit checkout.
-const USAGE = `usage: npm run audit:federation -- [--executor own|apollo|both] [--suite <id>]... [--concurrency <n>] [--gateway-per-suite] [--verbose] [--write-baseline]
+const USAGE = `usage: npm run audit:federation -- [--executor own|apollo|both] [--suite <id>]... [--concurrency <n>] [--through gateway|router] [--gateway-per-suite] [--verbose] [--write-baseline]
   AUDIT_DIR   a work tree or bare git clone of graphql-hive/federation-gateway-audit (default: the machine's snapshot)`;
 /** The checkout is absent: distinct, so CI can say so loudly instead of failing the build. */
 const AUDIT_MISSING_EXIT_CODE = 3;
@@ -37,6 +37,7 @@ try {
       verbose: { type: 'boolean', default: false },
       'write-baseline': { type: 'boolean', default: false },
       'gateway-per-suite': { type: 'boolean', default: false },
+      through: { type: 'string', default: 'gateway' },
       help: { type: 'boolean', default: false },
     },
   }).values;
@@ -47,6 +48,7 @@ if (args.help) {
   console.log(USAGE);
   process.exit(0);
 }
+if (!['gateway', 'router'].includes(args.through)) usageError(`--through must be gateway or router, not "${args.through}"`);
 if (!['own', 'apollo', 'both'].includes(args.executor)) usageError(`--executor must be own, apollo or both, not "${args.executor}"`);
 const concurrency = Number(args.concurrency);
 if (!Number.isInteger(concurrency) || concurrency < 1) usageError(`--concurrency must be a positive integer, not "${args.concurrency}"`);
@@ -81,7 +83,7 @@ const startedAt = performance.now();
 const scratch = mkdtempSync(join(tmpdir(), 'federation-audit-run-'));
 let exitCode = 0;
 try {
-  console.log(`Federation gateway audit ${checkout.revision} (${checkout.origin}): ${ids.length} suite(s), executor(s) ${executors.join(', ')}\n`);
+  console.log(`Federation gateway audit ${checkout.revision} (${checkout.origin}): ${ids.length} suite(s), executor(s) ${executors.join(', ')}${args.through === 'router' ? ', through our router' : ''}\n`);
 
   const [suites, bundles] = await Promise.all([Promise.all(ids.map((id) => loadAuditSuite(checkout.sourceDir, id))), buildBundles()]);
   const subgraphs = await serveAuditSubgraphs(suites);
@@ -97,7 +99,7 @@ try {
       Array.from({ length: Math.min(concurrency, queue.length) }, async (_, worker) => {
         const slot = subgraphs.slot(`worker-${worker}`);
         const lanes = executors.map((executor) =>
-          createAuditGatewayLane({ entry: bundles.gateway, dir: join(scratch, `worker-${worker}-${executor}`), executor, secret, reuse: !args['gateway-per-suite'] }),
+          createAuditGatewayLane({ bundles, dir: join(scratch, `worker-${worker}-${executor}`), executor, secret, reuse: !args['gateway-per-suite'], throughRouter: args.through === 'router' }),
         );
         try {
           for (let suite = queue.shift(); suite; suite = queue.shift()) {
@@ -159,7 +161,7 @@ try {
       }
     }
   }
-  console.log(`Done in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (${gatewayStarts} gateway process(es) for ${results.length} suite run(s))`);
+  console.log(`Done in ${((performance.now() - startedAt) / 1000).toFixed(1)} s (${gatewayStarts} gateway start(s) for ${results.length} suite run(s))`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
   checkout.close();

@@ -2,14 +2,16 @@ import { join } from 'node:path';
 import { startAuditGateway, type AuditGateway, type GatewayExecutor } from './auditGateway.ts';
 
 export interface AuditGatewayLaneOptions {
-  /** The bundled gateway entry. */
-  entry: string;
+  /** The bundled entries. */
+  bundles: { gateway: string; router: string };
   /** A scratch folder of the lane's own. */
   dir: string;
   executor: GatewayExecutor;
   secret: string;
   /** Switch a running gateway to the next suite by hot reload (else one process per suite). @default true */
   reuse?: boolean;
+  /** Our router in front of each gateway. @default false */
+  throughRouter?: boolean;
 }
 
 /** One worker's gateway for one executor, carried from suite to suite. */

@@ -59,7 +59,9 @@ export async function runAuditSuite(options: RunAuditSuiteOptions): Promise<Audi
   }
   const cases: AuditCaseResult[] = [];
   for (const [index, test] of tests.entries()) {
-    const { answer, problem } = await sendCase(gateway.url, test.query, secret, caseTimeoutMs);
+    // The router signs the principal itself (auth is off: anonymous); a gateway answers only signed requests.
+    const headers: Record<string, string> = gateway.throughRouter ? {} : { [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, secret) };
+    const { answer, problem } = await sendCase(gateway.url, test.query, headers, caseTimeoutMs);
     const errors = problem
       ? [problem]
       : (answer?.errors ?? []).map((e) => `${e.message}${e.path ? ` at ${e.path.join('.')}` : ''}${e.extensions?.code ? ` [${e.extensions.code}]` : ''}`);
@@ -71,11 +73,11 @@ export async function runAuditSuite(options: RunAuditSuiteOptions): Promise<Audi
 type Answer = { data?: unknown; errors?: Array<{ message?: string; path?: unknown[]; extensions?: { code?: string } }> };
 
 /** POSTs one case as the audit's runner does (JSON, `accept: application/json`, its deadline); the status is not judged, the body is. */
-async function sendCase(url: string, query: string, secret: string, timeoutMs: number): Promise<{ answer?: Answer; problem?: string }> {
+async function sendCase(url: string, query: string, headers: Record<string, string>, timeoutMs: number): Promise<{ answer?: Answer; problem?: string }> {
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { accept: 'application/json', 'content-type': 'application/json', [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, secret) },
+      headers: { accept: 'application/json', 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ query }),
       signal: AbortSignal.timeout(timeoutMs),
     });
