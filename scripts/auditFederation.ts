@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,11 +7,10 @@ import { compareWithBaseline, readApolloBaseline, writeApolloBaseline } from './
 import { AuditCheckoutMissing, openAuditCheckout } from './audit/auditCheckout.ts';
 import type { GatewayExecutor } from './audit/auditGateway.ts';
 import { executorGaps, formatAuditTable, formatFailedCase } from './audit/auditReport.ts';
-import { createAuditGatewayLane } from './audit/auditGatewayLane.ts';
 import { listAuditSuiteIds, loadAuditSuite } from './audit/auditSuites.ts';
-import { serveAuditSubgraphs } from './audit/auditSubgraphServer.ts';
 import { availableExecutors } from './audit/gatewayExecutors.ts';
-import { runAuditSuite, type AuditSuiteResult } from './audit/runAuditSuite.ts';
+import { runAudit } from './audit/runAudit.ts';
+import type { AuditSuiteResult } from './audit/runAuditSuite.ts';
 
 // `npm run audit:federation`: The Guild's federation gateway audit against our gateway, on our
 // executor and on Apollo's (issue 19). Exit codes: 0 passed; 1 our executor fails a case Apollo's
@@ -60,7 +58,9 @@ if (executors.length === 0) usageError(`this checkout's gateway has no executor 
 if (requested.includes('own') && !available.includes('own')) {
   console.log(`Our executor is not in this checkout (no GATEWAY_EXECUTOR setting): Apollo's executor alone, checked against its baseline.\n`);
 }
-if (args['write-baseline'] && (args.suite || !executors.includes('apollo'))) usageError('--write-baseline records Apollo’s executor on every suite: drop --suite and run it with apollo');
+if (args['write-baseline'] && (args.suite || !executors.includes('apollo') || args.through !== 'gateway')) {
+  usageError('--write-baseline records Apollo’s executor on every suite, straight to the gateway: drop --suite and --through, run it with apollo');
+}
 
 let checkout;
 try {
@@ -86,40 +86,19 @@ try {
   console.log(`Federation gateway audit ${checkout.revision} (${checkout.origin}): ${ids.length} suite(s), executor(s) ${executors.join(', ')}${args.through === 'router' ? ', through our router' : ''}\n`);
 
   const [suites, bundles] = await Promise.all([Promise.all(ids.map((id) => loadAuditSuite(checkout.sourceDir, id))), buildBundles()]);
-  const subgraphs = await serveAuditSubgraphs(suites);
-  const secret = randomBytes(24).toString('hex');
-  const results: AuditSuiteResult[] = [];
-  let gatewayStarts = 0;
-  try {
-    // Suites in parallel, one per worker, each worker with its slot of the subgraph server and a gateway
-    // per executor; the executors of one suite run one after the other, since a suite's cases may
-    // change its subgraphs' data.
-    const queue = [...suites];
-    await Promise.all(
-      Array.from({ length: Math.min(concurrency, queue.length) }, async (_, worker) => {
-        const slot = subgraphs.slot(`worker-${worker}`);
-        const lanes = executors.map((executor) =>
-          createAuditGatewayLane({ bundles, dir: join(scratch, `worker-${worker}-${executor}`), executor, secret, reuse: !args['gateway-per-suite'], throughRouter: args.through === 'router' }),
-        );
-        try {
-          for (let suite = queue.shift(); suite; suite = queue.shift()) {
-            const supergraphSdl = await slot.serve(suite).catch((error: Error) => error);
-            for (const [i, executor] of executors.entries()) {
-              const result = await runAuditSuite({ suite, executor, supergraphSdl, gateways: lanes[i], secret });
-              results.push(result);
-              const passed = result.cases.filter((c) => c.passed).length;
-              console.error(`  ${suite.id} (${executor}): ${passed}/${result.cases.length} in ${Math.round(result.durationMs)} ms${result.failure ? ` — ${result.failure.split('\n')[0]}` : ''}`);
-            }
-          }
-        } finally {
-          await Promise.all(lanes.map((lane) => lane.close()));
-          gatewayStarts += lanes.reduce((n, lane) => n + lane.starts, 0);
-        }
-      }),
-    );
-  } finally {
-    await subgraphs.close();
-  }
+  const { results, gatewayStarts } = await runAudit({
+    suites,
+    executors,
+    bundles,
+    dir: scratch,
+    concurrency,
+    reuse: !args['gateway-per-suite'],
+    throughRouter: args.through === 'router',
+    onResult: (result) => {
+      const passed = result.cases.filter((c) => c.passed).length;
+      console.error(`  ${result.suite} (${result.executor}): ${passed}/${result.cases.length} in ${Math.round(result.durationMs)} ms${result.failure ? ` — ${result.failure.split('\n')[0]}` : ''}`);
+    },
+  });
 
   console.log(`\n${formatAuditTable(ids, executors, results)}\n`);
   const inOrder = (a: AuditSuiteResult, b: AuditSuiteResult) => a.suite.localeCompare(b.suite) || a.executor.localeCompare(b.executor);
