@@ -22,6 +22,7 @@ export interface BaselineComparison {
   unknown: string[];
 }
 
+/** The recorded baseline, or undefined when none was recorded. */
 export function readApolloBaseline(): ApolloBaseline | undefined {
   try {
     return JSON.parse(readFileSync(APOLLO_BASELINE_FILE, 'utf8')) as ApolloBaseline;

@@ -15,6 +15,7 @@ export interface AuditModuleHooksData {
 
 let data: AuditModuleHooksData | undefined;
 
+/** Receives the audit's location and the stand-ins (module.register's `data`). */
 export const initialize: InitializeHook<AuditModuleHooksData> = (given) => {
   data = given;
 };
