@@ -59,6 +59,10 @@ export async function startAuditGateway(options: AuditGatewayOptions): Promise<A
     INTERNAL_SECRET: secret,
     // Polled often: the next suite waits for its supergraph to be applied (reload()).
     SUPERGRAPH_HOT_RELOAD_INTERVAL_MS: '25',
+    // The audit judges answers, not health checks: on a machine others load, a { __typename } probe
+    // of the script's subgraphs may take over the 500 ms default, and two such in a row would take a
+    // replica out (no_healthy_replica) between suites, when no real call vouches for it.
+    HEALTH_CHECK_TIMEOUT_MS: '5000',
   };
   const processes: AuditProcess[] = [];
   const closeAll = () => Promise.all(processes.map((p) => p.close())).then(() => {});

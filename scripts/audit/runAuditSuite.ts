@@ -64,13 +64,16 @@ export async function runAuditSuite(options: RunAuditSuiteOptions): Promise<Audi
     const { answer, problem } = await sendCase(gateway.url, test.query, headers, caseTimeoutMs);
     const errors = problem
       ? [problem]
-      : (answer?.errors ?? []).map((e) => `${e.message}${e.path ? ` at ${e.path.join('.')}` : ''}${e.extensions?.code ? ` [${e.extensions.code}]` : ''}`);
+      : (answer?.errors ?? []).map((e) => {
+          const { code, reason } = e.extensions ?? {};
+          return `${e.message}${e.path ? ` at ${e.path.join('.')}` : ''}${code ? ` [${[code, reason].filter(Boolean).join(' ')}]` : ''}`;
+        });
     cases.push({ index, query: test.query, errors, ...auditVerdict(test.expected, answer) });
   }
   return { suite: suite.id, executor, cases, durationMs: performance.now() - started };
 }
 
-type Answer = { data?: unknown; errors?: Array<{ message?: string; path?: unknown[]; extensions?: { code?: string } }> };
+type Answer = { data?: unknown; errors?: Array<{ message?: string; path?: unknown[]; extensions?: { code?: string; reason?: string } }> };
 
 /** POSTs one case as the audit's runner does (JSON, `accept: application/json`, its deadline); the status is not judged, the body is. */
 async function sendCase(url: string, query: string, headers: Record<string, string>, timeoutMs: number): Promise<{ answer?: Answer; problem?: string }> {
