@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchScratchStack, type ScratchStack } from '../scripts/launchScratchStack.ts';
@@ -9,12 +9,13 @@ import { BENCH } from './benchSettings.ts';
 import { heapGrowth, summariseHeapSnapshot } from './soak/heapSnapshotSummary.ts';
 
 // `npm run bench:soak`: the whole stack under a mixed load (queries, orders, chat streams) for
-// SOAK_MINUTES (10), each component's RSS printed every minute, and heap snapshots of the router and
-// both gateways after the first minute and at the end, summed by constructor: what grew, if anything.
+// SOAK_MINUTES (10), each component's RSS printed every minute, and heap snapshots (SOAK_SNAPSHOT:
+// router, gateways, orders-0, chat-0) after the first minute and at the end, summed by constructor:
+// what grew, if anything.
 // Memory that only plateaus is caches filling to their bounds; memory that keeps climbing is a leak.
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
 const HEAP_SNAPSHOTS = process.env.SOAK_HEAP_SNAPSHOTS !== '0';
-const SNAPSHOTTED = ['router', 'gateway-identity', 'gateway-commerce'];
+const SNAPSHOTTED = (process.env.SOAK_SNAPSHOT ?? 'router,gateway-identity,gateway-commerce,orders-0,chat-0').split(',');
 const KEY = BENCH.demoApiKey;
 
 const QUERIES = [
@@ -40,17 +41,26 @@ async function heapSnapshot(stack: ScratchStack, component: string, dir: string)
   for (let waited = 0; waited < 60_000; waited += 250) {
     await new Promise((resolve) => setTimeout(resolve, 250));
     const file = readdirSync(dir).find((f) => !before.has(f) && f.includes(`.${pid}.`) && f.endsWith('.heapsnapshot'));
-    // Written once its size stops changing.
-    if (file) {
-      const size = statSync(join(dir, file)).size;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      if (statSync(join(dir, file)).size === size) return join(dir, file);
-    }
+    // Written once it ends as a JSON document does (V8 writes it front to back).
+    if (file && endsWithBrace(join(dir, file))) return join(dir, file);
   }
   throw new Error(`${component} wrote no heap snapshot`);
 }
 
 /** One chat answer read to its end, as a load sample: 200 when chunks came and no error did. */
+function endsWithBrace(path: string): boolean {
+  const size = statSync(path).size;
+  if (size < 2) return false;
+  const fd = openSync(path, 'r');
+  try {
+    const tail = Buffer.alloc(Math.min(16, size));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    return tail.toString('utf8').trimEnd().endsWith('}');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function chatTurn(stack: ScratchStack, n: number): Promise<GraphQLHttpResult> {
   let chunks = 0;
   const errors: NonNullable<GraphQLHttpResult['body']['errors']> = [];
@@ -123,7 +133,8 @@ async function soak(snapshotDir: string): Promise<void> {
     const failures = reports.flatMap((r) => r.failures);
     printCurve(curve);
     if (HEAP_SNAPSHOTS) console.info('(soak) RSS from 1′ on includes what writing the first heap snapshot took (SOAK_HEAP_SNAPSHOTS=0 for the bare curve)');
-    console.info(`(soak) ${samples} requests in ${MINUTES} min, ${failures.length} failed${failures.length ? `: the run meets nothing; first failures:\n${describeFailures(failures)}` : ''}`);
+    const byLoop = failures.reduce<Record<string, number>>((n, f) => ({ ...n, [f.loop < 8 ? 'queries' : f.loop < 10 ? 'orders' : 'chat']: (n[f.loop < 8 ? 'queries' : f.loop < 10 ? 'orders' : 'chat'] ?? 0) + 1 }), {});
+    console.info(`(soak) ${samples} requests in ${MINUTES} min, ${failures.length} failed ${JSON.stringify(byLoop)}${failures.length ? `: the run meets nothing; first failures:\n${describeFailures(failures)}` : ''}`);
     if (HEAP_SNAPSHOTS) printHeapGrowth(first, last);
   } finally {
     await load.stop();

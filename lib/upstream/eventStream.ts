@@ -98,6 +98,7 @@ async function openOn(client: UpstreamClient, replica: Replica, body: string, op
       cancelled,
       reached,
       retryable: !reached || options.kind !== 'write' || options.lastEventId !== undefined,
+      write: options.kind !== 'query',
       upstreamWide: !pool.hasLiveReplica(tried),
     });
   pool.onStart(replica);

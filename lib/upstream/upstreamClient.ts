@@ -17,9 +17,11 @@ export class UpstreamError extends Error {
   readonly cancelled: boolean;
   /**
    * Whether the client may send the same call again: false only for a write that may have been
-   * acted on and is not declared idempotent (its outcome is unknown).
+   * acted on and is not declared idempotent (its outcome is unknown). Told to clients for writes
+   * alone (`extensions.retryable`): a query may always be sent again.
    */
   readonly retryable: boolean;
+  private readonly write: boolean;
   /**
    * Whether the failure is the upstream's as a whole (no live replica was left outside those that
    * failed it), which its breaker counts; a failure of one replica while a twin is live is that
@@ -33,18 +35,19 @@ export class UpstreamError extends Error {
     readonly upstream: string,
     readonly reason: FailureReason,
     readonly attempts: number,
-    details: { cancelled?: boolean; retryable?: boolean; upstreamWide?: boolean; reached?: boolean } = {},
+    details: { cancelled?: boolean; retryable?: boolean; write?: boolean; upstreamWide?: boolean; reached?: boolean } = {},
   ) {
     super(`${upstream}: ${reason} after ${attempts} attempt(s)`);
     this.cancelled = details.cancelled ?? false;
     this.retryable = details.retryable ?? true;
+    this.write = details.write ?? false;
     this.upstreamWide = details.upstreamWide ?? true;
     this.reached = details.reached ?? true;
   }
 
   /** The failure as clients are told of it. */
   get failure(): UpstreamFailure {
-    return { reason: this.reason, attempts: this.attempts, retryable: this.retryable };
+    return { reason: this.reason, attempts: this.attempts, ...(this.write ? { retryable: this.retryable } : {}) };
   }
 }
 
@@ -226,7 +229,7 @@ export class UpstreamClient {
     const retryable = options.kind !== 'write' || !result.reached;
     // The upstream failed as a whole only when no live replica is left beside those that failed this call.
     const upstreamWide = !this.pool.hasLiveReplica(failedOn);
-    throw new UpstreamError(this.pool.name, result.reason, result.attempts, { cancelled: result.cancelled, retryable, upstreamWide, reached: result.reached });
+    throw new UpstreamError(this.pool.name, result.reason, result.attempts, { cancelled: result.cancelled, retryable, write: !query, upstreamWide, reached: result.reached });
   }
 
   private async attempt(
