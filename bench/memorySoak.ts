@@ -48,6 +48,20 @@ async function heapSnapshot(stack: ScratchStack, component: string, dir: string)
 }
 
 /** One chat answer read to its end, as a load sample: 200 when chunks came and no error did. */
+/** Waits until the router's and both gateways' pools hold every instance and replica healthy again. */
+async function allHealthy(stack: ScratchStack): Promise<void> {
+  const pools = async (component: string) => {
+    const state = (await (await fetch(`http://127.0.0.1:${stack.get(component).adminPort}/internal/state`)).json()) as Record<string, unknown>;
+    return Object.values((state.subgraphs ?? state.gateways ?? {}) as Record<string, { replicas: Array<{ healthy: boolean; ejected: boolean }> }>);
+  };
+  for (let waited = 0; waited < 30_000; waited += 250) {
+    const all = (await Promise.all(['router', 'gateway-identity', 'gateway-commerce'].map(pools))).flat();
+    if (all.length && all.every((pool) => pool.replicas.every((r) => r.healthy && !r.ejected))) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error('the pools did not take every instance back within 30 s of the heap snapshots');
+}
+
 function endsWithBrace(path: string): boolean {
   const size = statSync(path).size;
   if (size < 2) return false;
@@ -107,6 +121,8 @@ async function soak(snapshotDir: string): Promise<void> {
     });
   const snapshotAll = async (into: Record<string, string>) => {
     for (const name of SNAPSHOTTED) into[name] = await heapSnapshot(stack, name, snapshotDir);
+    // A frozen process fails its health checks: the load starts again once every pool has it back.
+    await allHealthy(stack);
   };
   const components = stack.components.map((c) => c.name);
   const curve = new Map<string, number[]>(components.map((name) => [name, [rssMiB(stack.get(name).pid)]]));

@@ -19,6 +19,7 @@ const chunkBytes = (chunk: StoredChunk) => 2 * chunk.delta.length + 96;
 export class RecentChunks {
   private readonly messages: LRUCache<string, Kept>;
   private readonly maxBytes: number;
+  private lastPurge = Date.now();
 
   /** @param ttlMs how long an answer stays after its last append; @param maxBytes @default 32 MiB */
   constructor(options: { maxMessages?: number; ttlMs?: number; maxBytes?: number } = {}) {
@@ -34,6 +35,12 @@ export class RecentChunks {
 
   /** Records an appended chunk; a chunk that does not follow the ones kept starts the message's memory over. */
   remember(messageId: string, chunk: StoredChunk): void {
+    // Expired answers are not dropped until touched; a soak showed them piling up to the bounds. Every
+    // 10 s is enough to keep memory to what the last minute wrote, without a timer per answer.
+    if (Date.now() - this.lastPurge > 10_000) {
+      this.lastPurge = Date.now();
+      this.messages.purgeStale();
+    }
     const kept = this.messages.get(messageId);
     if (kept && kept.chunks.at(-1)!.index === chunk.index - 1) {
       kept.chunks.push(chunk);
