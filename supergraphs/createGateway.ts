@@ -102,6 +102,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     staleIfError,
     fetchMetrics: createUpstreamCallMetrics(metrics.registry),
     logger: log,
+    executor: config.gateway.executor,
   };
   const supergraph = createReloadableGateway({
     name,

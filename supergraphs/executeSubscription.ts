@@ -18,6 +18,8 @@ import type { GatewayContext } from './gatewayContext.ts';
 
 export interface SubscriptionExecutorOptions {
   supergraph: Supergraph;
+  /** Shared with the query executor. @default a new one */
+  planner?: QueryPlanner;
   /** The gateway's data sources by subgraph: `rest` of a plan fetches through them, fallbacks included. */
   dataSources(): Record<string, GraphQLDataSource>;
   /** Pool clients by subgraph: the `primary` stream opens on one of their replicas. */
@@ -38,7 +40,7 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
   const { supergraph } = options;
   const apiSchema = supergraph.apiSchema();
   const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
-  const planner = new QueryPlanner(supergraph);
+  const planner = options.planner ?? new QueryPlanner(supergraph);
   const plans = new WeakMap<DocumentNode, Map<string, SubscriptionNode>>();
 
   const planOf = (document: DocumentNode, operationName: string | undefined): SubscriptionNode => {

@@ -1,5 +1,6 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { Supergraph } from '@apollo/federation-internals';
+import { QueryPlanner } from '@apollo/query-planner';
 import { buildSchema, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { readCacheHints } from '../lib/fallback/cacheHints.ts';
@@ -8,6 +9,7 @@ import type { UpstreamCallMetrics } from '../lib/observability/upstreamCallMetri
 import type { Upstream } from '../lib/upstream/createUpstream.ts';
 import { degradedData } from './degradedData.ts';
 import { createSubscriptionExecutor } from './executeSubscription.ts';
+import { createPlanExecutor } from './execution/createPlanExecutor.ts';
 import { createFetchShapes } from './fetchShape.ts';
 import { ReplicaDataSource } from './replicaDataSource.ts';
 import { subgraphSchema } from './subgraphSchema.ts';
@@ -24,6 +26,8 @@ export interface GenerationShared {
   staleIfError: StaleIfError;
   fetchMetrics?: UpstreamCallMetrics;
   logger: Logger;
+  /** Which executor runs query plans: ours (supergraphs/execution/) or @apollo/gateway's. @default 'own' */
+  executor?: 'own' | 'apollo';
 }
 
 /**
@@ -43,10 +47,11 @@ export interface GatewayGeneration {
 
 /** Builds one generation; throws (and nothing changes) when the SDL is not a valid supergraph. */
 export async function buildGatewayGeneration(sdl: string, shared: GenerationShared): Promise<GatewayGeneration> {
-  const { name, upstreams, staleIfError, fetchMetrics, logger } = shared;
+  const { name, upstreams, staleIfError, fetchMetrics, logger, executor = 'own' } = shared;
   const supergraph = Supergraph.build(sdl);
   for (const subgraph of supergraph.subgraphs()) upstreams[subgraph.name] ??= shared.createUpstream(subgraph.name, subgraph.url);
-  const shapes = createFetchShapes(buildSchema(sdl, { assumeValidSDL: true }), readCacheHints(sdl));
+  const supergraphSchema = buildSchema(sdl, { assumeValidSDL: true });
+  const shapes = createFetchShapes(supergraphSchema, readCacheHints(sdl));
   const dataSources: Record<string, ReplicaDataSource> = {};
   const gateway = new ApolloGateway({
     supergraphSdl: sdl,
@@ -65,13 +70,19 @@ export async function buildGatewayGeneration(sdl: string, shared: GenerationShar
     },
   });
   await gateway.load();
+  // One planner for our executor and the subscription executor (@apollo/gateway keeps its own).
+  const planner = new QueryPlanner(supergraph);
   let stopping: Promise<void> | undefined;
   return {
     sdl,
     schema: gateway.schema!,
-    execute: createApolloExecute(gateway, logger),
+    execute:
+      executor === 'apollo'
+        ? createApolloExecute(gateway, logger)
+        : createPlanExecutor({ supergraph, supergraphSchema, planner, services: () => dataSources }),
     subscribe: createSubscriptionExecutor({
       supergraph,
+      planner,
       dataSources: () => dataSources,
       clients: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.client])),
     }),
