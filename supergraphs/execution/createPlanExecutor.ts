@@ -124,7 +124,7 @@ export function createPlanExecutor(options: PlanExecutorOptions): (args: Executi
     }
     // Shaping errors (a null in a non-null field...) are reported apart when the fetches had none, and
     // dropped when they had: a failed fetch leaves holes that would only repeat its error (Apollo's rule).
-    if (run.errors.length === 0 && shaped.errors.length > 0) return { data: shaped.data, extensions: { valueCompletion: shaped.errors } };
+    if (run.errors.length === 0 && shaped.errors.length > 0) return { extensions: { valueCompletion: shaped.errors }, data: shaped.data };
     return run.errors.length === 0 ? { data: shaped.data } : { errors: run.errors as GraphQLError[], data: shaped.data };
   };
 }
