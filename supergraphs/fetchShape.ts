@@ -13,6 +13,8 @@ export interface FetchShape {
   rootKeys: string[];
   /** Its answer is the same for every principal (`@cacheControl(scope: PUBLIC)` on all it selects). */
   isPublic: boolean;
+  /** The fetch's query text as a JSON string, encoded once for every request body that carries it. */
+  queryJson: string;
 }
 
 /** Reads fetch shapes against the supergraph schema and its cache hints. */
@@ -37,6 +39,7 @@ export function createFetchShapes(supergraphSchema: GraphQLSchema, hints: CacheH
       isEntities: fields.some((f) => f.name.value === '_entities'),
       rootKeys: fields.map((f) => f.alias?.value ?? f.name.value),
       isPublic: document ? cacheScopeOf(supergraphSchema, hints, document).isPublic : false,
+      queryJson: JSON.stringify(query),
     };
   };
   return {
