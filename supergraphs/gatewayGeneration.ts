@@ -72,17 +72,16 @@ export async function buildGatewayGeneration(sdl: string, shared: GenerationShar
   await gateway.load();
   // One planner for our executor and the subscription executor (@apollo/gateway keeps its own).
   const planner = new QueryPlanner(supergraph);
+  const own = executor === 'own' ? createPlanExecutor({ supergraph, supergraphSchema, planner, services: () => dataSources }) : undefined;
   let stopping: Promise<void> | undefined;
   return {
     sdl,
     schema: gateway.schema!,
-    execute:
-      executor === 'apollo'
-        ? createApolloExecute(gateway, logger)
-        : createPlanExecutor({ supergraph, supergraphSchema, planner, services: () => dataSources }),
+    execute: own ? (args) => own.execute(args) : createApolloExecute(gateway, logger),
     subscribe: createSubscriptionExecutor({
       supergraph,
       planner,
+      executePlan: own?.executePlan,
       dataSources: () => dataSources,
       clients: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.client])),
     }),

@@ -77,9 +77,9 @@ export function printTargets(shape: string, loaded: PhaseSummaries, oneInFlight:
   const most = Math.max(...Object.values(loaded).map((s) => s.fetchesPerRequest));
   for (const [key, s] of Object.entries(loaded)) {
     if (s.fetchesPerRequest < most * 0.99) {
-      // The Rust planner of (f) plans differently (it merges entity fetches of one subgraph), which is its
-      // own merit; for any other target, fewer fetches means it skipped work.
-      const why = key === 'f' ? 'its planner merges fetches that the JS planner keeps apart' : 'it skipped work';
+      // Hive Gateway's planners (b, f) plan differently (they merge entity fetches of one subgraph at one
+      // level), which is their own merit; for any other target, fewer fetches means it skipped work.
+      const why = key === 'b' || key === 'f' ? 'its planner merges fetches that Apollo’s planner keeps apart' : 'it skipped work';
       console.log(`\nWARNING: (${key}) made ${s.fetchesPerRequest.toFixed(2)} subgraph fetches per request, others up to ${most.toFixed(2)}: ${why}`);
     }
   }

@@ -86,6 +86,9 @@ export async function startFederationBench(options: FederationBenchOptions): Pro
       ADMIN_PORT: '0',
       // A benchmark sends far more than a client may; the limiter still runs, as in production.
       RATE_LIMIT_ANONYMOUS: '1000000/1',
+      // The Guild's TestQuery estimates far above the default cost ceiling (lists nested five deep): an
+      // operator serving it raises the ceiling, and the cost analysis still runs on every request.
+      MAX_COST: '100000000',
     };
     const urlOf = (p: PinnedProcess) => `http://127.0.0.1:${p.ready.port}/graphql`;
     const targets: Target[] = [];

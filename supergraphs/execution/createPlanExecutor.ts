@@ -39,10 +39,22 @@ export interface PlanExecutorOptions {
 interface CompiledOperation {
   definition: OperationDefinitionNode;
   plan: QueryPlan;
-  compiled: CompiledPlan;
+  /** Undefined for a subscription: its events run the plans `executePlan` is given. */
+  compiled: CompiledPlan | undefined;
   shape: ResponseShape;
   /** Introspection documents by field, built on first use. */
   introspection: Map<ShapeField, DocumentNode>;
+}
+
+/** The gateway's execution of operations, and of the plans a subscription runs per event. */
+export interface PlanExecutor {
+  /** Plans (once per operation), runs and shapes a query or mutation. */
+  execute(args: ExecutionArgs): Promise<ExecutionResult>;
+  /**
+   * Runs `plan` for `args`' operation with `services` in place of the gateway's (a subscription's event
+   * replayed as its primary fetch) and shapes the answer. Each plan object is compiled once.
+   */
+  executePlan(plan: QueryPlan, args: ExecutionArgs, services: Readonly<Record<string, GraphQLDataSource<GatewayContext>>>): Promise<ExecutionResult>;
 }
 
 /**
@@ -52,7 +64,7 @@ interface CompiledOperation {
  * sends its fetches through the same data sources (replica pools, fallbacks, hedging, deadlines),
  * merges each parsed answer in place and shapes the client's data in one walk.
  */
-export function createPlanExecutor(options: PlanExecutorOptions): (args: ExecutionArgs) => Promise<ExecutionResult> {
+export function createPlanExecutor(options: PlanExecutorOptions): PlanExecutor {
   const { supergraph } = options;
   const apiSchema = supergraph.apiSchema();
   const planner = options.planner ?? new QueryPlanner(supergraph);
@@ -71,9 +83,11 @@ export function createPlanExecutor(options: PlanExecutorOptions): (args: Executi
       { validate: false },
     );
     const shape = compileResponseShape(shapeOperation);
-    const compiled = compilePlan(plan, supergraphTypes, (run, variable) => conditionValue(run.variables, shape.defaults, variable));
+    const compiled = plan.node?.kind === 'Subscription' ? undefined : compileFor(plan, shape);
     return { definition, plan, compiled, shape, introspection: new Map() };
   };
+  const compileFor = (plan: QueryPlan, shape: ResponseShape) => compilePlan(plan, supergraphTypes, (run, variable) => conditionValue(run.variables, shape.defaults, variable));
+  const eventPlans = new WeakMap<QueryPlan, CompiledPlan>();
 
   const operationOf = (args: ExecutionArgs): CompiledOperation => {
     const name = args.operationName ?? '';
@@ -93,8 +107,7 @@ export function createPlanExecutor(options: PlanExecutorOptions): (args: Executi
     return operation;
   };
 
-  return async (args) => {
-    const operation = operationOf(args);
+  const run = async (operation: CompiledOperation, compiled: CompiledPlan, args: ExecutionArgs, services: PlanRun['services']): Promise<ExecutionResult> => {
     const variables = (args.variableValues ?? undefined) as Record<string, unknown> | undefined;
     // As @apollo/gateway: the request's variables are checked before anything is fetched.
     const definitions = operation.definition.variableDefinitions;
@@ -103,18 +116,18 @@ export function createPlanExecutor(options: PlanExecutorOptions): (args: Executi
       if (errors) return { errors };
     }
     const context = args.contextValue as GatewayContext;
-    const run: PlanRun = {
+    const state: PlanRun = {
       variables,
       context,
       incomingRequestContext: { request: { variables }, context } as PlanRun['incomingRequestContext'],
-      services: options.services(),
+      services,
       data: {},
       errors: [],
     };
-    await operation.compiled.run(run);
+    await compiled.run(state);
     let shaped: ReturnType<typeof shapeResponse>;
     try {
-      shaped = shapeResponse(operation.shape, run.data, {
+      shaped = shapeResponse(operation.shape, state.data, {
         variables,
         types: apiTypesOf(args.schema),
         introspect: (field) => introspect(args.schema, operation, field, variables),
@@ -124,8 +137,22 @@ export function createPlanExecutor(options: PlanExecutorOptions): (args: Executi
     }
     // Shaping errors (a null in a non-null field...) are reported apart when the fetches had none, and
     // dropped when they had: a failed fetch leaves holes that would only repeat its error (Apollo's rule).
-    if (run.errors.length === 0 && shaped.errors.length > 0) return { extensions: { valueCompletion: shaped.errors }, data: shaped.data };
-    return run.errors.length === 0 ? { data: shaped.data } : { errors: run.errors as GraphQLError[], data: shaped.data };
+    if (state.errors.length === 0 && shaped.errors.length > 0) return { extensions: { valueCompletion: shaped.errors }, data: shaped.data };
+    return state.errors.length === 0 ? { data: shaped.data } : { errors: state.errors as GraphQLError[], data: shaped.data };
+  };
+
+  return {
+    execute(args) {
+      const operation = operationOf(args);
+      if (!operation.compiled) throw new Error('Execution of subscriptions not supported by gateway');
+      return run(operation, operation.compiled, args, options.services());
+    },
+    executePlan(plan, args, services) {
+      const operation = operationOf(args);
+      let compiled = eventPlans.get(plan);
+      if (!compiled) eventPlans.set(plan, (compiled = compileFor(plan, operation.shape)));
+      return run(operation, compiled, args, services);
+    },
   };
 }
 
