@@ -2,6 +2,7 @@ import { Supergraph } from '@apollo/federation-internals';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeDemoSupergraph, DEMO_QUERY, DEMO_SUBGRAPHS, startDemoSubgraph, type DemoSubgraphName } from '../../../../bench/federation/demoSubgraphs.ts';
+import { composeGuildSupergraph, GUILD_QUERY, GUILD_SUBGRAPHS, startGuildSubgraph, type GuildSubgraphName } from '../../../../bench/federation/guildSubgraphs.ts';
 import { loadConfig } from '../../../../lib/config.ts';
 import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../../../../lib/principal.ts';
 import { createGateway, type Gateway } from '../../../../supergraphs/createGateway.ts';
@@ -11,7 +12,8 @@ import { referenceSupergraphSdl } from '../../../support/referenceSupergraph.ts'
 import { startSubgraphs, TEST_SECRET, type SubgraphHarness } from '../../../integration/subgraphs/subgraphHarness.ts';
 
 // Our plan executor against @apollo/gateway's, on the same supergraph, the same subgraphs and the same
-// generated operations: two gateways in this process (GATEWAY_EXECUTOR=own and =apollo), every subgraph
+// generated operations (the demo's and The Guild benchmark's supergraphs, the reference identity and
+// commerce ones): two gateways in this process (GATEWAY_EXECUTOR=own and =apollo), every subgraph
 // behind a switch that makes it fail. Both must answer the same `data` (same field order: compared as
 // JSON text), the same `extensions.valueCompletion`, and errors with the same codes, subgraphs, paths
 // and fallbacks; healthy, then with each subgraph failing in turn (on a fresh pair of gateways that first
@@ -105,6 +107,22 @@ beforeAll(async () => {
     operations: [{ name: 'DEMO_QUERY', query: DEMO_QUERY }, ...generateOperations(Supergraph.build(demoSdl).apiSchema().toGraphQLJSSchema(), { depth: 3, argumentValues: { 'Query.topProducts.first': 3 } })],
   });
 
+  // The Guild gateways benchmark's supergraph (@provides, @requires; its TestQuery among the operations).
+  const guild: Record<string, string> = {};
+  for (const name of GUILD_SUBGRAPHS) {
+    const subgraph = await startGuildSubgraph(name, { memoise: true });
+    closers.push(() => subgraph.close());
+    guild[name] = subgraph.url;
+  }
+  const guildSdl = composeGuildSupergraph(guild as Record<GuildSubgraphName, string>);
+  subjects.push({
+    name: 'guild',
+    sdl: guildSdl,
+    targets: guild,
+    principal: { scopes: [] },
+    operations: [{ name: 'TestQuery', query: GUILD_QUERY }, ...generateOperations(Supergraph.build(guildSdl).apiSchema().toGraphQLJSSchema(), { depth: 3, argumentValues: { 'Query.user.id': '2' } })],
+  });
+
   // The reference supergraphs on real subgraphs over one seeded database (chat left out: its root fields
   // need a model backend, and the rest of commerce does not reach it).
   harness = await startSubgraphs(['auth', 'users', 'quota', 'orders', 'articles', 'analytics']);
@@ -131,7 +149,7 @@ afterAll(async () => {
   await harness?.dispose();
 });
 
-describe.each(['demo', 'identity', 'commerce'])('our executor against Apollo’s on the %s supergraph', (name) => {
+describe.each(['demo', 'guild', 'identity', 'commerce'])('our executor against Apollo’s on the %s supergraph', (name) => {
   const subject = () => subjects.find((s) => s.name === name)!;
 
   it('generates operations over every reachable field', () => {
