@@ -27,7 +27,7 @@ export interface PlanRun {
 }
 
 /** A fetch, compiled: runs it for the entities (or the root object) its cursor points at. */
-export type CompiledFetch = (run: PlanRun, entities: Data | Array<Data | null | undefined>) => Promise<void>;
+export type CompiledFetch = (run: PlanRun, entities: Data | Data[]) => Promise<void>;
 
 /** The data sources' `kind` for a plan's fetch (an enum @apollo/gateway does not export). */
 const INCOMING_OPERATION = 'incoming operation' as GraphQLDataSourceProcessOptions['kind'];
@@ -65,7 +65,8 @@ export function compileFetch(node: FetchNode, cursorPath: ResponsePath, types: T
   };
 
   return async (run, at) => {
-    const entities: Data[] = Array.isArray(at) ? (at.filter((e) => e !== null && e !== undefined) as Data[]) : [at];
+    // A Flatten hands over its objects without nulls; the root fetch gets the root object.
+    const entities: Data[] = Array.isArray(at) ? (at as Data[]) : [at];
     if (entities.length === 0) return;
     const variables: Data = {};
     const provided = run.variables;

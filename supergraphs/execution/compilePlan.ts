@@ -3,8 +3,8 @@ import { compileFetch, type PlanRun } from './compileFetch.ts';
 import type { TypeConditions } from './typeConditions.ts';
 
 type Data = Record<string, unknown>;
-/** What a cursor points at: the root object, or the flattened objects under a `Flatten` path. */
-type At = Data | Array<Data | null | undefined>;
+/** What a cursor points at: the root object, or the objects under a `Flatten` path (no nulls). */
+type At = Data | Data[];
 
 /** A plan node, compiled: runs against the objects its cursor points at. */
 type Step = (run: PlanRun, at: At) => Promise<void>;
@@ -54,10 +54,10 @@ export function compilePlan(plan: QueryPlan, types: TypeConditions, conditionVal
         const inner = compile(node.node, [...path, ...node.path]);
         const relative = node.path;
         return async (run, at) => {
-          const flattened = flattenAt(at, relative, 0);
-          // Nothing there (a null parent): the nested fetches have nothing to complete.
-          if (flattened === null || flattened === undefined) return;
-          await inner(run, flattened as At);
+          const objects: Data[] = [];
+          collectAt(at, relative, 0, objects);
+          // Nothing there (null parents, empty lists): the nested fetches have nothing to complete.
+          if (objects.length > 0) await inner(run, objects);
         };
       }
       case 'Condition': {
@@ -85,22 +85,29 @@ export function compilePlan(plan: QueryPlan, types: TypeConditions, conditionVal
   return { run: (run) => (step ? step(run, run.data) : Promise.resolve()) };
 }
 
-/** @apollo/gateway's `flattenResultsAtPath`: `@` expands a list, a field name steps into an object. */
-function flattenAt(value: unknown, path: ResponsePath, at: number): unknown {
-  if (at === path.length || value === undefined || value === null) return value;
+/**
+ * @apollo/gateway's `flattenResultsAtPath`, collecting into one list: `@` expands a list, a field name
+ * steps into an object, and what the path reaches lands in `out`, nulls left out (Apollo's fetch drops
+ * them before sending, and a nested Flatten never starts from a list).
+ */
+function collectAt(value: unknown, path: ResponsePath, at: number, out: Data[]): void {
+  if (value === undefined || value === null) return;
+  if (at === path.length) {
+    if (Array.isArray(value)) {
+      for (const item of value) if (item !== undefined && item !== null) out.push(item as Data);
+    } else {
+      out.push(value as Data);
+    }
+    return;
+  }
   const element = path[at];
   if (element === '@') {
     if (!Array.isArray(value)) throw new Error(`Expected a list at ${path.slice(0, at).join('.')}`);
-    const out: unknown[] = [];
-    for (const item of value) {
-      const inner = flattenAt(item, path, at + 1);
-      if (Array.isArray(inner)) for (const x of inner) out.push(x);
-      else out.push(inner);
-    }
-    return out;
+    for (const item of value) collectAt(item, path, at + 1, out);
+    return;
   }
   if (typeof element !== 'string') throw new Error(`Unexpected ${typeof element} found in path`);
   if (Array.isArray(value)) throw new Error(`Unexpected array in result for path element ${element}`);
   const object = value as Data;
-  return flattenAt(Object.hasOwn(object, element) ? object[element] : undefined, path, at + 1);
+  collectAt(Object.hasOwn(object, element) ? object[element] : undefined, path, at + 1, out);
 }

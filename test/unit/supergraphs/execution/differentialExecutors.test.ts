@@ -18,6 +18,9 @@ import { startSubgraphs, TEST_SECRET, type SubgraphHarness } from '../../../inte
 // JSON text), the same `extensions.valueCompletion`, and errors with the same codes, subgraphs, paths
 // and fallbacks; healthy, then with each subgraph failing in turn (on a fresh pair of gateways that first
 // ran every operation healthy, so a `cache` fallback has answers to serve).
+// The two gateways must fail alike: no deadline adapted to a latency the shared machine's load can
+// stretch (a healthy call timed out by one gateway only), no hedge, no probe timing out under load.
+const STEADY = { ADAPTIVE_DEADLINE_ENABLED: 'false', HEDGE_ENABLED: 'false', HEALTH_CHECK_TIMEOUT_MS: '3000' };
 const SECRET = TEST_SECRET;
 const quiet = pino({ level: 'silent' });
 
@@ -62,7 +65,7 @@ async function gatewayPair(subject: Subject, switches: Record<string, FaultSwitc
   const make = (executor: 'own' | 'apollo') =>
     createGateway({
       name: subject.name,
-      config: loadConfig({ INTERNAL_SECRET: SECRET, GATEWAY_EXECUTOR: executor }),
+      config: loadConfig({ INTERNAL_SECRET: SECRET, GATEWAY_EXECUTOR: executor, ...STEADY }),
       internalSecret: SECRET,
       supergraphSdl: subject.sdl,
       subgraphUrls,

@@ -14,6 +14,9 @@ import { serveOnFreePort, type ServedOnFreePort } from '../../../support/serveOn
 // interface across subgraphs, @requires, @provides, @inaccessible, an entity fetch whose subgraph
 // errors on some entities, a null in a non-null field. Each answer is checked for what it must say,
 // and against @apollo/gateway's executor on the same subgraphs (GATEWAY_EXECUTOR=apollo).
+// The two gateways must fail alike: no deadline adapted to a latency the shared machine's load can
+// stretch (a healthy call timed out by one gateway only), no hedge, no probe timing out under load.
+const STEADY = { ADAPTIVE_DEADLINE_ENABLED: 'false', HEDGE_ENABLED: 'false', HEALTH_CHECK_TIMEOUT_MS: '3000' };
 const SECRET = 'plan-executor-test-secret-0123456789';
 const LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@external", "@requires", "@provides", "@shareable", "@inaccessible"])';
 
@@ -92,7 +95,7 @@ beforeAll(async () => {
   for (const executor of ['own', 'apollo'] as const) {
     gateways[executor] = await createGateway({
       name: 'books',
-      config: loadConfig({ INTERNAL_SECRET: SECRET, GATEWAY_EXECUTOR: executor }),
+      config: loadConfig({ INTERNAL_SECRET: SECRET, GATEWAY_EXECUTOR: executor, ...STEADY }),
       internalSecret: SECRET,
       supergraphSdl: composed.supergraphSdl,
       logger: pino({ level: 'silent' }),
