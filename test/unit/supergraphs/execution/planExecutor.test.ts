@@ -7,6 +7,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../lib/config.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../../../lib/principal.ts';
+import { useHealthEndpoints } from '../../../../lib/server/useHealthEndpoints.ts';
 import { createGateway, type Gateway } from '../../../../supergraphs/createGateway.ts';
 import { serveOnFreePort, type ServedOnFreePort } from '../../../support/serveOnFreePort.ts';
 
@@ -81,7 +82,13 @@ const subgraphFetches: string[] = [];
 beforeAll(async () => {
   const urls: Record<string, string> = {};
   for (const [name, { typeDefs, resolvers }] of Object.entries(SUBGRAPHS)) {
-    const yoga = createYoga({ schema: buildSubgraphSchema({ typeDefs: parse(typeDefs), resolvers: resolvers as never }), logging: false, maskedErrors: false });
+    // Health endpoints answered, as by every subgraph: the gateway's probes would eject a replica without them.
+    const yoga = createYoga({
+      schema: buildSubgraphSchema({ typeDefs: parse(typeDefs), resolvers: resolvers as never }),
+      logging: false,
+      maskedErrors: false,
+      plugins: [useHealthEndpoints({ readiness: async () => ({ ready: true }) })],
+    });
     const server = createServer((req, res) => {
       subgraphFetches.push(name);
       void yoga(req, res);
