@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { CacheStore } from '../lib/cache/cacheStore.ts';
 import { createCacheStore } from '../lib/cache/createCacheStore.ts';
 import { readCacheHints } from '../lib/fallback/cacheHints.ts';
+import { readIdempotentWrites } from '../lib/upstream/idempotentWrites.ts';
 import { FallbackCache } from '../lib/fallback/fallbackCache.ts';
 import { StaleIfError } from '../lib/fallback/staleIfError.ts';
 import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
@@ -42,6 +43,7 @@ import { useOperationLimits } from './plugins/useOperationLimits.ts';
 import { useOperationRouting } from './plugins/useOperationRouting.ts';
 import { useRateLimit } from './plugins/useRateLimit.ts';
 import { useResponseCache } from './plugins/useResponseCache.ts';
+import { useRetryAfter } from './plugins/useRetryAfter.ts';
 import { useTrustedDocuments } from './plugins/useTrustedDocuments.ts';
 import { createRouterRateLimiter } from './rateLimit/createRouterRateLimiter.ts';
 import { createAdmission } from './rateLimit/admitRequest.ts';
@@ -103,6 +105,7 @@ export function createRouter(options: RouterOptions): Router {
   const routingTable = buildRoutingTable(
     Object.fromEntries(supergraphs.map(([name, loaded]) => [name, loaded.apiSchema])),
     readCacheHints(...supergraphs.map(([, loaded]) => loaded.sdl)),
+    readIdempotentWrites(...supergraphs.map(([, loaded]) => loaded.sdl)),
   );
 
   // Clients the router made (not injected ones) are the router's to close, and their pools its to report.
@@ -179,6 +182,7 @@ export function createRouter(options: RouterOptions): Router {
         readiness: async () => (draining ? { ready: false, status: 'draining' } : gatewayReadiness()),
       }),
       useErrorCodes(),
+      useRetryAfter(),
       // The edge, cheapest refusals first: rate limit, persisted operations, operation limits.
       admit ? useRateLimit({ admit }) : {},
       edge.persistedQueries.trustedDocuments !== 'off' &&

@@ -7,7 +7,7 @@ import { openEventStream, type StreamEvent } from '../lib/upstream/eventStream.t
 import { openResumableEvents, type Interrupted } from '../lib/upstream/resumableStream.ts';
 import { isCleanDataBody, lazyGraphQLResponse, parseGraphQLResponse, type GraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { RetryBudget } from '../lib/upstream/retryBudget.ts';
-import { UpstreamError } from '../lib/upstream/upstreamClient.ts';
+import { UpstreamError, type CallKind } from '../lib/upstream/upstreamClient.ts';
 
 /** One GraphQL-over-HTTP POST to a supergraph gateway. */
 export interface GatewayRequest {
@@ -31,13 +31,15 @@ export type GatewayOutcome =
   | { ok: false; failure: UpstreamFailure; detail: string };
 
 export interface ExecuteOptions {
-  /** Whether the request may be sent twice (queries); mutations are never retried. @default true */
-  idempotent?: boolean;
+  /** What the call may be sent again after (upstreamClient.ts): a query, an idempotent write, or another write. @default "query" */
+  kind?: CallKind;
 }
 
 export interface SubscribeOptions {
   /** Resume after this event (the client's `Last-Event-ID`). */
   lastEventId?: string;
+  /** Whether a first opening that may have reached an instance can go to another (eventStream.ts). @default "write" */
+  kind?: CallKind;
   /** Aborts the stream (the client went away). */
   signal: AbortSignal;
   /** Headers made afresh for each opening (a signed principal outlives no re-opening minutes later). */
@@ -97,6 +99,8 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     adaptiveDeadlineFloorMs: resilience.tailLatency.gatewayAdaptiveDeadlineFloorMs,
     dispatcher,
     retryBudget: new RetryBudget({ ratio: resilience.retryBudgetRatio }),
+    // Our gateways serve /healthz (alive); the router needs no more to know an instance is up.
+    healthProbe: { kind: 'path', path: '/healthz' },
   });
   let lastAnswer: number | undefined;
   let closing: Promise<void> | undefined;
@@ -104,7 +108,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   return {
     supergraph,
     upstream,
-    async execute(request, signal, { idempotent = true } = {}) {
+    async execute(request, signal, { kind = 'query' } = {}) {
       if (closing) return { ok: false, failure: { reason: 'network', attempts: 0 }, detail: 'client closed' };
       const body = JSON.stringify({ query: request.query, variables: request.variables ?? {}, operationName: request.operationName });
       let response;
@@ -112,7 +116,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         response = await upstream.client.post(body, {
           headers: { accept: 'application/graphql-response+json, application/json;q=0.9', ...request.headers },
           signal,
-          idempotent,
+          kind,
         });
       } catch (error) {
         if (!(error instanceof UpstreamError)) throw error;
@@ -132,13 +136,14 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       lastAnswer = now();
       return { ok: true, result, raw, status: response.status, attempts: response.attempts };
     },
-    async subscribe(request, { lastEventId, signal, freshHeaders }) {
+    async subscribe(request, { lastEventId, signal, freshHeaders, kind = 'write' }) {
       const body = JSON.stringify({ query: request.query, variables: request.variables ?? {}, operationName: request.operationName });
       // Resolves once a gateway has accepted the stream: a supergraph that cannot open it rejects here, not mid-stream.
       return openResumableEvents({
         lastEventId,
+        reopenUnstarted: kind !== 'write',
         open: (id, exclude) =>
-          openEventStream(upstream.client, body, { headers: { ...request.headers, ...freshHeaders?.() }, lastEventId: id, exclude, signal }),
+          openEventStream(upstream.client, body, { headers: { ...request.headers, ...freshHeaders?.() }, kind, lastEventId: id, exclude, signal }),
       });
     },
     lastAnsweredAt: () => lastAnswer,

@@ -2,6 +2,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { readCacheHints } from '../lib/fallback/cacheHints.ts';
+import { readIdempotentWrites } from '../lib/upstream/idempotentWrites.ts';
 import { watchSupergraph, type SupergraphSource, type SupergraphWatch } from '../lib/server/watchSupergraph.ts';
 import type { NodeRequestHandler } from '../lib/server/createRequestListener.ts';
 import type { SupergraphName } from '../lib/topology/loadTopology.ts';
@@ -18,6 +19,7 @@ export function routingOf(sdls: Readonly<Record<string, string>>): { routingTabl
   const routingTable = buildRoutingTable(
     Object.fromEntries(supergraphs.map(([name, loaded]) => [name, loaded.apiSchema])),
     readCacheHints(...supergraphs.map(([, loaded]) => loaded.sdl)),
+    readIdempotentWrites(...supergraphs.map(([, loaded]) => loaded.sdl)),
   );
   return { routingTable, supergraphs };
 }

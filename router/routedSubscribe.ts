@@ -11,6 +11,7 @@ import type { GatewayClient } from './gatewayClient.ts';
 import { relayGatewayError } from './relayGatewayError.ts';
 import type { RouterExecutionContext } from './routerContext.ts';
 import type { RoutingTable } from './routingTable.ts';
+import { partCallKind } from './partCallKind.ts';
 import { splitOperation } from './splitOperation.ts';
 import type { StreamLimiter } from './streamLimiter.ts';
 
@@ -70,6 +71,7 @@ export function createRoutedSubscribe(options: RoutedSubscribeOptions): Subscrib
         { query: part.query, variables: part.variables, operationName: part.operationName },
         {
           lastEventId: context.request?.headers.get('last-event-id') ?? undefined,
+          kind: partCallKind(part, 'subscription', routingTable),
           signal: abort.signal,
           freshHeaders: () => ({ ...traceHeaders, [PRINCIPAL_HEADER]: sign(principal) }),
         },

@@ -14,6 +14,7 @@ import {
   type GraphQLNamedType,
 } from 'graphql';
 import { readCacheHints, type CacheHints } from '../lib/fallback/cacheHints.ts';
+import { readIdempotentWrites, type IdempotentWrites } from '../lib/upstream/idempotentWrites.ts';
 import { SupergraphName } from '../lib/topology/loadTopology.ts';
 
 export type RootOperation = 'query' | 'mutation' | 'subscription';
@@ -26,6 +27,8 @@ export interface RoutingTable {
   readonly supergraphs: readonly SupergraphName[];
   /** What is public, from the supergraphs' `@cacheControl` hints. */
   readonly cacheHints: CacheHints;
+  /** Which writes may be sent twice, from the supergraphs' `@idempotent` declarations. */
+  readonly idempotentWrites: IdempotentWrites;
   /** The supergraph owning a root field (hidden `_internal*` fields included), if any. */
   ownerOf(rootType: RootOperation, fieldName: string): SupergraphName | undefined;
 }
@@ -51,6 +54,8 @@ export function buildRoutingTable(
   apiSchemas: Partial<Record<SupergraphName, GraphQLSchema>>,
   /** @default no hints: nothing is public */
   cacheHints: CacheHints = readCacheHints(),
+  /** @default none: no write is sent twice once it may have reached a gateway */
+  idempotentWrites: IdempotentWrites = readIdempotentWrites(),
 ): RoutingTable {
   const entries = Object.entries(apiSchemas).filter((entry): entry is [SupergraphName, GraphQLSchema] => !!entry[1]);
   const rootNames = new Set<string>();
@@ -110,6 +115,7 @@ export function buildRoutingTable(
     schema,
     supergraphs: entries.map(([name]) => name),
     cacheHints,
+    idempotentWrites,
     ownerOf: (rootType, fieldName) => owners[rootType].get(fieldName),
   };
 }

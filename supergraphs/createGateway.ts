@@ -21,6 +21,8 @@ import { useRouterSignature } from '../lib/server/useRouterSignature.ts';
 import { yogaLogger } from '../lib/server/yogaLogger.ts';
 import { readSupergraphSdl, supergraphSourceOf } from '../lib/topology/loadTopology.ts';
 import { createUpstream, upstreamState, type Upstream } from '../lib/upstream/createUpstream.ts';
+import type { HealthProbe } from '../lib/upstream/healthChecker.ts';
+import { PRINCIPAL_HEADER, PRINCIPAL_TOKEN_REUSE_MS, signPrincipal } from '../lib/principal.ts';
 import type { ReplicaPool } from '../lib/upstream/replicaPool.ts';
 import { RetryBudget } from '../lib/upstream/retryBudget.ts';
 import { createUpstreamMetrics } from '../lib/upstream/upstreamMetrics.ts';
@@ -31,6 +33,22 @@ import { createReloadableGateway } from './reloadableGateway.ts';
 import { meteredCacheStore } from '../lib/observability/meteredCacheStore.ts';
 import { createUpstreamCallMetrics } from '../lib/observability/upstreamCallMetrics.ts';
 import { useRequestTelemetry } from '../lib/observability/useRequestTelemetry.ts';
+
+/** A subgraph's health probe: the path its topology entry names, else a signed `{ __typename }` query. */
+function healthProbeOf(config: Config, supergraph: string, subgraph: string, headers: () => Record<string, string>): HealthProbe {
+  const path = config.topology.supergraphs[supergraph]?.subgraphs[subgraph]?.healthCheck;
+  return path ? { kind: 'path', path } : { kind: 'graphql', headers };
+}
+
+/** Headers carrying the signed anonymous principal, signed again well within a token's life. */
+function anonymousHeaders(secret: string): () => Record<string, string> {
+  let signed: { headers: Record<string, string>; at: number } | undefined;
+  return () => {
+    const now = Date.now();
+    if (!signed || now - signed.at > PRINCIPAL_TOKEN_REUSE_MS) signed = { headers: { [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, secret, now) }, at: now };
+    return signed.headers;
+  };
+}
 
 export interface GatewayOptions {
   /** The supergraph's name, for logs, state and metrics. */
@@ -87,6 +105,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     policyOf: (subgraph) => (config.fallback.subgraphs as Readonly<Record<string, FallbackPolicy | undefined>>)[subgraph] ?? 'none',
     onAnswer: (subgraph, answer) => metrics.countFailure(subgraph, answer),
   });
+  // The { __typename } probe is signed like any call (as the anonymous marker), so our subgraphs answer it.
+  const probeHeaders = anonymousHeaders(internalSecret);
   const shared: GenerationShared = {
     name,
     upstreams,
@@ -98,6 +118,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         timeoutMs: config.gateway.subgraphTimeoutMs,
         dispatcher,
         retryBudget,
+        healthProbe: healthProbeOf(config, name, subgraph, probeHeaders),
+        onMisconfiguredProbe: (url, status) =>
+          log.warn({ subgraph, replica: url, status }, 'health check answered %d: name a healthCheck path this subgraph serves in the topology file, or none for a { __typename } query; passive outlier detection still watches it', status),
       }),
     staleIfError,
     fetchMetrics: createUpstreamCallMetrics(metrics.registry),

@@ -11,15 +11,19 @@ import { downstreamError, streamInterrupted, type UpstreamFailure } from '../lib
 import { relayedError } from '../lib/errorTransforms.ts';
 import { withTraceHeaders } from '../lib/observability/tracing.ts';
 import { openEventStream } from '../lib/upstream/eventStream.ts';
+import { carriesIdempotencyKeys } from '../lib/upstream/idempotentWrites.ts';
 import { parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import { isInterrupted, openResumableEvents } from '../lib/upstream/resumableStream.ts';
 import { UpstreamError, type UpstreamClient } from '../lib/upstream/upstreamClient.ts';
+import type { FetchShapes } from './fetchShape.ts';
 import type { GatewayContext } from './gatewayContext.ts';
 
 export interface SubscriptionExecutorOptions {
   supergraph: Supergraph;
   /** Shared with the query executor. @default a new one */
   planner?: QueryPlanner;
+  /** What each primary fetch is (its `@idempotent` keys): whether an opening that reached a replica may go to another. */
+  shapes: FetchShapes;
   /** The gateway's data sources by subgraph: `rest` of a plan fetches through them, fallbacks included. */
   dataSources(): Record<string, GraphQLDataSource>;
   /** Pool clients by subgraph: the `primary` stream opens on one of their replicas. */
@@ -75,7 +79,11 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
     const { primary } = node;
     const client = options.clients[primary.serviceName];
     if (!client) throw new Error(`no replica pool for subgraph ${primary.serviceName}`);
-    const body = JSON.stringify({ query: primary.operation, variables: pick(variables, primary.variableUsages), operationName: primary.operationName });
+    const primaryVariables = pick(variables, primary.variableUsages);
+    const body = JSON.stringify({ query: primary.operation, variables: primaryVariables, operationName: primary.operationName });
+    // An opening may start work (a chat answer): only a declared-idempotent one with its key goes to a twin once it may have reached a replica.
+    const shape = options.shapes.of(primary.operationDocumentNode, primary.operation);
+    const kind = shape.idempotencyKeys && carriesIdempotencyKeys(shape.idempotencyKeys, primaryVariables) ? 'idempotent' : 'write';
     const abort = new AbortController();
     const onClientGone = () => abort.abort(context.signal?.reason);
     context.signal?.addEventListener('abort', onClientGone, { once: true });
@@ -88,8 +96,9 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
       // (headers, the stream) while the first event is being made.
       events = await openResumableEvents({
         lastEventId: context.lastEventId,
+        reopenUnstarted: kind !== 'write',
         open: (lastEventId, exclude) =>
-          openEventStream(client, body, { headers: { ...context.principalHeaders(), ...traceHeaders }, lastEventId, exclude, signal: abort.signal }),
+          openEventStream(client, body, { headers: { ...context.principalHeaders(), ...traceHeaders }, kind, lastEventId, exclude, signal: abort.signal }),
       });
     } catch (error) {
       context.signal?.removeEventListener('abort', onClientGone);

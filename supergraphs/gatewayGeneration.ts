@@ -4,6 +4,7 @@ import { QueryPlanner } from '@apollo/query-planner';
 import { buildSchema, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { readCacheHints } from '../lib/fallback/cacheHints.ts';
+import { readIdempotentWrites } from '../lib/upstream/idempotentWrites.ts';
 import type { StaleIfError } from '../lib/fallback/staleIfError.ts';
 import type { UpstreamCallMetrics } from '../lib/observability/upstreamCallMetrics.ts';
 import type { Upstream } from '../lib/upstream/createUpstream.ts';
@@ -51,7 +52,7 @@ export async function buildGatewayGeneration(sdl: string, shared: GenerationShar
   const supergraph = Supergraph.build(sdl);
   for (const subgraph of supergraph.subgraphs()) upstreams[subgraph.name] ??= shared.createUpstream(subgraph.name, subgraph.url);
   const supergraphSchema = buildSchema(sdl, { assumeValidSDL: true });
-  const shapes = createFetchShapes(supergraphSchema, readCacheHints(sdl));
+  const shapes = createFetchShapes(supergraphSchema, readCacheHints(sdl), readIdempotentWrites(sdl));
   const dataSources: Record<string, ReplicaDataSource> = {};
   const gateway = new ApolloGateway({
     supergraphSdl: sdl,
@@ -82,6 +83,7 @@ export async function buildGatewayGeneration(sdl: string, shared: GenerationShar
       supergraph,
       planner,
       executePlan: own?.executePlan,
+      shapes,
       dataSources: () => dataSources,
       clients: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.client])),
     }),

@@ -6,7 +6,8 @@ import { inClientSpan } from '../lib/observability/spans.ts';
 import { withTraceHeaders } from '../lib/observability/tracing.ts';
 import type { UpstreamCallMetrics } from '../lib/observability/upstreamCallMetrics.ts';
 import { isCleanDataBody, parseGraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
-import { UpstreamError, type UpstreamClient } from '../lib/upstream/upstreamClient.ts';
+import { carriesIdempotencyKeys } from '../lib/upstream/idempotentWrites.ts';
+import { UpstreamError, type CallKind, type UpstreamClient } from '../lib/upstream/upstreamClient.ts';
 import type { GatewayContext } from './gatewayContext.ts';
 import type { FetchShape, FetchShapes } from './fetchShape.ts';
 
@@ -69,7 +70,7 @@ export class ReplicaDataSource implements GraphQLDataSource<GatewayContext> {
       const response = await client.post(body, {
         headers: withTraceHeaders(context.principalHeaders?.() ?? {}),
         signal: context.signal,
-        idempotent: !shape.isMutation,
+        kind: callKindOf(shape, request.variables),
       });
       const result = response.status < 400 ? parseGraphQLResponse(response.body) : undefined;
       if (!result) throw new UpstreamError(serviceName, response.status >= 400 ? 'http_4xx' : 'bad_response', response.attempts);
@@ -98,6 +99,12 @@ export class ReplicaDataSource implements GraphQLDataSource<GatewayContext> {
       };
     }
   }
+}
+
+/** A query, a write declared idempotent that carries its keys in this request, or another write. */
+export function callKindOf(shape: FetchShape, variables: Record<string, unknown> | undefined): CallKind {
+  if (!shape.isMutation) return 'query';
+  return shape.idempotencyKeys && carriesIdempotencyKeys(shape.idempotencyKeys, variables) ? 'idempotent' : 'write';
 }
 
 /**

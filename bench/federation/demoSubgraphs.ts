@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { createYoga } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { useHealthEndpoints } from '../../lib/server/useHealthEndpoints.ts';
 import { serveOnFreePort } from '../../test/support/serveOnFreePort.ts';
 import { memoised } from './memoisedListener.ts';
@@ -78,20 +78,32 @@ export interface DemoSubgraphOptions {
    * front of them is what gets measured. @default false
    */
   memoise?: boolean;
+  /**
+   * Serve `/healthz` and `/readyz`. Off, the subgraph is like most written elsewhere: a gateway's
+   * health checks must make do with GraphQL itself. @default true
+   */
+  healthEndpoints?: boolean;
 }
 
 /** One replica of a demo subgraph on a free loopback port. */
 export async function startDemoSubgraph(
   name: DemoSubgraphName,
   options: DemoSubgraphOptions = {},
-): Promise<{ url: string; requests(): number; close(): Promise<void> }> {
+): Promise<{ url: string; requests(): number; probes(): number; close(): Promise<void> }> {
   const schema = buildSubgraphSchema({ typeDefs: parse(SDL[name]), resolvers: resolvers[name] as never });
+  // `query HealthCheck { __typename }` operations answered: what a gateway probes a subgraph with when it names no health path.
+  let probes = 0;
+  const countProbes: Plugin = {
+    onParams({ params }) {
+      if (params.operationName === 'HealthCheck' || /^\s*query HealthCheck\b/.test(params.query ?? '')) probes += 1;
+    },
+  };
   const yoga = createYoga({
     schema,
     logging: false,
     graphiql: false,
     landingPage: false,
-    plugins: [useHealthEndpoints({ readiness: async () => ({ ready: true }) })],
+    plugins: [...(options.healthEndpoints === false ? [] : [useHealthEndpoints({ readiness: async () => ({ ready: true }) })]), countProbes],
   });
   const server = createServer(options.memoise ? memoised(yoga) : yoga);
   // Every GraphQL fetch counts, memoised or not (health probes do not): the benchmark divides them by the
@@ -99,7 +111,7 @@ export async function startDemoSubgraph(
   let requests = 0;
   server.on('request', (req: IncomingMessage) => req.method === 'POST' && (requests += 1));
   server.keepAliveTimeout = 65_000;
-  return { ...(await serveOnFreePort(server)), requests: () => requests };
+  return { ...(await serveOnFreePort(server)), requests: () => requests, probes: () => probes };
 }
 
 /** The demo's composed supergraph SDL, its routing URLs those given. */

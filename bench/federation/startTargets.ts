@@ -75,7 +75,9 @@ export async function startFederationBench(options: FederationBenchOptions): Pro
     const load = await pinned('load', options.loadCpu, scripts.loadGenerator, [], { INTERNAL_SECRET: secret });
     const supergraphFile = join(dir, 'shop.supergraph.graphql');
     writeFileSync(supergraphFile, shape.compose(subgraphs.ready.urls as Record<string, string>));
-    writeFileSync(join(dir, 'topology.yaml'), ['auth: { apiKeys: none }', 'supergraphs:', '  shop:', '    schema: shop.supergraph.graphql', '    fallback: none', ''].join('\n'));
+    // The shapes' subgraphs serve /healthz: probing it keeps the health checks out of their fetch counts.
+    const healthPaths = shape.subgraphs.map((subgraph) => `      ${subgraph}: { healthCheck: /healthz }`);
+    writeFileSync(join(dir, 'topology.yaml'), ['auth: { apiKeys: none }', 'supergraphs:', '  shop:', '    schema: shop.supergraph.graphql', '    fallback: none', '    subgraphs:', ...healthPaths, ''].join('\n'));
     const bundles = await buildBundles();
     const common = { NODE_ENV: options.nodeEnv, LOG_LEVEL: 'warn' };
     const ours = {

@@ -81,7 +81,9 @@ export function fromEnv(env: NodeJS.ProcessEnv, names: TopologyNames): Record<st
       redisUrl: env.REDIS_URL,
       fallbackTtlSeconds: env.FALLBACK_TTL_SECONDS,
       commandTimeoutMs: env.CACHE_COMMAND_TIMEOUT_MS,
+      backgroundCommandTimeoutMs: env.CACHE_BACKGROUND_COMMAND_TIMEOUT_MS,
       memoryMaxEntries: env.MEMORY_CACHE_MAX_ENTRIES,
+      memoryMaxBytes: env.MEMORY_CACHE_MAX_BYTES,
       responseCache: env.RESPONSE_CACHE,
     },
     fallback: {

@@ -13,6 +13,11 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   /** The caller's token allowance is spent (the chat flow). */
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  /**
+   * A write lost to concurrent writes of the same rows more often than it may retry by itself; it
+   * changed nothing, and sending it again after `retryAfterSeconds` is safe (`retryable: true`).
+   */
+  WRITE_CONFLICT: 'WRITE_CONFLICT',
   RATE_LIMITED: 'RATE_LIMITED',
   DOWNSTREAM_SERVICE_ERROR: 'DOWNSTREAM_SERVICE_ERROR',
   SUPERGRAPH_UNAVAILABLE: 'SUPERGRAPH_UNAVAILABLE',
@@ -51,6 +56,11 @@ export function isFailureReason(value: unknown): value is FailureReason {
 export interface UpstreamFailure {
   reason: FailureReason;
   attempts: number;
+  /**
+   * Whether the client may send the same operation again (`extensions.retryable`): false for a
+   * write that may have been acted on and is not declared idempotent. Absent where it is not known.
+   */
+  retryable?: boolean;
 }
 
 /** What answered in place of a failed call, as reported in `extensions.fallback`. */

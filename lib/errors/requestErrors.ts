@@ -162,6 +162,17 @@ export function tooManyStreams(): GraphQLError {
   });
 }
 
+/**
+ * A write that kept losing to concurrent writes of the same rows, rolled back: nothing changed and
+ * the client may send it again (Retry-After). Never an INTERNAL_SERVER_ERROR: it is not a fault.
+ */
+export function writeConflict(retryAfterSeconds = 1): GraphQLError {
+  return codedError('The write conflicted with concurrent writes and changed nothing; send it again.', ErrorCode.WRITE_CONFLICT, {
+    retryable: true,
+    retryAfterSeconds,
+  });
+}
+
 /** The caller's token allowance cannot pay for the answer; it renews at `resetsAt` (ISO 8601). */
 export function quotaExceeded(resetsAt: string, tokens: { remaining: number; required: number }): GraphQLError {
   return codedError(`Token quota exceeded: ${tokens.remaining} tokens left, ${tokens.required} needed. It renews at ${resetsAt}.`, ErrorCode.QUOTA_EXCEEDED, {

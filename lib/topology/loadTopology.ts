@@ -29,7 +29,7 @@ export interface SupergraphTopology {
   /** Gateway instance URLs, as the file gives them (the environment may override). */
   gateways: string[];
   fallback: FallbackPolicy;
-  subgraphs: Record<string, { replicas?: string[]; fallback: FallbackPolicy }>;
+  subgraphs: Record<string, { replicas?: string[]; fallback: FallbackPolicy; healthCheck?: string }>;
 }
 
 /** What a router and its gateways serve: read from a topology file, not written in code. */

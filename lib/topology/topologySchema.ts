@@ -12,6 +12,11 @@ const subgraphSchema = z
     replicas: z.array(url).min(1).optional(),
     /** What answers for this subgraph's fields when every replica fails. @default "none" */
     fallback: fallbackPolicy.default('none'),
+    /**
+     * A path on each replica's origin that health checks GET (such as `/healthz`). @default none: a
+     * `{ __typename }` query to the replica's URL, which every GraphQL server answers
+     */
+    healthCheck: z.string().regex(/^\/\S*$/, 'a path starting with /').optional(),
   })
   .strict();
 

@@ -8,12 +8,28 @@ export type AttemptRole = 'primary' | 'retry' | 'hedge';
 /** How one attempt ended. `lost` is never reported: a loser is cancelled after the race is decided. */
 export type AttemptOutcome<T> =
   | { kind: 'answer'; value: T }
-  | { kind: 'failed'; reason: FailureReason; retryable: boolean }
+  /**
+   * `retryable`: the failure is one another replica may not share (a transport failure, 502–504).
+   * `reached`: the request may have reached the replica (false only when it provably did not).
+   */
+  | { kind: 'failed'; reason: FailureReason; retryable: boolean; reached: boolean }
   | { kind: 'cancelled'; reason: FailureReason };
 
+/** Why a retry was sent: the request never reached its replica, or it is safe to repeat (a query, an idempotent write). */
+export type RetryRule = 'unreached' | 'repeatable';
+
+/** Why a failed call was not sent again. */
+export type RetryRefusal = 'reached_write' | 'attempts_spent' | 'no_twin' | 'budget_spent';
+
 export interface AttemptRaceOptions<T> {
-  idempotent: boolean;
-  /** Attempts of one call, hedge included: 2 = one retry or one hedge. */
+  /** A query: it may be hedged. */
+  hedgeable: boolean;
+  /** Safe to send again after it reached a replica (a query, an idempotent write). */
+  repeatable: boolean;
+  /**
+   * Attempts of one call, hedge included: 2 = one retry or one hedge. A request that never reached
+   * its replica does not use one up: it may go to each replica once.
+   */
   maxAttempts: number;
   /** Wait before hedging the first attempt; undefined: no hedge. */
   hedgeDelayMs: number | undefined;
@@ -27,6 +43,9 @@ export interface AttemptRaceOptions<T> {
   /** Pause before a retry. */
   backoff(): Promise<void>;
   onHedge?(verdict: HedgeVerdict): void;
+  /** Told of each retry sent, and of each failure not sent again (with why). */
+  onRetry?(rule: RetryRule): void;
+  onRetryRefused?(refusal: RetryRefusal): void;
 }
 
 export type AttemptRaceResult<T> =
@@ -37,6 +56,8 @@ export type AttemptRaceResult<T> =
       attempts: number;
       /** True when the caller went away before any attempt failed on its own. */
       cancelled: boolean;
+      /** True when some attempt may have reached a replica: a write's outcome is then unknown. */
+      reached: boolean;
     };
 
 /** Why a losing attempt was aborted; attempts tell it from the caller's abort. */
@@ -47,11 +68,18 @@ export const LOST_RACE = new DOMException('another attempt answered first', 'Abo
  * first has not answered within the hedge delay; a retry when the only attempt out fails. The first
  * answer wins and the others are cancelled. A failure while another attempt is still out is not the
  * end: that attempt's answer may yet come (Envoy does the same after a per-try timeout with hedging).
+ *
+ * The retry rules, for writes above all: a request that provably never reached its replica
+ * (connection refused, broken before its last byte was written) goes to a twin whatever it is, as
+ * it cost nothing there; a request that may have reached one is sent again only when `repeatable`
+ * (a query, or a write the schema declares idempotent and that carries its key).
  */
 export async function raceAttempts<T>(options: AttemptRaceOptions<T>): Promise<AttemptRaceResult<T>> {
   const tried = new Set<Replica>();
   const running = new Map<number, { role: AttemptRole; controller: AbortController; settled: Promise<Settled<T>> }>();
   let started = 0;
+  /** Attempts that may have reached their replica (each unreached failure gives its attempt back). */
+  let reachedAttempts = 0;
   let failure: FailureReason | undefined;
   let hedgeTimer: ReturnType<typeof setTimeout> | undefined;
   let hedgeImmediate: ReturnType<typeof setImmediate> | undefined;
@@ -72,9 +100,9 @@ export async function raceAttempts<T>(options: AttemptRaceOptions<T>): Promise<A
 
   try {
     const first = options.pick(tried);
-    if (!first) return { ok: false, reason: 'no_healthy_replica', attempts: 0, cancelled: false };
+    if (!first) return { ok: false, reason: 'no_healthy_replica', attempts: 0, cancelled: false, reached: false };
     launch(first, 'primary');
-    if (options.hedgeDelayMs !== undefined && options.idempotent && options.maxAttempts > 1) {
+    if (options.hedgeDelayMs !== undefined && options.hedgeable && options.maxAttempts > 1) {
       const delayMs = options.hedgeDelayMs;
       hedgeDue = new Promise((resolve) => {
         // Resolved one event-loop turn after the timer: after a stall the first attempt's answer may
@@ -96,7 +124,7 @@ export async function raceAttempts<T>(options: AttemptRaceOptions<T>): Promise<A
       if (next === 'hedge') {
         hedgeDue = undefined;
         const verdict = decideHedge({
-          idempotent: options.idempotent,
+          idempotent: options.hedgeable,
           attemptsStarted: started,
           maxAttempts: options.maxAttempts,
           hasLiveTwin: options.hasLiveTwin(tried),
@@ -117,17 +145,29 @@ export async function raceAttempts<T>(options: AttemptRaceOptions<T>): Promise<A
       if (outcome.kind === 'cancelled') {
         // The caller went away: every other attempt is being aborted by the same signal.
         cancelOthers();
-        return { ok: false, reason: failure ?? outcome.reason, attempts: started, cancelled: failure === undefined };
+        return { ok: false, reason: failure ?? outcome.reason, attempts: started, cancelled: failure === undefined, reached: true };
       }
       failure = outcome.reason;
+      if (outcome.reached) reachedAttempts += 1;
       if (running.size > 0) continue;
-      const mayRetry = options.idempotent && outcome.retryable && started < options.maxAttempts;
-      const replica = mayRetry ? options.pick(tried) : undefined;
-      if (!replica || !options.acquireBudget()) return { ok: false, reason: failure, attempts: started, cancelled: false };
+      const fail = (refusal: RetryRefusal) => {
+        options.onRetryRefused?.(refusal);
+        return { ok: false as const, reason: failure!, attempts: started, cancelled: false, reached: reachedAttempts > 0 };
+      };
+      if (!outcome.retryable) return { ok: false, reason: failure, attempts: started, cancelled: false, reached: reachedAttempts > 0 };
+      // A write that may have been acted on is never sent twice; one that provably was not goes to the twin.
+      if (outcome.reached && !options.repeatable) return fail('reached_write');
+      // An unreached attempt gives its place back: the replica never saw it, so it cost nothing there.
+      if (reachedAttempts >= options.maxAttempts) return fail('attempts_spent');
+      const replica = options.pick(tried);
+      if (!replica) return fail('no_twin');
+      // Unreached requests cost the upstream nothing, so they take nothing from the retry budget.
+      if (outcome.reached && !options.acquireBudget()) return fail('budget_spent');
       // The retry takes the hedge's place: one extra attempt per call, whichever reason sends it.
       hedgeDue = undefined;
       await options.backoff();
-      if (options.signal?.aborted) return { ok: false, reason: failure, attempts: started, cancelled: false };
+      if (options.signal?.aborted) return { ok: false, reason: failure, attempts: started, cancelled: false, reached: reachedAttempts > 0 };
+      options.onRetry?.(outcome.reached ? 'repeatable' : 'unreached');
       launch(replica, 'retry');
     }
   } finally {

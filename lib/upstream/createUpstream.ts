@@ -1,7 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.ts';
 import { tailLatencyPolicy } from '../config/tailLatencyConfig.ts';
-import { startHealthChecks } from './healthChecker.ts';
+import { startHealthChecks, type HealthProbe } from './healthChecker.ts';
 import { needsDiscovery, startReplicaDiscovery, type Lookup } from './replicaDiscovery.ts';
 import { ReplicaPool } from './replicaPool.ts';
 import type { RetryBudget } from './retryBudget.ts';
@@ -27,6 +27,10 @@ export interface UpstreamOptions {
   dispatcher: Dispatcher;
   retryBudget: RetryBudget;
   lookup?: Lookup;
+  /** What the active health checks ask each replica. @default a `{ __typename }` query */
+  healthProbe?: HealthProbe;
+  /** Told once per replica whose probe is answered 404 or 405 (a probe that does not fit the service). */
+  onMisconfiguredProbe?(replicaUrl: string, status: number): void;
 }
 
 /**
@@ -49,7 +53,9 @@ export function createUpstream(options: UpstreamOptions): Upstream {
   const health = startHealthChecks(pool, {
     intervalMs: resilience.healthCheckIntervalMs,
     timeoutMs: resilience.healthCheckTimeoutMs,
+    probe: options.healthProbe,
     dispatcher: options.dispatcher,
+    onMisconfigured: (replica, status) => options.onMisconfiguredProbe?.(replica.url, status),
   });
   const discovery = discovered
     ? startReplicaDiscovery(pool, options.urls, { refreshMs: resilience.dnsRefreshMs, lookup: options.lookup })

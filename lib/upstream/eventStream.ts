@@ -3,7 +3,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { FailureReason } from '../errors.ts';
 import { createDeadline } from './deadline.ts';
 import type { Replica } from './replicaPool.ts';
-import { UpstreamError, type UpstreamClient } from './upstreamClient.ts';
+import { UpstreamError, type CallKind, type UpstreamClient } from './upstreamClient.ts';
 
 /** One server-sent event of a GraphQL-over-SSE stream. */
 export interface StreamEvent {
@@ -23,6 +23,12 @@ export interface OpenStream {
 
 export interface OpenStreamOptions {
   headers: Record<string, string>;
+  /**
+   * Whether a replica that may have received the opening can be left for another: a stream may
+   * start work (a chat answer), so a first opening is a `write` unless its root field is declared
+   * `@idempotent` and carries its key; a re-opening with `lastEventId` resumes and is always safe.
+   */
+  kind: CallKind;
   /** Resumes after this event (sent as `Last-Event-ID`). */
   lastEventId?: string;
   /** Replicas not to use (the one whose stream just broke). */
@@ -40,27 +46,45 @@ export const STREAM_DISPATCHER: Dispatcher = new Agent({ keepAliveTimeout: 10_00
  * Opens a GraphQL-over-SSE stream (`accept: text/event-stream`, graphql-sse's distinct connections
  * mode) on one replica of `client`'s pool, through its breaker: the opening is the call the breaker
  * judges and the pool measures; the events that follow are the caller's. A replica that refuses or
- * fails to open is left for another, once per replica.
+ * fails to open is left for another, once per replica, by the same rules as a call: a `write`
+ * opening that may have reached its replica is not sent again.
  */
 export async function openEventStream(client: UpstreamClient, body: string, options: OpenStreamOptions): Promise<OpenStream> {
   const pool = client.pool;
   const tried = new Set<Replica>();
+  const repeatable = options.kind !== 'write' || options.lastEventId !== undefined;
   let lastReason: FailureReason = 'no_healthy_replica';
+  let lastReached = false;
   for (let attempt = 1; ; attempt++) {
     const replica = pool.pick(tried);
-    if (!replica) throw new UpstreamError(pool.name, lastReason, attempt - 1);
+    if (!replica) throw new UpstreamError(pool.name, lastReason, attempt - 1, { reached: lastReached });
     tried.add(replica);
     if (options.exclude?.has(replica.url) && pool.size > tried.size) continue;
     try {
-      return await client.guard(() => openOn(client, replica, body, options));
+      const opened = await client.guard(() => openOn(client, replica, body, options, tried));
+      if (attempt > 1) client.countRetry(lastReached ? 'repeatable' : 'unreached');
+      return opened;
     } catch (error) {
       if (!(error instanceof UpstreamError) || error.cancelled || error.reason === 'circuit_open' || options.signal?.aborted) throw error;
+      // An opening that may have started work on its replica is not sent to another.
+      if (!repeatable && !error.retryable) {
+        client.countRetryRefused('reached_write');
+        throw error;
+      }
       lastReason = error.reason;
+      lastReached = error.reached;
     }
   }
 }
 
-async function openOn(client: UpstreamClient, replica: Replica, body: string, options: OpenStreamOptions): Promise<OpenStream> {
+/**
+ * Connection failures before anything was sent: the replica never saw the opening. (Streams use
+ * undici's own `request`, which does not say whether a broken request was written; a refused or
+ * unreachable connection is the case that matters, a replica that died.)
+ */
+const UNREACHED_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+async function openOn(client: UpstreamClient, replica: Replica, body: string, options: OpenStreamOptions, tried: ReadonlySet<Replica>): Promise<OpenStream> {
   const { pool } = client;
   const controller = new AbortController();
   const onAbort = () => controller.abort(options.signal?.reason);
@@ -68,6 +92,14 @@ async function openOn(client: UpstreamClient, replica: Replica, body: string, op
   // Only the opening has a deadline; a stream may then stay quiet for as long as it likes.
   const deadline = createDeadline(client.attemptTimeoutMs, controller.signal);
   const started = performance.now();
+  // The breaker hears of a failure only when no live replica is left beside those that failed.
+  const failed = (reason: FailureReason, reached: boolean, cancelled = false) =>
+    new UpstreamError(pool.name, reason, 1, {
+      cancelled,
+      reached,
+      retryable: !reached || options.kind !== 'write' || options.lastEventId !== undefined,
+      upstreamWide: !pool.hasLiveReplica(tried),
+    });
   pool.onStart(replica);
   let response;
   try {
@@ -83,11 +115,12 @@ async function openOn(client: UpstreamClient, replica: Replica, body: string, op
       signal: deadline.signal,
       dispatcher: STREAM_DISPATCHER,
     });
-  } catch {
+  } catch (error) {
     const cancelled = !deadline.timedOut && Boolean(options.signal?.aborted);
     pool.onFailure(replica, performance.now() - started, !cancelled);
     options.signal?.removeEventListener('abort', onAbort);
-    throw new UpstreamError(pool.name, deadline.timedOut ? 'timeout' : 'network', 1, cancelled);
+    const unreached = UNREACHED_CODES.has(String((error as { code?: unknown }).code));
+    throw failed(deadline.timedOut ? 'timeout' : 'network', !unreached, cancelled);
   } finally {
     deadline.dispose();
   }
@@ -98,7 +131,7 @@ async function openOn(client: UpstreamClient, replica: Replica, body: string, op
     options.signal?.removeEventListener('abort', onAbort);
     if (response.statusCode >= 500) {
       pool.onFailure(replica, performance.now() - started);
-      throw new UpstreamError(pool.name, 'http_5xx', 1);
+      throw failed('http_5xx', true);
     }
     pool.onSuccess(replica, performance.now() - started);
     return { replica: replica.url, events: single({ event: 'next', data: text }), close() {} };

@@ -7,6 +7,12 @@ export interface ResumableStreamOptions {
   lastEventId?: string;
   /** Re-openings after breaks, in all. @default 3 */
   maxReopens?: number;
+  /**
+   * Whether a stream that broke before its first event may be opened again from the start. Not when
+   * opening it may have started work (a `write` opening, such as a chat answer without its
+   * idempotency key): a second opening would start it again. @default true
+   */
+  reopenUnstarted?: boolean;
 }
 
 /** Ends a resumable stream that broke and could not be resumed; `after` is the last event delivered. */
@@ -19,8 +25,9 @@ export interface Interrupted {
  * Opens a stream that survives its upstream: when the connection breaks before `complete`, the
  * stream is opened again on another replica with `Last-Event-ID` set to the last event delivered,
  * so nothing is lost and nothing repeats (the upstream resumes after that event). A stream that
- * broke before its first event is simply opened again. One that cannot resume (no event id to resume
- * from, or no replica left) ends with an `interrupted` event, never silently. Returning early (the
+ * broke before its first event is opened again from the start when that is safe (`reopenUnstarted`).
+ * One that cannot resume (no event id to resume from, or no replica left) ends with an
+ * `interrupted` event, never silently. Returning early (the
  * client went away) closes the open stream.
  *
  * Resolves as soon as a replica has accepted the stream (its response headers), not at its first
@@ -63,8 +70,8 @@ async function* followEvents(opened: OpenStream, options: ResumableStreamOptions
       stream.close();
     }
     if (completed) return;
-    // Events without ids cannot be resumed without repeating them.
-    const resumable = delivered === 0 || lastEventId !== undefined;
+    // Events without ids cannot be resumed without repeating them, nor a stream whose opening started work.
+    const resumable = lastEventId !== undefined || (delivered === 0 && options.reopenUnstarted !== false);
     if (!resumable || reopens-- <= 0) {
       yield { event: 'interrupted', after: lastEventId };
       return;

@@ -1,31 +1,65 @@
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { breakerState, createBreaker, type BreakerState } from './circuitBreaker.ts';
 import type { FailureReason, UpstreamFailure } from '../errors.ts';
-import { raceAttempts, type AttemptOutcome, type AttemptRole } from './attemptRace.ts';
+import { raceAttempts, type AttemptOutcome, type AttemptRole, type RetryRefusal, type RetryRule } from './attemptRace.ts';
 import { createDeadline } from './deadline.ts';
 import { DEADLINE_HEADER } from './propagatedDeadline.ts';
-import type { Replica, ReplicaPool } from './replicaPool.ts';
+import { ReplicaOutage, type Replica, type ReplicaPool } from './replicaPool.ts';
 import { RetryBudget } from './retryBudget.ts';
+import { ExchangeError, sendRequest } from './sendRequest.ts';
 import { TailLatency, type UnansweredAttempt } from './tailLatency.ts';
 
 /** Why an upstream call failed, after every attempt. */
 export class UpstreamError extends Error {
   override name = 'UpstreamError';
+  /** True when the caller's own signal aborted (client went away): not the upstream's fault. */
+  readonly cancelled: boolean;
+  /**
+   * Whether the client may send the same call again: false only for a write that may have been
+   * acted on and is not declared idempotent (its outcome is unknown).
+   */
+  readonly retryable: boolean;
+  /**
+   * Whether the failure is the upstream's as a whole (no live replica was left outside those that
+   * failed it), which its breaker counts; a failure of one replica while a twin is live is that
+   * replica's, for outlier detection alone.
+   */
+  readonly upstreamWide: boolean;
+  /** Whether the request may have reached a replica (false: provably never did). */
+  readonly reached: boolean;
+
   constructor(
     readonly upstream: string,
     readonly reason: FailureReason,
     readonly attempts: number,
-    /** True when the caller's own signal aborted (client went away): not the upstream's fault. */
-    readonly cancelled = false,
+    details: { cancelled?: boolean; retryable?: boolean; upstreamWide?: boolean; reached?: boolean } = {},
   ) {
     super(`${upstream}: ${reason} after ${attempts} attempt(s)`);
+    this.cancelled = details.cancelled ?? false;
+    this.retryable = details.retryable ?? true;
+    this.upstreamWide = details.upstreamWide ?? true;
+    this.reached = details.reached ?? true;
   }
 
   /** The failure as clients are told of it. */
   get failure(): UpstreamFailure {
-    return { reason: this.reason, attempts: this.attempts };
+    return { reason: this.reason, attempts: this.attempts, retryable: this.retryable };
   }
+}
+
+/**
+ * What a call may be sent again after. A `query` is hedged when slow and retried after a transport
+ * failure or a 502–504; an `idempotent` write (declared so by the schema, carrying its key) is
+ * retried after the same failures but never hedged; any other `write` is sent again only when it
+ * never reached a replica. Writes keep the fixed attempt deadline.
+ */
+export type CallKind = 'query' | 'idempotent' | 'write';
+
+/** Retries sent by rule, and failures not sent again by why, since start: `upstream_retries_*` metrics. */
+export interface RetryStats {
+  sent: Partial<Record<RetryRule, number>>;
+  refused: Partial<Record<RetryRefusal, number>>;
 }
 
 export interface UpstreamResponse {
@@ -58,17 +92,18 @@ export interface UpstreamCallOptions {
   headers: Record<string, string>;
   /** The client's signal; aborting it cancels the call upstream. */
   signal?: AbortSignal;
-  /** Queries may be retried; mutations never. */
-  idempotent: boolean;
+  /** What the call may be sent again after. */
+  kind: CallKind;
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
 /**
  * POSTs GraphQL to one replica of a pool over keep-alive connections, with a deadline per attempt
- * (adapted to the upstream's recent latency for queries), the caller's cancellation, and for
- * idempotent calls one more attempt on a different replica: a hedge when the first is slow, or a
- * retry when it failed (attemptRace.ts).
+ * (adapted to the upstream's recent latency for queries), the caller's cancellation, and one more
+ * attempt on a different replica when the call's kind allows it: a hedge when a query is slow, a
+ * retry when a query or an idempotent write failed, or when any request never reached its replica
+ * (attemptRace.ts).
  */
 export class UpstreamClient {
   readonly pool: ReplicaPool;
@@ -82,6 +117,7 @@ export class UpstreamClient {
   private readonly breaker: CircuitBreakerPolicy;
   /** The upstream's recent latency, hedge delay and adaptive deadline. */
   readonly tail: TailLatency;
+  private readonly retries: RetryStats = { sent: {}, refused: {} };
   private closed = false;
 
   constructor(options: UpstreamClientOptions) {
@@ -95,9 +131,25 @@ export class UpstreamClient {
     this.retryBackoffMs = options.retryBackoffMs ?? 25;
     this.breaker = createBreaker({
       ...options.breaker,
-      // A client that went away says nothing about the upstream's health.
-      isFailure: (error) => error instanceof UpstreamError && !error.cancelled,
+      // A client that went away says nothing about the upstream's health, nor does one replica's
+      // failure while a twin is live: outlier detection takes that replica out (as Envoy keeps
+      // outlier detection apart from circuit breaking).
+      isFailure: (error) => error instanceof UpstreamError && !error.cancelled && error.upstreamWide,
     });
+  }
+
+  /** Counts a retry sent, or a failure not sent again, outside `post` (a stream opening). */
+  countRetry(rule: RetryRule): void {
+    this.retries.sent[rule] = (this.retries.sent[rule] ?? 0) + 1;
+  }
+
+  countRetryRefused(refusal: RetryRefusal): void {
+    this.retries.refused[refusal] = (this.retries.refused[refusal] ?? 0) + 1;
+  }
+
+  /** Retries sent and refused since start. */
+  retryStats(): RetryStats {
+    return { sent: { ...this.retries.sent }, refused: { ...this.retries.refused } };
   }
 
   /** closed, open or half_open: while open, calls fail at once with reason `circuit_open`. */
@@ -135,12 +187,15 @@ export class UpstreamClient {
 
   private async postWithRetry(body: string, options: UpstreamCallOptions): Promise<UpstreamResponse> {
     this.retryBudget.recordRequest();
-    const deadline = this.tail.deadlineFor(options.idempotent);
+    const query = options.kind === 'query';
+    const deadline = this.tail.deadlineFor(query);
     const timedOut: UnansweredAttempt[] = [];
+    const failedOn = new Set<Replica>();
     const result = await raceAttempts<Omit<UpstreamResponse, 'attempts'>>({
-      idempotent: options.idempotent,
+      hedgeable: query,
+      repeatable: options.kind !== 'write',
       maxAttempts: this.maxAttempts,
-      hedgeDelayMs: options.idempotent ? this.tail.hedgeDelay() : undefined,
+      hedgeDelayMs: query ? this.tail.hedgeDelay() : undefined,
       signal: options.signal,
       pick: (tried) => this.pool.pick(tried),
       hasLiveTwin: (tried) => this.pool.hasLiveReplica(tried),
@@ -153,11 +208,14 @@ export class UpstreamClient {
         const deadlineMs = adapted ? deadline.ms : this.tail.ceilingMs;
         if (adapted) this.tail.countAdaptedDeadlines(1);
         const outcome = await this.attempt(replica, body, options, { role, raceSignal, deadlineMs });
+        if (outcome.kind === 'failed') failedOn.add(replica);
         if (outcome.kind === 'failed' && outcome.reason === 'timeout' && adapted) timedOut.push({ replica, downs: replica.downs, deadlineMs });
         return outcome;
       },
       backoff: () => jitter(this.retryBackoffMs, options.signal),
       onHedge: (verdict) => this.tail.countHedge(verdict),
+      onRetry: (rule) => this.countRetry(rule),
+      onRetryRefused: (refusal) => this.countRetryRefused(refusal),
     });
     if (result.ok) {
       if (result.winner === 'hedge') this.tail.countHedgeWon();
@@ -165,7 +223,10 @@ export class UpstreamClient {
     }
     // No replica answered in time: the deadline may be what is wrong (see recordUnanswered).
     this.tail.recordUnanswered(timedOut);
-    throw new UpstreamError(this.pool.name, result.reason, result.attempts, result.cancelled);
+    const retryable = options.kind !== 'write' || !result.reached;
+    // The upstream failed as a whole only when no live replica is left beside those that failed this call.
+    const upstreamWide = !this.pool.hasLiveReplica(failedOn);
+    throw new UpstreamError(this.pool.name, result.reason, result.attempts, { cancelled: result.cancelled, retryable, upstreamWide, reached: result.reached });
   }
 
   private async attempt(
@@ -178,7 +239,7 @@ export class UpstreamClient {
     const started = performance.now();
     this.pool.onStart(replica);
     try {
-      const res = await request(replica.url, {
+      const res = await sendRequest(this.dispatcher, replica.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -188,27 +249,20 @@ export class UpstreamClient {
         },
         body,
         signal: deadline.signal,
-        dispatcher: this.dispatcher,
+        unsentSignal: this.pool.outageSignal(replica),
       });
-      const text = await res.body.text();
       const latency = performance.now() - started;
       if (res.statusCode >= 500) {
         this.pool.onFailure(replica, latency);
-        return { kind: 'failed', reason: 'http_5xx', retryable: RETRYABLE_STATUS.has(res.statusCode) };
+        return { kind: 'failed', reason: 'http_5xx', retryable: RETRYABLE_STATUS.has(res.statusCode), reached: true };
       }
       this.pool.onSuccess(replica, latency);
       this.tail.tracker.record(latency);
-      const contentType = res.headers['content-type'];
       return {
         kind: 'answer',
-        value: {
-          status: res.statusCode,
-          contentType: Array.isArray(contentType) ? contentType[0] : contentType,
-          body: text,
-          replica: replica.url,
-        },
+        value: { status: res.statusCode, contentType: res.headers['content-type'], body: res.body, replica: replica.url },
       };
-    } catch {
+    } catch (error) {
       const latency = performance.now() - started;
       if (!deadline.timedOut && options.signal?.aborted) {
         this.pool.onFailure(replica, latency, false);
@@ -224,8 +278,12 @@ export class UpstreamClient {
         else this.pool.onFailure(replica, latency, false);
         return { kind: 'cancelled', reason: 'timeout' };
       }
-      this.pool.onFailure(replica, latency, true);
-      return { kind: 'failed', reason: deadline.timedOut ? 'timeout' : 'network', retryable: true };
+      // Let go while queued for a replica that was ejected or found down: already counted against it.
+      const outage = error instanceof ExchangeError && error.cause instanceof ReplicaOutage;
+      this.pool.onFailure(replica, latency, !outage);
+      // Only an exchange that broke before its request was written whole provably never reached the replica.
+      const reached = !(error instanceof ExchangeError) || error.requestSent;
+      return { kind: 'failed', reason: deadline.timedOut ? 'timeout' : 'network', retryable: true, reached };
     } finally {
       deadline.dispose();
     }

@@ -8,6 +8,9 @@ const RESUME_ATTEMPTS = 8;
 const $ = (id) => document.getElementById(id);
 const KEY_REFUSED = 'This API key was not accepted: check that it is complete and has not been revoked.';
 
+/** A random key per prompt (crypto.randomUUID needs a secure context; getRandomValues does not). */
+const turnKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
+
 const CHAT_STREAM = `subscription ChatStream($input: ChatInput!) {
   chatStream(input: $input) { conversationId messageId index delta done finishReason cached model { id name } usage { promptTokens completionTokens totalTokens } }
 }`;
@@ -149,7 +152,8 @@ async function ask(prompt) {
   addMessage('user', prompt);
   const bubble = addMessage('assistant streaming', '');
   const text = bubble.querySelector('.text');
-  const request = { query: CHAT_STREAM, variables: { input: { prompt, conversationId: state.conversationId ?? null, model: $('model').value || null } } };
+  // One key per prompt: a re-sent opening (the page's retry, a gateway's after a replica died) starts no second answer.
+  const request = { query: CHAT_STREAM, variables: { input: { prompt, conversationId: state.conversationId ?? null, model: $('model').value || null, idempotencyKey: turnKey() } } };
   let lastEventId;
   let next = 0;
   let done = false;

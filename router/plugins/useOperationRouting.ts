@@ -19,6 +19,7 @@ import { withTraceHeaders } from '../../lib/observability/tracing.ts';
 import type { UpstreamCallMetrics } from '../../lib/observability/upstreamCallMetrics.ts';
 import type { GatewayClient } from '../gatewayClient.ts';
 import { mergeResults, type PartOutcome } from '../mergeResults.ts';
+import { partCallKind } from '../partCallKind.ts';
 import { analyseOperation } from '../operationAnalysis.ts';
 import type { RouterContext, RouterExecutionContext } from '../routerContext.ts';
 import type { RoutingTable } from '../routingTable.ts';
@@ -137,7 +138,7 @@ export function createRoutedExecute(options: OperationRoutingOptions): (args: Ex
         const outcome = await gateway.execute(
           { query: part.query, variables: part.variables, operationName: part.operationName, headers: withTraceHeaders({ [PRINCIPAL_HEADER]: principalToken }) },
           deadline.signal,
-          { idempotent: !isMutation },
+          { kind: partCallKind(part, plan.operationType, routingTable) },
         );
         if (outcome.ok) {
           trace.getActiveSpan()?.setAttribute('supergraph.attempts', outcome.attempts);

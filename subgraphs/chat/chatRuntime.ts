@@ -95,10 +95,19 @@ export class ChatRuntime {
     this.every(SWEEP_INTERVAL_MS, () => this.sweep());
   }
 
-  /** Starts a new answer (steps 5–9) and returns it with the caller attached as its first listener. */
-  async startTurn(userId: string, input: ChatInput): Promise<{ meta: AnswerMeta; generation: RunningGeneration }> {
+  /**
+   * Starts a new answer (steps 5–9) and returns it with the caller attached as its first listener;
+   * for a key used before, the first request's answer with no listener attached (the caller follows
+   * it, continuing it here if its replica died).
+   */
+  async startTurn(userId: string, input: ChatInput): Promise<{ meta: AnswerMeta; generation?: RunningGeneration }> {
     if (this.closing) throw new Error('the chat runtime is closed');
     const turn = await startChatTurn({ db: this.db, promptCache: this.promptCache, owner: this.leases.owner, leaseMs: this.config.leaseMs, now: this.now }, userId, input);
+    if ('existingMessageId' in turn) {
+      const meta = await this.answerMeta(turn.existingMessageId);
+      if (!meta) throw new Error(`turn ${turn.existingMessageId} of an idempotency key has no generation`);
+      return { meta };
+    }
     const source = turn.cachedAnswer ? new CachedAnswerSource(turn.cachedAnswer.content) : this.backend;
     const start = { text: '', nextIndex: 0, maxTokens: turn.row.max_tokens };
     const generation = this.generations.start(turn.row.message_id, (signal) => runGeneration(this.generationDeps(), turn.row, source, start, signal));
@@ -152,7 +161,8 @@ export class ChatRuntime {
       const cached = row.cached ? await this.promptCache.get(row.cache_key) : undefined;
       const source = cached ? new CachedAnswerSource(cached.content) : this.backend;
       const start = { text: chunks.map((c) => c.delta).join(''), nextIndex: chunks.length, maxTokens };
-      this.logger?.info({ messageId, from: chunks.length }, 'continuing an answer nobody was writing');
+      // A replica died writing it (or everyone listening left): worth an operator's notice.
+      this.logger?.warn({ messageId, from: chunks.length }, 'continuing an answer nobody was writing');
       this.stats.takeovers += 1;
       return this.generations.start(messageId, (signal) => runGeneration(this.generationDeps(), row, source, start, signal));
     } catch (error) {

@@ -15,14 +15,19 @@ export interface ChatInput {
   conversationId?: string | null;
   prompt: string;
   model?: string | null;
+  /** Same user and key, same turn: a repeat starts nothing and follows the first one's answer. */
+  idempotencyKey?: string | null;
 }
 
-export interface StartedTurn {
-  row: GenerationRow;
-  model: Selectable<ModelsTable>;
-  /** Set when the answer comes from the prompt cache. */
-  cachedAnswer?: CachedAnswer;
-}
+export type StartedTurn =
+  | {
+      row: GenerationRow;
+      model: Selectable<ModelsTable>;
+      /** Set when the answer comes from the prompt cache. */
+      cachedAnswer?: CachedAnswer;
+    }
+  /** The key was used before: this is the answer its first request started. */
+  | { existingMessageId: string };
 
 
 /**
@@ -30,7 +35,9 @@ export interface StartedTurn {
  * conversation (another user's is NOT_FOUND, like a missing one), chooses the model, fits the
  * context, looks the request up in the prompt cache, then in one transaction reserves the tokens
  * (QUOTA_EXCEEDED when too few remain), stores the user's message and creates the generation row
- * whose lease this replica holds.
+ * whose lease this replica holds. With an idempotency key the turn is started once per user and
+ * key: a repeat (a gateway sending the opening to a twin after the first replica died holding it, a
+ * client retrying) is told the first one's answer, which it then follows, and pays nothing.
  */
 export async function startChatTurn(
   deps: { db: Kysely<Database>; promptCache: PromptCache; owner: string; leaseMs: number; now: () => number },
@@ -41,6 +48,9 @@ export async function startChatTurn(
   const prompt = input.prompt.trim();
   if (!prompt) throw badUserInput('"prompt" must not be empty.', { argument: 'input.prompt' });
   // Its length is the SDL's to bound ("At most 8000 characters", enforced before any resolver runs).
+  const key = input.idempotencyKey?.trim() || undefined;
+  const earlier = key ? await turnOfKey(db, userId, key) : undefined;
+  if (earlier) return { existingMessageId: earlier };
 
   const user = await db.selectFrom('users').select('plan').where('id', '=', userId).executeTakeFirst();
   let history: PromptMessage[] = [];
@@ -64,7 +74,10 @@ export async function startChatTurn(
 
   // Runs again from here when a concurrent turn of the same user won (PostgreSQL), so it only decides
   // inside; this process's turns of one user take turns (the quota lane), other replicas' may conflict.
-  const { row, cachedAnswer } = await inTransaction(db, async (trx) => {
+  const started = await inTransaction(db, async (trx) => {
+    // Again inside: the lane ran the other request with this key first, and its commit is visible now.
+    const taken = key ? await turnOfKey(trx, userId, key) : undefined;
+    if (taken) return { existingMessageId: taken };
     const wanted = promptTokens + (cached?.completionTokens ?? model.terms.maxOutputTokens);
     const { granted } = await reserveTokens(trx, userId, { min: promptTokens + 1, max: wanted }, now);
     // A cached answer is served whole or not at all; with too little quota left the model writes a shorter one.
@@ -82,9 +95,18 @@ export async function startChatTurn(
       completion_tokens: 0, finish_reason: null, started_at: startedAt,
     };
     await trx.insertInto('chat_generations').values(generation).execute();
+    // The primary key (user, key) admits one turn per key whatever the engine's isolation.
+    if (key) await trx.insertInto('chat_turn_keys').values({ user_id: userId, idempotency_key: key, message_id: generation.message_id }).execute();
     return { row: generation, cachedAnswer };
   }, { lane: quotaLane(userId) });
-  return { row, model: model.row, cachedAnswer };
+  if (started.existingMessageId !== undefined) return { existingMessageId: started.existingMessageId };
+  return { row: started.row, model: model.row, cachedAnswer: started.cachedAnswer };
+}
+
+/** The answer a user's earlier turn with this key started, if any. */
+async function turnOfKey(db: Kysely<Database>, userId: string, key: string): Promise<string | undefined> {
+  const row = await db.selectFrom('chat_turn_keys').select('message_id').where('user_id', '=', userId).where('idempotency_key', '=', key).executeTakeFirst();
+  return row?.message_id;
 }
 
 /** The conversation to add the turn to, created (titled after the prompt) when none is given. */

@@ -35,13 +35,17 @@ function validate(input: PlaceOrderInput): string {
 }
 
 /**
- * Places an order atomically: stock check, stock decrement, order and lines commit together or not
- * at all. The same user and idempotency key return the first order unchanged, so a retried call
- * never orders (or decrements stock) twice. Replicas racing on one key are serialised and the second
- * one sees the first one's order: on SQLite the transaction takes the write lock up front
- * (WriteLockingSqliteDialect); on PostgreSQL it is SERIALIZABLE, the loser of a race on the key or
- * on an article's stock gets a serialization failure and inTransaction runs it again, when it finds
- * the winner's order or the stock that is left. The unique (user_id, idempotency_key) index backs that up.
+ * Places an order atomically, with no read-then-write for anything another order can change, so a
+ * flash sale needs no retry at all (on PostgreSQL it runs under READ COMMITTED):
+ * - the order row is inserted first, claiming the user's idempotency key: a concurrent call with the
+ *   same key waits on the unique (user_id, idempotency_key) index and, once the first commits, fails
+ *   with a unique violation, after which it returns the winner's order, changing nothing;
+ * - each line takes its stock with one conditional `UPDATE … SET stock = stock - n WHERE stock >= n`:
+ *   a concurrent order of the same article waits for the row and re-checks the condition, so stock
+ *   never goes negative and no transaction fails for having read a stale count. Lines are taken in
+ *   article id order, so two orders sharing articles cannot deadlock;
+ * - a line whose article is missing or short rolls everything back with BAD_USER_INPUT.
+ * The same user and key return the first order unchanged: a retried call never orders twice.
  */
 export async function placeOrder(
   db: Kysely<Database>,
@@ -50,63 +54,82 @@ export async function placeOrder(
   now: Date = new Date(),
 ): Promise<Selectable<OrdersTable>> {
   const idempotencyKey = validate(input);
-  return inTransaction(db, async (trx) => {
-    const existing = await trx
-      .selectFrom('orders')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('idempotency_key', '=', idempotencyKey)
+  const existing = () =>
+    db.selectFrom('orders').selectAll().where('user_id', '=', userId).where('idempotency_key', '=', idempotencyKey).executeTakeFirst();
+  const first = await existing();
+  if (first) return first;
+  try {
+    return await inTransaction(db, (trx) => takeOrder(trx, userId, idempotencyKey, input, now), { isolation: 'read committed' });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    // Another call with this key committed first: its order is the answer to this one too.
+    const winner = await existing();
+    if (!winner) throw error;
+    return winner;
+  }
+}
+
+async function takeOrder(trx: Kysely<Database>, userId: string, idempotencyKey: string, input: PlaceOrderInput, now: Date): Promise<Selectable<OrdersTable>> {
+  const order: Selectable<OrdersTable> = {
+    id: `ord_${randomUUID()}`,
+    user_id: userId,
+    status: 'PENDING',
+    total: 0,
+    created_at: now.toISOString(),
+    idempotency_key: idempotencyKey,
+  };
+  await trx.insertInto('orders').values(order).execute();
+
+  const prices = new Map<string, number>();
+  const byArticle = input.lines.map((line, i) => ({ ...line, i })).sort((a, b) => (a.articleId < b.articleId ? -1 : a.articleId > b.articleId ? 1 : 0));
+  for (const line of byArticle) {
+    const taken = await trx
+      .updateTable('articles')
+      .set((eb) => ({ stock: eb('stock', '-', line.quantity) }))
+      .where('id', '=', line.articleId)
+      .where('stock', '>=', line.quantity)
+      .returning(['price'])
       .executeTakeFirst();
-    if (existing) return existing;
-
-    const articleIds = input.lines.map((line) => line.articleId);
-    const articles = await trx.selectFrom('articles').select(['id', 'price', 'stock']).where('id', 'in', articleIds).execute();
-    const byId = new Map(articles.map((a) => [a.id, a]));
-    let totalCents = 0;
-    input.lines.forEach((line, i) => {
-      const article = byId.get(line.articleId);
-      const argument = `input.lines[${i}].articleId`;
-      if (!article) throw badUserInput(`Line ${i + 1}: unknown article "${line.articleId}".`, { argument });
-      if (article.stock < line.quantity) {
-        throw badUserInput(
-          `Line ${i + 1}: insufficient stock for article "${line.articleId}" (${article.stock} left, ${line.quantity} requested).`,
-          { argument },
-        );
-      }
-      // Integer cents: summing float prices would drift (0.1 + 0.2).
-      totalCents += line.quantity * Math.round(article.price * 100);
-    });
-
-    for (const line of input.lines) {
-      await trx.updateTable('articles').set((eb) => ({ stock: eb('stock', '-', line.quantity) })).where('id', '=', line.articleId).execute();
-      await trx
-        .updateTable('article_stats')
-        .set((eb) => ({ sales: eb('sales', '+', line.quantity) }))
-        .where('article_id', '=', line.articleId)
-        .execute();
-    }
-
-    const order: Selectable<OrdersTable> = {
-      id: `ord_${randomUUID()}`,
-      user_id: userId,
-      status: 'PENDING',
-      total: totalCents / 100,
-      created_at: now.toISOString(),
-      idempotency_key: idempotencyKey,
-    };
-    await trx.insertInto('orders').values(order).execute();
+    if (!taken) throw await refusedLine(trx, line);
+    prices.set(line.articleId, taken.price);
     await trx
-      .insertInto('order_lines')
-      .values(
-        input.lines.map((line, position) => ({
-          order_id: order.id,
-          position,
-          article_id: line.articleId,
-          quantity: line.quantity,
-          unit_price: byId.get(line.articleId)!.price,
-        })),
-      )
+      .updateTable('article_stats')
+      .set((eb) => ({ sales: eb('sales', '+', line.quantity) }))
+      .where('article_id', '=', line.articleId)
       .execute();
-    return order;
-  });
+  }
+
+  // Integer cents: summing float prices would drift (0.1 + 0.2).
+  const totalCents = input.lines.reduce((sum, line) => sum + line.quantity * Math.round(prices.get(line.articleId)! * 100), 0);
+  order.total = totalCents / 100;
+  await trx.updateTable('orders').set({ total: order.total }).where('id', '=', order.id).execute();
+  await trx
+    .insertInto('order_lines')
+    .values(
+      input.lines.map((line, position) => ({
+        order_id: order.id,
+        position,
+        article_id: line.articleId,
+        quantity: line.quantity,
+        unit_price: prices.get(line.articleId)!,
+      })),
+    )
+    .execute();
+  return order;
+}
+
+/** Why a line's stock could not be taken: no such article, or too little left (as this transaction sees it). */
+async function refusedLine(trx: Kysely<Database>, line: { articleId: string; quantity: number; i: number }): Promise<Error> {
+  const article = await trx.selectFrom('articles').select('stock').where('id', '=', line.articleId).executeTakeFirst();
+  if (!article) return badUserInput(`Line ${line.i + 1}: unknown article "${line.articleId}".`, { argument: `input.lines[${line.i}].articleId` });
+  return badUserInput(
+    `Line ${line.i + 1}: insufficient stock for article "${line.articleId}" (${article.stock} left, ${line.quantity} requested).`,
+    { argument: `input.lines[${line.i}].articleId` },
+  );
+}
+
+/** A unique index refused the row: PostgreSQL's 23505, SQLite's SQLITE_CONSTRAINT_UNIQUE. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

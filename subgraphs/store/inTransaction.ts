@@ -1,4 +1,5 @@
 import { PostgresAdapter, sql, type Kysely, type Transaction } from 'kysely';
+import { writeConflict } from '../../lib/errors.ts';
 import type { Database } from './tables.ts';
 
 /** SQLSTATEs after which running the whole transaction again is correct: serialization failure, deadlock. */
@@ -26,6 +27,12 @@ export interface InTransactionOptions {
    * and some would run out of attempts. (SQLite runs every transaction one after another anyway.)
    */
   lane?: string;
+  /**
+   * `read committed` for a transaction whose writes are atomic conditional updates (`UPDATE … WHERE
+   * stock >= n`) and unique inserts: PostgreSQL then makes a concurrent writer wait for the row and
+   * re-check its condition instead of failing it. @default the store's (SERIALIZABLE on PostgreSQL)
+   */
+  isolation?: 'read committed';
 }
 
 /** True for an error PostgreSQL raises when a concurrent transaction won and this one should run again. */
@@ -57,6 +64,7 @@ function inLane<T>(lane: string, task: () => Promise<T>): Promise<T> {
  * and runs it again from the start when PostgreSQL reports that a concurrent transaction conflicted.
  * `work` must therefore keep its effects inside the transaction (or make them idempotent): it may run
  * more than once, and only the last run commits. SQLite never raises these codes, so there it runs once.
+ * A conflict that outlasts every attempt is WRITE_CONFLICT (retryable), never an internal error.
  */
 export async function inTransaction<T>(db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>, options: InTransactionOptions = {}): Promise<T> {
   return options.lane === undefined ? withRetries(db, work, options) : inLane(options.lane, () => withRetries(db, work, options));
@@ -66,9 +74,12 @@ async function withRetries<T>(db: Kysely<Database>, work: (trx: Transaction<Data
   const { attempts = 12, baseDelayMs = 5, maxDelayMs = 250, random = Math.random, sleep = sleepFor } = options;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await (options.lane !== undefined && isPostgres(db) ? inAdvisoryLock(db, options.lane, work) : db.transaction().execute(work));
+      const transaction = options.isolation ? db.transaction().setIsolationLevel(options.isolation) : db.transaction();
+      return await (options.lane !== undefined && isPostgres(db) ? inAdvisoryLock(db, options.lane, work) : transaction.execute(work));
     } catch (error) {
-      if (attempt >= attempts || !isRetryableConflict(error)) throw error;
+      if (!isRetryableConflict(error)) throw error;
+      // Rolled back every time: nothing changed, and the client may send it again.
+      if (attempt >= attempts) throw writeConflict();
       // Full jitter: replicas that collided once should not collide again on the same beat.
       await sleep(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
     }

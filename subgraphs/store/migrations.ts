@@ -146,5 +146,12 @@ export function migrations(db: Kysely<Database>): CompiledQuery[] {
       .addColumn('created_at', 'text', (c) => c.notNull())
       .compile(),
     s.createIndex('chat_usage_user_id').ifNotExists().on('chat_usage').column('user_id').compile(),
+    // A table of its own (not a column of chat_generations): `ifNotExists` adds it to older files too.
+    s.createTable('chat_turn_keys').ifNotExists()
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('idempotency_key', 'text', (c) => c.notNull())
+      .addColumn('message_id', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('chat_turn_keys_pk', ['user_id', 'idempotency_key'])
+      .compile(),
   ];
 }

@@ -55,7 +55,7 @@ function cents(value: number): number {
 }
 
 /** The seed as rows: same output on every call. */
-export function seedRows(): Omit<Rows, 'api_keys' | 'meta' | 'chat_generations' | 'chat_chunks' | 'prompt_cache' | 'chat_usage'> {
+export function seedRows(): Omit<Rows, 'api_keys' | 'meta' | 'chat_generations' | 'chat_chunks' | 'prompt_cache' | 'chat_usage' | 'chat_turn_keys'> {
   const random = seededRandom(20250601);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];

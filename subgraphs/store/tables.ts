@@ -157,6 +157,13 @@ export interface PromptCacheTable {
 }
 
 /** What each answer cost, for analytics (myChatUsage). */
+/** A chat turn's idempotency key: the same user and key find the answer the first request started. */
+export interface ChatTurnKeysTable {
+  user_id: string;
+  idempotency_key: string;
+  message_id: string;
+}
+
 export interface ChatUsageTable {
   message_id: string;
   user_id: string;
@@ -193,5 +200,6 @@ export interface Database {
   chat_chunks: ChatChunksTable;
   prompt_cache: PromptCacheTable;
   chat_usage: ChatUsageTable;
+  chat_turn_keys: ChatTurnKeysTable;
   meta: MetaTable;
 }

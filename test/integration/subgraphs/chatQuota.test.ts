@@ -106,4 +106,27 @@ describe('the token quota (chat charges the ledger that User.quota reads)', () =
     const spent = answers.reduce((sum, a) => sum + a.chunks.at(-1)!.usage!.totalTokens, 0);
     expect((await quota()).used).toBe(spent);
   });
+
+  it('starts one turn per idempotency key: repeats, even at once, follow the first answer and pay nothing', async () => {
+    await leaveRemaining(5_000);
+    const before = await quota();
+    const input = { prompt: 'the same turn, asked three times', idempotencyKey: `turn-${Date.now()}` };
+    const produced = generatorOf(harness.servers.chat!).tokensProduced;
+    const answers = await Promise.all(
+      [0, 1, 2].map(() => harness.subscribe(harness.servers.chat!, CHAT_STREAM, { input }, u3).then(readAll)),
+    );
+    expect(answers.flatMap((a) => a.errors)).toEqual([]);
+    const messageIds = new Set(answers.map((a) => a.chunks[0].messageId));
+    expect(messageIds.size).toBe(1);
+    // Every follower got the whole answer, in order, and it was written once.
+    const texts = answers.map((a) => a.chunks.map((c) => c.delta).join(''));
+    expect(new Set(texts).size).toBe(1);
+    const usage = answers[0].chunks.at(-1)!.usage!;
+    expect((await quota()).used).toBe(before.used + usage.totalTokens);
+    expect(generatorOf(harness.servers.chat!).tokensProduced - produced).toBe(usage.completionTokens);
+    // The chat mutation with that key again: the same message, nothing charged.
+    const { body } = await harness.post('chat', 'mutation($input: ChatInput!) { chat(input: $input) { message { id } } }', { input }, u3);
+    expect(body.data!.chat.message.id).toBe([...messageIds][0]);
+    expect((await quota()).used).toBe(before.used + usage.totalTokens);
+  });
 });

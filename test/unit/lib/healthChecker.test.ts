@@ -72,4 +72,46 @@ describe('active health checks', () => {
     cleanups.push(() => clearInterval(traffic));
     await expect.poll(() => replica.healthy, { timeout: 2_000, interval: 20 }).toBe(false);
   });
+
+  it('probe with a { __typename } query by default, signed with the headers they are given', async () => {
+    const seen: Array<{ method?: string; body: string; signature?: string }> = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        seen.push({ method: request.method, body, signature: request.headers['x-probe-signature'] as string | undefined });
+        response.setHeader('content-type', 'application/json');
+        response.end('{"data":{"__typename":"Query"}}');
+      });
+    });
+    const served = await serveOnFreePort(server);
+    cleanups.push(() => served.close());
+    const pool = new ReplicaPool({ name: 'replica', urls: [served.url] });
+    const checks = startHealthChecks(pool, { intervalMs: 40, timeoutMs: 200, probe: { kind: 'graphql', headers: () => ({ 'x-probe-signature': 'signed' }) } });
+    cleanups.push(() => checks.close());
+    await expect.poll(() => seen.length, { timeout: 2_000, interval: 20 }).toBeGreaterThan(1);
+    expect(seen[0]).toEqual({ method: 'POST', body: JSON.stringify({ query: 'query HealthCheck { __typename }' }), signature: 'signed' });
+    expect(pool.all()[0].healthy).toBe(true);
+  });
+
+  it('keep a replica whose probe is answered 404 or 405, and say so once per replica', async () => {
+    let status = 200;
+    const server = createServer((_request, response) => {
+      response.statusCode = status;
+      response.end();
+    });
+    const served = await serveOnFreePort(server);
+    cleanups.push(() => served.close());
+    const pool = new ReplicaPool({ name: 'replica', urls: [served.url] });
+    const told: number[] = [];
+    const checks = startHealthChecks(pool, { intervalMs: 30, timeoutMs: 200, probe: { kind: 'path', path: '/healthz' }, onMisconfigured: (_r, s) => told.push(s) });
+    cleanups.push(() => checks.close());
+    status = 404;
+    await sleep(300); // ten rounds answered 404
+    expect(pool.all()[0].healthy).toBe(true);
+    expect(told).toEqual([404]);
+    // A 5xx is a replica saying it cannot serve: that one counts.
+    status = 503;
+    await expect.poll(() => pool.all()[0].healthy, { timeout: 2_000, interval: 20 }).toBe(false);
+  });
 });

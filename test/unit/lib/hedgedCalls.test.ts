@@ -81,7 +81,7 @@ function client(options: { policy?: TailLatencyOptions; budget?: RetryBudget } =
   return c;
 }
 
-const query = (c: UpstreamClient) => c.post('{}', { headers: {}, idempotent: true });
+const query = (c: UpstreamClient) => c.post('{}', { headers: {}, kind: 'query' });
 
 /** Enough answers from healthy replicas that the client knows the upstream's latency. */
 async function warmUp(c: UpstreamClient) {
@@ -134,7 +134,7 @@ describe('hedged queries', () => {
     for (let i = 0; i < 30; i++) {
       const [hungBefore, twinBefore] = [hung.hits, twin.hits];
       const { value, ms } = await timed(() =>
-        c.post('{}', { headers: {}, idempotent: false, signal: AbortSignal.timeout(400) }).catch((e: unknown) => e),
+        c.post('{}', { headers: {}, kind: 'write', signal: AbortSignal.timeout(400) }).catch((e: unknown) => e),
       );
       if (hung.hits === hungBefore) continue; // landed on the twin: try again
       expect(value).toMatchObject({ cancelled: true, attempts: 1 });
@@ -154,7 +154,7 @@ describe('hedged queries', () => {
     hung.mode = 'hung';
     const adaptedBefore = c.tail.stats().deadlinesAdapted;
     // The caller gives up at 600 ms; the adaptive deadline would have been 250 ms.
-    const { value: error, ms } = await timed(() => c.post('{}', { headers: {}, idempotent: true, signal: AbortSignal.timeout(600) }).catch((e) => e));
+    const { value: error, ms } = await timed(() => c.post('{}', { headers: {}, kind: 'query', signal: AbortSignal.timeout(600) }).catch((e) => e));
     expect(error).toMatchObject({ cancelled: true, attempts: 1 });
     expect(ms).toBeGreaterThanOrEqual(590);
     expect(c.tail.stats()).toMatchObject({ hedgesSent: 0, hedgesSkipped: { no_live_twin: 1 }, deadlinesAdapted: adaptedBefore });

@@ -14,7 +14,7 @@ async function gateway(answer: Parameters<typeof startFakeGateway>[0]): Promise<
   return fake;
 }
 
-function client(urls: string[]): GatewayClient {
+function client(urls: string[]): ReturnType<typeof createGatewayClient> {
   const created = createGatewayClient({ supergraph: 'commerce', urls });
   cleanups.push(() => created.close());
   return created;
@@ -61,7 +61,15 @@ describe('gatewayClient', () => {
     const c = client([await refusedUrl(), fake.url]);
     for (let i = 0; i < 10; i++) expect(await c.execute(request, signal())).toMatchObject({ ok: true });
     const dead = client([await refusedUrl()]);
-    expect(await dead.execute(request, signal(), { idempotent: false })).toMatchObject({ ok: false, failure: { reason: 'network', attempts: 1 } });
+    expect(await dead.execute(request, signal(), { kind: 'write' })).toMatchObject({ ok: false, failure: { reason: 'network', attempts: 1, retryable: true } });
+  });
+
+  it('sends a mutation that never reached an instance (connection refused) to the twin', async () => {
+    const fake = await gateway(() => ({ json: { data: { ok: true } } }));
+    const c = client([await refusedUrl(), fake.url]);
+    for (let i = 0; i < 10; i++) expect(await c.execute(request, signal(), { kind: 'write' })).toMatchObject({ ok: true });
+    expect(fake.seen.length).toBe(10);
+    expect(c.upstream.client.retryStats().sent.unreached).toBeGreaterThanOrEqual(1);
   });
 
   it('reports network failure when every instance refuses', async () => {
@@ -75,8 +83,8 @@ describe('gatewayClient', () => {
     const query = await client([a.url, b.url]).execute(request, signal());
     expect(query).toMatchObject({ ok: false, failure: { reason: 'http_5xx', attempts: 2 } });
     const before = a.seen.length + b.seen.length;
-    const mutation = await client([a.url, b.url]).execute(request, signal(), { idempotent: false });
-    expect(mutation).toMatchObject({ ok: false, failure: { reason: 'http_5xx', attempts: 1 } });
+    const mutation = await client([a.url, b.url]).execute(request, signal(), { kind: 'write' });
+    expect(mutation).toMatchObject({ ok: false, failure: { reason: 'http_5xx', attempts: 1, retryable: false } });
     expect(a.seen.length + b.seen.length).toBe(before + 1);
   });
 

@@ -18,7 +18,7 @@ function harness(answer: (supergraph: SupergraphName, request: GatewayRequest, s
   const gateway = (supergraph: SupergraphName): GatewayClient => ({
     supergraph,
     async execute(request, signal, options) {
-      log.push(`start ${supergraph} ${options?.idempotent === false ? 'once' : 'retryable'}`);
+      log.push(`start ${supergraph} ${{ write: 'once', idempotent: 'idempotent', query: 'retryable' }[options?.kind ?? 'query']}`);
       try {
         return await answer(supergraph, request, signal);
       } finally {

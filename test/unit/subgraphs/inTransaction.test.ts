@@ -28,13 +28,13 @@ describe('inTransaction', () => {
     expect(delays).toEqual([5, 10]);
   });
 
-  it('gives up after its attempts with the conflict, and never retries another error', async () => {
+  it('gives up after its attempts with a retryable WRITE_CONFLICT (never an internal error), and never retries another error', async () => {
     let runs = 0;
     const failing = inTransaction(store.db, async () => {
       runs += 1;
       throw conflict('40001');
     }, { attempts: 3, sleep: async () => {} });
-    await expect(failing).rejects.toMatchObject({ code: '40001' });
+    await expect(failing).rejects.toMatchObject({ extensions: { code: 'WRITE_CONFLICT', retryable: true, retryAfterSeconds: 1 } });
     expect(runs).toBe(3);
 
     runs = 0;
