@@ -30,6 +30,7 @@ import { gatewayContextFactory, type GatewayContext } from './gatewayContext.ts'
 import { loadObservabilityConfig } from '../lib/config/observabilityConfig.ts';
 import { buildGatewayGeneration, type GenerationShared } from './gatewayGeneration.ts';
 import { createReloadableGateway } from './reloadableGateway.ts';
+import { useOperationFailureAnswer } from './useOperationFailureAnswer.ts';
 import { meteredCacheStore } from '../lib/observability/meteredCacheStore.ts';
 import { createUpstreamCallMetrics } from '../lib/observability/upstreamCallMetrics.ts';
 import { useRequestTelemetry } from '../lib/observability/useRequestTelemetry.ts';
@@ -170,6 +171,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       useSseEventIds(),
       // @apollo/gateway plans and executes, on the supergraph generation the request was validated against.
       supergraph.plugin,
+      // After it: an operation that cannot be planned or executed is answered as its own error, not a 500.
+      useOperationFailureAnswer({ logger: log }),
     ],
   });
 
