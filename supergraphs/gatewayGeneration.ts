@@ -33,8 +33,9 @@ export interface GenerationShared {
 
 /**
  * Everything a gateway derives from one supergraph SDL, built together so it switches together: the
- * federation Supergraph, @apollo/gateway's planner and executor, the fetch shapes, the data sources,
- * the subscription executor and the API schema clients validate against.
+ * federation Supergraph, @apollo/gateway (which loads it and builds the API schema clients validate
+ * against), the query planner and the plan executor (ours, or Apollo's by GATEWAY_EXECUTOR), the fetch
+ * shapes, the data sources and the subscription executor.
  */
 export interface GatewayGeneration {
   readonly sdl: string;
