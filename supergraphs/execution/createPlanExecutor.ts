@@ -70,7 +70,13 @@ export function createPlanExecutor(options: PlanExecutorOptions): PlanExecutor {
   const planner = options.planner ?? new QueryPlanner(supergraph);
   const supergraphTypes = typeConditionsOf(options.supergraphSchema);
   const byDocument = new WeakMap<DocumentNode, Map<string, CompiledOperation>>();
-  const byText = new LRUCache<string, CompiledOperation>({ max: options.maxOperations ?? 1_000 });
+  // Bounded in bytes too, as every cache keyed by client text is: a compiled operation grows with its
+  // text (plan, fetch programs, shaping), so the text's size stands in for it, with a floor per entry.
+  const byText = new LRUCache<string, CompiledOperation>({
+    max: options.maxOperations ?? 1_000,
+    maxSize: 64 * 1024 * 1024,
+    sizeCalculation: (_operation, key) => 16 * key.length + 16 * 1024,
+  });
 
   const compile = (document: DocumentNode, operationName: string | undefined): CompiledOperation => {
     const definition = getOperationAST(document, operationName);
