@@ -84,8 +84,9 @@ export interface Gateway {
 
 /**
  * One supergraph gateway, built like the router: graphql-yoga serves HTTP, health, readiness and the
- * operator endpoints through the same shared plugins, and @apollo/gateway plans and executes, every
- * subgraph fetch going through a replica pool with its breaker and stale-if-error fallback.
+ * operator endpoints through the same shared plugins, @apollo/query-planner plans and our plan executor
+ * (supergraphs/execution/; Apollo's with GATEWAY_EXECUTOR=apollo) runs the plans, every subgraph fetch
+ * going through a replica pool with its breaker and stale-if-error fallback.
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { name, config, internalSecret, internalSecretPrevious, drainTimeoutMs = 10_000 } = options;
@@ -126,6 +127,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     staleIfError,
     fetchMetrics: createUpstreamCallMetrics(metrics.registry),
     logger: log,
+    executor: config.gateway.executor,
   };
   const supergraph = createReloadableGateway({
     name,
@@ -168,7 +170,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       useRequestTelemetry({ logger: log }),
       useRouterSignature({ secrets: internalSecrets }),
       useSseEventIds(),
-      // @apollo/gateway plans and executes, on the supergraph generation the request was validated against.
+      // The query planner plans and our executor (or Apollo's) runs the plan, on the supergraph generation the request was validated against.
       supergraph.plugin,
       // After it: an operation that cannot be planned or executed is answered as its own error, not a 500.
       useOperationFailureAnswer({ logger: log }),

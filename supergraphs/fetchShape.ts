@@ -14,6 +14,8 @@ export interface FetchShape {
   rootKeys: string[];
   /** Its answer is the same for every principal (`@cacheControl(scope: PUBLIC)` on all it selects). */
   isPublic: boolean;
+  /** The fetch's query text as a JSON string, encoded once for every request body that carries it. */
+  queryJson: string;
   /**
    * For a write whose every root field is declared `@idempotent`: where each one's key sits; with
    * the keys present in a request's variables, the write may be sent to a twin after any failure.
@@ -49,6 +51,7 @@ export function createFetchShapes(supergraphSchema: GraphQLSchema, hints: CacheH
       isEntities: fields.some((f) => f.name.value === '_entities'),
       rootKeys: fields.map((f) => f.alias?.value ?? f.name.value),
       isPublic: document ? cacheScopeOf(supergraphSchema, hints, document).isPublic : false,
+      queryJson: JSON.stringify(query),
       idempotencyKeys:
         operation && writes && operation.operation !== 'query' && rootTypes[operation.operation]
           ? idempotencyKeyArguments(operation, rootTypes[operation.operation]!, writes)

@@ -60,7 +60,7 @@ export function fromEnv(env: NodeJS.ProcessEnv, names: TopologyNames): Record<st
       ...graphiqlConfigFromEnv(env),
       ...chatPageConfigFromEnv(env),
     },
-    gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls },
+    gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls, executor: env.GATEWAY_EXECUTOR },
     database: databaseFromEnv(env),
     chat: chatEnv(env),
     resilience: {

@@ -66,6 +66,12 @@ export const configSchema = z.object({
     subgraphTimeoutMs: ms.default(4_000),
     /** Replica URLs per subgraph (`<SUBGRAPH>_URLS`). @default the topology's, else the supergraph's routing URL */
     subgraphUrls: z.record(z.string(), urlList).default({}),
+    /**
+     * Which executor runs query plans (`GATEWAY_EXECUTOR`): `own` (supergraphs/execution/, compiled per
+     * plan) or `apollo` (@apollo/gateway's executeQueryPlan), kept one setting away while they are compared.
+     * @default "own"
+     */
+    executor: z.enum(['own', 'apollo']).default('own'),
   }).default({}),
   resilience: z.object({
     /**

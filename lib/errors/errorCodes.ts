@@ -70,6 +70,13 @@ export type FallbackExtension =
   | { source: 'cache'; cachedAt: string; ageMs: number }
   | { source: 'degraded'; message: string };
 
+/**
+ * Apollo's code for a value a subgraph answered that the operation's types refuse (a null in a non-null
+ * field, an unknown enum value): reported under `extensions.valueCompletion`, never in `errors`, as
+ * @apollo/gateway and Apollo Router report it. Not one of our codes: it is never public in `errors`.
+ */
+export const VALUE_COMPLETION_CODE = 'INVALID_GRAPHQL';
+
 /** What a client sees in place of an error it may not see verbatim. */
 export const MASKED_MESSAGE = 'Unexpected error.';
 
