@@ -10,6 +10,8 @@ export const ErrorCode = {
   OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
+  /** A field or type the caller may not see (`@authenticated`, `@requiresScopes`): removed and answered null, as Apollo Router does. */
+  UNAUTHORIZED_FIELD_OR_TYPE: 'UNAUTHORIZED_FIELD_OR_TYPE',
   NOT_FOUND: 'NOT_FOUND',
   /** The caller's token allowance is spent (the chat flow). */
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
