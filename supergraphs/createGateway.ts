@@ -52,8 +52,9 @@ export interface Gateway extends Pick<ComponentServer, 'fetch'> {
 
 /**
  * One supergraph gateway on the shared component server: router-signed requests only, no CORS (no
- * browser ever talks to it), @apollo/query-planner plans and the generation's executor runs them,
- * every subgraph fetch going through a replica pool with its breaker and stale-if-error fallback.
+ * browser ever talks to it), @apollo/query-planner plans and our plan executor (supergraphs/execution/;
+ * Apollo's with GATEWAY_EXECUTOR=apollo) runs the plans, every subgraph fetch going through a replica
+ * pool with its breaker and stale-if-error fallback.
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { name, config, internalSecret, internalSecretPrevious, drainTimeoutMs = 10_000 } = options;
@@ -78,6 +79,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
     fetchMetrics: createUpstreamCallMetrics(metrics.registry),
     logger: log,
+    executor: config.gateway.executor,
   };
   const supergraph = createReloadableGateway({
     name,

@@ -20,12 +20,19 @@ import type { GatewayContext } from './gatewayContext.ts';
 
 export interface SubscriptionExecutorOptions {
   supergraph: Supergraph;
+  /** Shared with the query executor. @default a new one */
+  planner?: QueryPlanner;
   /** What each primary fetch is (its `@idempotent` keys): whether an opening that reached a replica may go to another. */
   shapes: FetchShapes;
   /** The gateway's data sources by subgraph: `rest` of a plan fetches through them, fallbacks included. */
   dataSources(): Record<string, GraphQLDataSource>;
   /** Pool clients by subgraph: the `primary` stream opens on one of their replicas. */
   clients: Readonly<Record<string, UpstreamClient>>;
+  /**
+   * Runs an event's plan (the primary replayed, then `rest`) with the given data sources: our plan
+   * executor's when the gateway runs on it. @default @apollo/gateway's executeQueryPlan
+   */
+  executePlan?: (plan: QueryPlan, args: ExecutionArgs, services: Record<string, GraphQLDataSource>) => Promise<ExecutionResult>;
 }
 
 type Subscribe = (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
@@ -42,8 +49,15 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
   const { supergraph } = options;
   const apiSchema = supergraph.apiSchema();
   const supergraphSchema = supergraph.schema.toGraphQLJSSchema();
-  const planner = new QueryPlanner(supergraph);
+  const planner = options.planner ?? new QueryPlanner(supergraph);
   const plans = new WeakMap<DocumentNode, Map<string, SubscriptionNode>>();
+  // One event plan per subscription plan, so an executor that compiles plans does it once.
+  const eventPlans = new WeakMap<SubscriptionNode, QueryPlan>();
+  const eventPlanOf = (node: SubscriptionNode): QueryPlan => {
+    let plan = eventPlans.get(node);
+    if (!plan) eventPlans.set(node, (plan = { kind: 'QueryPlan', node: node.rest ? { kind: 'Sequence', nodes: [node.primary, node.rest] } : node.primary }));
+    return plan;
+  };
 
   const planOf = (document: DocumentNode, operationName: string | undefined): SubscriptionNode => {
     let byName = plans.get(document);
@@ -92,9 +106,13 @@ export function createSubscriptionExecutor(options: SubscriptionExecutorOptions)
       return { data: null, errors: [failed(primary, failure)] };
     }
 
-    const plan: QueryPlan = { kind: 'QueryPlan', node: node.rest ? { kind: 'Sequence', nodes: [primary, node.rest] } : primary };
+    const plan = eventPlanOf(node);
     const operationContext = buildOperationContext({ schema: args.schema, operationDocument: args.document, operationName });
     const completeEvent = async (payload: Record<string, unknown>): Promise<ExecutionResult> => {
+      if (options.executePlan) {
+        const services = { ...options.dataSources(), [primary.serviceName]: replaying(primary, payload, options.dataSources()[primary.serviceName]) };
+        return options.executePlan(plan, args, services);
+      }
       const requestContext = {
         request: { query: primary.operation, variables, operationName },
         context,

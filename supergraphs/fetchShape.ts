@@ -14,6 +14,8 @@ export interface FetchShape {
   rootKeys: string[];
   /** Its answer is the same for every principal (`@cacheControl(scope: PUBLIC)` on all it selects). */
   isPublic: boolean;
+  /** The fetch's query text as a JSON string, encoded once for every request body that carries it. */
+  queryJson: string;
   /**
    * For a write whose every root field is declared `@idempotent`: where each one's key sits; with
    * the keys present in a request's variables, the write may be sent to a twin after any failure.
@@ -35,7 +37,8 @@ export function createFetchShapes(supergraphSchema: GraphQLSchema, hints: CacheH
   };
   // Query plans are cached, so each fetch document is one object for as long as its plan lives.
   const byDocument = new WeakMap<DocumentNode, FetchShape>();
-  const byText = new LRUCache<string, FetchShape>({ max: 2_000 });
+  // Keyed by fetch text, which a hostile router cannot send but a big operation makes long: bounded in bytes too.
+  const byText = new LRUCache<string, FetchShape>({ max: 2_000, maxSize: 16 * 1024 * 1024, sizeCalculation: (_shape, query) => 2 * query.length + 256 });
   const analyse = (document: DocumentNode | undefined, query: string): FetchShape => {
     const operation = document?.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
     const fields = (operation?.selectionSet.selections ?? []).flatMap((s) =>
@@ -48,6 +51,7 @@ export function createFetchShapes(supergraphSchema: GraphQLSchema, hints: CacheH
       isEntities: fields.some((f) => f.name.value === '_entities'),
       rootKeys: fields.map((f) => f.alias?.value ?? f.name.value),
       isPublic: document ? cacheScopeOf(supergraphSchema, hints, document).isPublic : false,
+      queryJson: JSON.stringify(query),
       idempotencyKeys:
         operation && writes && operation.operation !== 'query' && rootTypes[operation.operation]
           ? idempotencyKeyArguments(operation, rootTypes[operation.operation]!, writes)

@@ -1,5 +1,6 @@
 import { ApolloGateway } from '@apollo/gateway';
 import { Supergraph } from '@apollo/federation-internals';
+import { QueryPlanner } from '@apollo/query-planner';
 import { buildSchema, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { readCacheHints } from '../lib/fallback/cacheHints.ts';
@@ -9,6 +10,7 @@ import type { UpstreamCallMetrics } from '../lib/observability/upstreamCallMetri
 import type { Upstream } from '../lib/upstream/createUpstream.ts';
 import { degradedData } from './degradedData.ts';
 import { createSubscriptionExecutor } from './executeSubscription.ts';
+import { createPlanExecutor } from './execution/createPlanExecutor.ts';
 import { createFetchShapes } from './fetchShape.ts';
 import { ReplicaDataSource } from './replicaDataSource.ts';
 import { subgraphSchema } from './subgraphSchema.ts';
@@ -25,12 +27,15 @@ export interface GenerationShared {
   staleIfError: StaleIfError;
   fetchMetrics?: UpstreamCallMetrics;
   logger: Logger;
+  /** Which executor runs query plans: ours (supergraphs/execution/) or @apollo/gateway's. @default 'own' */
+  executor?: 'own' | 'apollo';
 }
 
 /**
  * Everything a gateway derives from one supergraph SDL, built together so it switches together: the
- * federation Supergraph, @apollo/gateway's planner and executor, the fetch shapes, the data sources,
- * the subscription executor and the API schema clients validate against.
+ * federation Supergraph, @apollo/gateway (which loads it and builds the API schema clients validate
+ * against), the query planner and the plan executor (ours, or Apollo's by GATEWAY_EXECUTOR), the fetch
+ * shapes, the data sources and the subscription executor.
  */
 export interface GatewayGeneration {
   readonly sdl: string;
@@ -44,10 +49,11 @@ export interface GatewayGeneration {
 
 /** Builds one generation; throws (and nothing changes) when the SDL is not a valid supergraph. */
 export async function buildGatewayGeneration(sdl: string, shared: GenerationShared): Promise<GatewayGeneration> {
-  const { name, upstreams, staleIfError, fetchMetrics, logger } = shared;
+  const { name, upstreams, staleIfError, fetchMetrics, logger, executor = 'own' } = shared;
   const supergraph = Supergraph.build(sdl);
   for (const subgraph of supergraph.subgraphs()) upstreams[subgraph.name] ??= shared.createUpstream(subgraph.name, subgraph.url);
-  const shapes = createFetchShapes(buildSchema(sdl, { assumeValidSDL: true }), readCacheHints(sdl), readIdempotentWrites(sdl));
+  const supergraphSchema = buildSchema(sdl, { assumeValidSDL: true });
+  const shapes = createFetchShapes(supergraphSchema, readCacheHints(sdl), readIdempotentWrites(sdl));
   const dataSources: Record<string, ReplicaDataSource> = {};
   const gateway = new ApolloGateway({
     supergraphSdl: sdl,
@@ -66,13 +72,18 @@ export async function buildGatewayGeneration(sdl: string, shared: GenerationShar
     },
   });
   await gateway.load();
+  // One planner for our executor and the subscription executor (@apollo/gateway keeps its own).
+  const planner = new QueryPlanner(supergraph);
+  const own = executor === 'own' ? createPlanExecutor({ supergraph, supergraphSchema, planner, services: () => dataSources }) : undefined;
   let stopping: Promise<void> | undefined;
   return {
     sdl,
     schema: gateway.schema!,
-    execute: createApolloExecute(gateway, logger),
+    execute: own ? (args) => own.execute(args) : createApolloExecute(gateway, logger),
     subscribe: createSubscriptionExecutor({
       supergraph,
+      planner,
+      executePlan: own?.executePlan,
       shapes,
       dataSources: () => dataSources,
       clients: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.client])),

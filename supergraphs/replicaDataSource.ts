@@ -66,7 +66,7 @@ export class ReplicaDataSource implements GraphQLDataSource<GatewayContext> {
     };
     const key = staleIfError.keyFor(target);
     try {
-      const body = `{"query":${JSON.stringify(query)},"variables":${variablesJson}${request.operationName ? `,"operationName":${JSON.stringify(request.operationName)}` : ''}}`;
+      const body = `{"query":${shape.queryJson},"variables":${variablesJson}${request.operationName ? `,"operationName":${JSON.stringify(request.operationName)}` : ''}}`;
       const response = await client.post(body, {
         headers: withTraceHeaders(context.principalHeaders?.() ?? {}),
         signal: context.signal,
@@ -75,8 +75,11 @@ export class ReplicaDataSource implements GraphQLDataSource<GatewayContext> {
       const result = response.status < 400 ? parseGraphQLResponse(response.body) : undefined;
       if (!result) throw new UpstreamError(serviceName, response.status >= 400 ? 'http_4xx' : 'bad_response', response.attempts);
       // A clean answer is kept as the bytes it came in; others are serialised from what was parsed.
-      if (isCleanDataBody(response.body)) staleIfError.rememberBody(key, response.body);
-      else staleIfError.remember(key, result.data, Boolean(result.errors?.length));
+      // Without a key (the subgraph's policy keeps nothing) the 100 KB answer is not scanned for it.
+      if (key) {
+        if (isCleanDataBody(response.body)) staleIfError.rememberBody(key, response.body);
+        else staleIfError.remember(key, result.data, Boolean(result.errors?.length));
+      }
       return { response: result as GatewayGraphQLResponse, outcome: 'answered', attributes: { 'server.address': response.replica, 'subgraph.attempts': response.attempts } };
     } catch (error) {
       const failure: UpstreamFailure = error instanceof UpstreamError ? error.failure : { reason: 'bad_response', attempts: 1 };

@@ -1,10 +1,11 @@
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { useHealthEndpoints } from '../../test/support/yogaHealthEndpoints.ts';
 import { serveOnFreePort } from '../../test/support/serveOnFreePort.ts';
+import { memoised } from './memoisedListener.ts';
 
 // The classic federation demo (accounts, products, inventory, reviews), written small and cheap for
 // the tests and the federation benchmark: answers are computed once and memoised, so a gateway in
@@ -111,36 +112,6 @@ export async function startDemoSubgraph(
   server.on('request', (req: IncomingMessage) => req.method === 'POST' && (requests += 1));
   server.keepAliveTimeout = 65_000;
   return { ...(await serveOnFreePort(server)), requests: () => requests, probes: () => probes };
-}
-
-interface Memo {
-  status: number;
-  contentType: string;
-  body: Buffer;
-}
-
-/** A request listener that runs yoga once per distinct (accept, path, body) and replays its answer after. */
-function memoised(yoga: { fetch(url: string, init: RequestInit): Response | Promise<Response> }): RequestListener {
-  const memo = new Map<string, Memo>();
-  const write = (res: ServerResponse, m: Memo) => {
-    res.writeHead(m.status, { 'content-type': m.contentType, 'content-length': m.body.length });
-    res.end(m.body);
-  };
-  return (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks);
-      const key = `${req.method} ${req.headers.accept ?? ''} ${req.url}\n${body.toString('latin1')}`;
-      const known = memo.get(key);
-      if (known) return write(res, known);
-      const headers = Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : []));
-      const answer = await yoga.fetch(`http://127.0.0.1${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
-      const fresh = { status: answer.status, contentType: answer.headers.get('content-type') ?? 'application/json', body: Buffer.from(await answer.arrayBuffer()) };
-      if (fresh.status === 200 && memo.size < 10_000) memo.set(key, fresh);
-      write(res, fresh);
-    });
-  };
 }
 
 /** The demo's composed supergraph SDL, its routing URLs those given. */

@@ -4,12 +4,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGatewayRuntime } from '@graphql-hive/gateway';
 
-// Target (b) of the federation benchmark, a process of its own: Hive Gateway's runtime served by
-// node:http, as its documentation runs it programmatically. Landing page and GraphiQL off, and both of
-// its in-flight deduplications off (of identical client requests, and of identical subgraph fetches),
-// so every request does its own work as at the other targets.
-// Its fetches of one request share the request's AbortSignal, one listener each: this query makes 11.
+// Targets (b) and (f) of the federation benchmark, a process of its own: Hive Gateway's runtime served
+// by node:http, as its documentation runs it programmatically; with HIVE_ROUTER_RUNTIME=1 (target f) it
+// plans and executes with @graphql-hive/router-runtime (the Rust query planner), as The Guild's
+// benchmark runs it. Landing page and GraphiQL off, and both of its in-flight deduplications off (of
+// identical client requests, and of identical subgraph fetches), so every request does its own work
+// as at the other targets.
+// Its fetches of one request share the request's AbortSignal, one listener each: a query makes up to 16.
 EventEmitter.defaultMaxListeners = 64;
+const routerRuntime = process.env.HIVE_ROUTER_RUNTIME === '1' ? await import('@graphql-hive/router-runtime') : undefined;
 const runtime = createGatewayRuntime({
   supergraph: readFileSync(process.env.SUPERGRAPH_FILE!, 'utf8'),
   landingPage: false,
@@ -17,6 +20,7 @@ const runtime = createGatewayRuntime({
   logging: 'error',
   inboundInflightRequestDeduplication: false,
   transportEntries: { '*.http': { options: { deduplicateInflightRequests: false } } },
+  ...(routerRuntime ? { unifiedGraphHandler: routerRuntime.unifiedGraphHandler } : {}),
 });
 const server = createServer(runtime);
 server.keepAliveTimeout = 65_000;

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_QUERY } from './demoSubgraphs.ts';
+import { BENCH_SHAPES } from './benchShapes.ts';
 import { FEDERATION } from './federationSettings.ts';
 import { ProcessCpu } from './processCpu.ts';
 import { startFederationBench } from './startTargets.ts';
@@ -12,16 +12,18 @@ import { callersOf, sourceResolver, summariseCpuProfile, type CpuProfile } from 
 // each process's profile summarised over its loaded window only: self time by package and by function,
 // and our functions' inclusive time. Profiles stay in BENCH_FED_PROFILE_DIR (a temp folder by default)
 // for Chrome DevTools or speedscope. Not part of `npm run bench`: profiling slows what it watches.
+// The query shape is the first of BENCH_FED_SHAPES (e.g. `BENCH_FED_SHAPES=guild`).
 const S = FEDERATION;
+const shape = BENCH_SHAPES[S.shapes[0]];
 const dir = process.env.BENCH_FED_PROFILE_DIR ?? mkdtempSync(join(tmpdir(), 'federation-profiles-'));
 const durationMs = Number(process.env.BENCH_FED_PROFILE_MS ?? 15_000);
 const top = Number(process.env.BENCH_FED_PROFILE_TOP ?? 25);
 /** Functions whose callers to show, e.g. `DOMException,createAbortSignal`. */
 const callers = (process.env.BENCH_FED_PROFILE_CALLERS ?? '').split(',').filter(Boolean);
-const body = JSON.stringify({ query: DEMO_QUERY });
+const body = JSON.stringify({ query: shape.query });
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
-const bench = await startFederationBench({ targets: S.targets, targetCpu: S.targetCpu, loadCpu: S.loadCpu, nodeEnv: S.nodeEnv, cpuProfDir: dir });
+const bench = await startFederationBench({ targets: S.targets, targetCpu: S.targetCpu, loadCpu: S.loadCpu, nodeEnv: S.nodeEnv, cpuProfDir: dir, shape: shape.key });
 /** Per target: its loaded window on the monotonic clock, its requests, and each process's CPU from /proc. */
 const windows = new Map<string, { fromUs: number; toUs: number; requests: number; cpuMs: number[] }>();
 try {
@@ -47,7 +49,7 @@ function mainProfile(name: string): CpuProfile {
 
 const where = sourceResolver();
 const pct = (ms: number, total: number) => `${((100 * ms) / total).toFixed(1).padStart(5)}%`;
-console.log(`\nCPU profiles (node --cpu-prof) of each target under ${S.concurrency} in flight, ${durationMs} ms; files in ${dir}`);
+console.log(`\nCPU profiles (node --cpu-prof) of each target on the ${shape.key} shape under ${S.concurrency} in flight, ${durationMs} ms; files in ${dir}`);
 // Sample weights are wall-clock intervals (a process waiting for the core still gets sampled), so the
 // profile gives shares, and the process's CPU from /proc turns them into ms per request.
 for (const target of bench.targets) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundles } from '../../scripts/buildBundles.ts';
 import { buildBenchScripts } from './buildBenchScripts.ts';
-import { composeDemoSupergraph, DEMO_SUBGRAPHS, type DemoSubgraphName } from './demoSubgraphs.ts';
+import { BENCH_SHAPES, type ShapeKey } from './benchShapes.ts';
 import type { TargetKey } from './federationSettings.ts';
 import type { AlternateRequest, MeasureAnswer, MeasureRequest } from './loadGenerator.ts';
 import { spawnPinned, type PinnedProcess } from './spawnPinned.ts';
@@ -15,6 +15,7 @@ export const TARGET_LABELS: Record<TargetKey, string> = {
   c: '(c) our gateway',
   d: '(d) our router + gateway',
   e: '(e) bare proxy + our gateway (floor)',
+  f: '(f) Hive Gateway + router-runtime (Rust)',
 };
 
 /** One gateway under test: where to send, and every process whose CPU it costs. */
@@ -32,6 +33,8 @@ export interface FederationBenchOptions {
   targetCpu: number;
   loadCpu: number;
   nodeEnv: string;
+  /** Which subgraphs and supergraph (the query is the shape's too). @default 'demo' */
+  shape?: ShapeKey;
   /** Run every target process under `node --cpu-prof`, writing its profiles into `<here>/<key>-<role>/`. */
   cpuProfDir?: string;
 }
@@ -51,7 +54,7 @@ export interface FederationBench {
 }
 
 /**
- * Starts the benchmark's process trees: the demo subgraphs and the load generator on `loadCpu`, and
+ * Starts the benchmark's process trees: the shape's subgraphs and the load generator on `loadCpu`, and
  * each target on `targetCpu`, all on one composed supergraph whose routing URLs are those subgraphs.
  */
 export async function startFederationBench(options: FederationBenchOptions): Promise<FederationBench> {
@@ -67,12 +70,13 @@ export async function startFederationBench(options: FederationBenchOptions): Pro
     return child;
   };
   try {
-    const subgraphs = await pinned('subgraphs', options.loadCpu, scripts.subgraphsServer);
+    const shape = BENCH_SHAPES[options.shape ?? 'demo'];
+    const subgraphs = await pinned('subgraphs', options.loadCpu, scripts.subgraphsServer, [], { BENCH_SHAPE: shape.key });
     const load = await pinned('load', options.loadCpu, scripts.loadGenerator, [], { INTERNAL_SECRET: secret });
     const supergraphFile = join(dir, 'shop.supergraph.graphql');
-    writeFileSync(supergraphFile, composeDemoSupergraph(subgraphs.ready.urls as Record<DemoSubgraphName, string>));
-    // The demo subgraphs serve /healthz: probing it keeps the health checks out of their fetch counts.
-    const healthPaths = DEMO_SUBGRAPHS.map((subgraph) => `      ${subgraph}: { healthCheck: /healthz }`);
+    writeFileSync(supergraphFile, shape.compose(subgraphs.ready.urls as Record<string, string>));
+    // The shapes' subgraphs serve /healthz: probing it keeps the health checks out of their fetch counts.
+    const healthPaths = shape.subgraphs.map((subgraph) => `      ${subgraph}: { healthCheck: /healthz }`);
     writeFileSync(join(dir, 'topology.yaml'), ['auth: { apiKeys: none }', 'supergraphs:', '  shop:', '    schema: shop.supergraph.graphql', '    fallback: none', '    subgraphs:', ...healthPaths, ''].join('\n'));
     const bundles = await buildBundles();
     const common = { NODE_ENV: options.nodeEnv, LOG_LEVEL: 'warn' };
@@ -84,14 +88,17 @@ export async function startFederationBench(options: FederationBenchOptions): Pro
       ADMIN_PORT: '0',
       // A benchmark sends far more than a client may; the limiter still runs, as in production.
       RATE_LIMIT_ANONYMOUS: '1000000/1',
+      // The Guild's TestQuery estimates far above the default cost ceiling (lists nested five deep): an
+      // operator serving it raises the ceiling, and the cost analysis still runs on every request.
+      MAX_COST: '100000000',
     };
     const urlOf = (p: PinnedProcess) => `http://127.0.0.1:${p.ready.port}/graphql`;
     const targets: Target[] = [];
     for (const key of options.targets) {
       const label = TARGET_LABELS[key];
-      if (key === 'a' || key === 'b') {
+      if (key === 'a' || key === 'b' || key === 'f') {
         const script = key === 'a' ? scripts.apolloGatewayServer : scripts.hiveGatewayServer;
-        const server = await pinned(`${key}-gateway`, options.targetCpu, script, [], { ...common, SUPERGRAPH_FILE: supergraphFile });
+        const server = await pinned(`${key}-gateway`, options.targetCpu, script, [], { ...common, SUPERGRAPH_FILE: supergraphFile, ...(key === 'f' ? { HIVE_ROUTER_RUNTIME: '1' } : {}) });
         targets.push({ key, label, url: key === 'a' ? `http://127.0.0.1:${server.ready.port}/` : urlOf(server), signed: false, processes: [server] });
       } else {
         const gateway = await pinned(`${key}-gateway`, options.targetCpu, bundles.gateway, ['shop'], ours);

@@ -1,10 +1,14 @@
-import { DEMO_SUBGRAPHS, startDemoSubgraph, type DemoSubgraphName } from './demoSubgraphs.ts';
+import { BENCH_SHAPES, isShapeKey } from './benchShapes.ts';
 
-// The federation benchmark's subgraphs, one process for all four (pinned with the load generator, away
-// from the target): memoised, so each answer costs a lookup and the gateway in front is what is measured.
-// Answers `{ type: 'count' }` with the requests all four have received so far.
-const subgraphs = await Promise.all(DEMO_SUBGRAPHS.map((name) => startDemoSubgraph(name, { memoise: true })));
-const urls = Object.fromEntries(DEMO_SUBGRAPHS.map((name, i) => [name, subgraphs[i].url])) as Record<DemoSubgraphName, string>;
+// The federation benchmark's subgraphs for one query shape (BENCH_SHAPE: demo or guild), one process for
+// all four (pinned with the load generator, away from the target): memoised, so each answer costs a
+// lookup and the gateway in front is what is measured. Answers `{ type: 'count' }` with the requests
+// all four have received so far.
+const key = process.env.BENCH_SHAPE ?? 'demo';
+if (!isShapeKey(key)) throw new Error(`BENCH_SHAPE=${key}: not one of ${Object.keys(BENCH_SHAPES).join(', ')}`);
+const shape = BENCH_SHAPES[key];
+const subgraphs = await Promise.all(shape.subgraphs.map((name) => shape.startSubgraph(name, { memoise: true })));
+const urls = Object.fromEntries(shape.subgraphs.map((name, i) => [name, subgraphs[i].url]));
 
 process.on('message', (message: { type?: string }) => {
   if (message?.type === 'count') process.send!({ type: 'count', requests: subgraphs.reduce((n, s) => n + s.requests(), 0) });

@@ -5,7 +5,11 @@
  */
 export interface CacheStore {
   readonly kind: 'redis' | 'memory';
-  get(key: string): Promise<string | undefined>;
+  /**
+   * `patient`: nobody waits on this lookup's speed (a stale-if-error read, made after an upstream
+   * failed), so it gets the background deadline instead of the request path's short one.
+   */
+  get(key: string, options?: { patient?: boolean }): Promise<string | undefined>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** Adds keys to a tag so they can be dropped together (a mutation invalidating a type). */
   tag(tag: string, key: string, ttlSeconds: number): Promise<void>;

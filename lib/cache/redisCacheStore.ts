@@ -5,8 +5,10 @@ import type { CacheStore } from './cacheStore.ts';
 export interface RedisCacheStoreOptions {
   /** redis://, redis-sentinel:// or redis-cluster:// (connectRedis.ts). */
   url: string;
-  /** A command slower than this is abandoned and treated as a miss. @default 150 */
+  /** A lookup a request waits for, slower than this, is abandoned and treated as a miss. @default 150 */
   commandTimeoutMs?: number;
+  /** Deadline of writes and patient lookups, which no request waits on. @default 1000 */
+  backgroundCommandTimeoutMs?: number;
   /** Prefix of every key, so several deployments can share one Redis. @default "sg:" */
   keyPrefix?: string;
   logger?: Logger;
@@ -29,12 +31,15 @@ export class RedisCacheStore implements CacheStore {
   /** A probe command is out: until it answers or fails, Redis stays skipped. */
   private probing = false;
   readonly commands = { answered: 0, failed: 0, skipped: 0 };
+  private readonly lookupTimeoutMs: number;
 
   constructor(options: RedisCacheStoreOptions) {
     this.logger = options.logger;
+    this.lookupTimeoutMs = options.commandTimeoutMs ?? 150;
     this.redis = connectRedis(options.url, {
       keyPrefix: options.keyPrefix ?? 'sg:',
-      commandTimeout: options.commandTimeoutMs ?? 150,
+      // Every command's outer bound; a lookup on a request's path is cut shorter in get().
+      commandTimeout: Math.max(this.lookupTimeoutMs, options.backgroundCommandTimeoutMs ?? 1_000),
       connectTimeout: 1_000,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -92,8 +97,9 @@ export class RedisCacheStore implements CacheStore {
     }
   }
 
-  async get(key: string): Promise<string | undefined> {
-    return (await this.run(() => this.redis.get(key))) ?? undefined;
+  async get(key: string, options?: { patient?: boolean }): Promise<string | undefined> {
+    const lookup = () => this.redis.get(key);
+    return (await this.run(options?.patient ? lookup : () => withTimeout(lookup(), this.lookupTimeoutMs))) ?? undefined;
   }
 
   // Writes that fail are dropped: a cache write is never worth failing a request for.
@@ -123,4 +129,13 @@ export class RedisCacheStore implements CacheStore {
       this.redis.disconnect();
     }
   }
+}
+
+/** The command's answer, or a rejection after `ms` (the command itself runs on and is ignored). */
+function withTimeout<T>(command: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`cache lookup over ${ms} ms`)), ms);
+  });
+  return Promise.race([command, deadline]).finally(() => clearTimeout(timer));
 }

@@ -60,7 +60,7 @@ export function fromEnv(env: NodeJS.ProcessEnv, names: TopologyNames): Record<st
       ...graphiqlConfigFromEnv(env),
       ...chatPageConfigFromEnv(env),
     },
-    gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls },
+    gateway: { subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS, subgraphUrls, executor: env.GATEWAY_EXECUTOR },
     database: databaseFromEnv(env),
     chat: chatEnv(env),
     resilience: {
@@ -82,7 +82,9 @@ export function fromEnv(env: NodeJS.ProcessEnv, names: TopologyNames): Record<st
       redisUrl: env.REDIS_URL,
       fallbackTtlSeconds: env.FALLBACK_TTL_SECONDS,
       commandTimeoutMs: env.CACHE_COMMAND_TIMEOUT_MS,
+      backgroundCommandTimeoutMs: env.CACHE_BACKGROUND_COMMAND_TIMEOUT_MS,
       memoryMaxEntries: env.MEMORY_CACHE_MAX_ENTRIES,
+      memoryMaxBytes: env.MEMORY_CACHE_MAX_BYTES,
       responseCache: env.RESPONSE_CACHE,
     },
     fallback: {

@@ -10,6 +10,8 @@ export const ErrorCode = {
   OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
+  /** A field or type the caller may not see (`@authenticated`, `@requiresScopes`): removed and answered null, as Apollo Router does. */
+  UNAUTHORIZED_FIELD_OR_TYPE: 'UNAUTHORIZED_FIELD_OR_TYPE',
   NOT_FOUND: 'NOT_FOUND',
   /** The caller's token allowance is spent (the chat flow). */
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
@@ -69,6 +71,13 @@ export type FallbackSource = (typeof FALLBACK_SOURCES)[number];
 export type FallbackExtension =
   | { source: 'cache'; cachedAt: string; ageMs: number }
   | { source: 'degraded'; message: string };
+
+/**
+ * Apollo's code for a value a subgraph answered that the operation's types refuse (a null in a non-null
+ * field, an unknown enum value): reported under `extensions.valueCompletion`, never in `errors`, as
+ * @apollo/gateway and Apollo Router report it. Not one of our codes: it is never public in `errors`.
+ */
+export const VALUE_COMPLETION_CODE = 'INVALID_GRAPHQL';
 
 /** What a client sees in place of an error it may not see verbatim. */
 export const MASKED_MESSAGE = 'Unexpected error.';

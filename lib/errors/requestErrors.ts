@@ -54,6 +54,11 @@ export function forbidden(message = 'Not allowed.'): GraphQLError {
   return codedError(message, ErrorCode.FORBIDDEN);
 }
 
+/** A field the caller may not see, taken out of its operation: null in the answer, this on its path (`@` per list level). */
+export function unauthorizedFieldOrType(path: Array<string | number>): GraphQLError {
+  return codedError('Unauthorized field or type', ErrorCode.UNAUTHORIZED_FIELD_OR_TYPE, {}, { path });
+}
+
 export function badUserInput(message: string, extra: Extensions = {}): GraphQLError {
   return codedError(message, ErrorCode.BAD_USER_INPUT, extra);
 }

@@ -1,6 +1,6 @@
-import type { GraphQLError } from 'graphql';
+import { GraphQLError } from 'graphql';
 import { codedError, type Extensions, type Path } from './buildError.ts';
-import { ErrorCode, MASKED_MESSAGE, type FailureReason, type FallbackExtension, type UpstreamFailure } from './errorCodes.ts';
+import { ErrorCode, MASKED_MESSAGE, VALUE_COMPLETION_CODE, type FailureReason, type FallbackExtension, type UpstreamFailure } from './errorCodes.ts';
 
 // Errors for what failed behind us: supergraphs, subgraphs, streams, outside services; and masking.
 
@@ -67,4 +67,31 @@ export function externalServiceRateLimited(serviceName: string, retryAfterMs: nu
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     ...extra,
   });
+}
+
+/** An error as a subgraph wrote it in its answer (or as the data source reported a failed fetch). */
+export interface SubgraphWireError {
+  message?: unknown;
+  path?: unknown;
+  extensions?: unknown;
+}
+
+/**
+ * A subgraph's error as the gateway's plan executor relays it, exactly as @apollo/gateway does: the
+ * subgraph's message (or a generic one), its extensions plus `serviceName`, its code kept and
+ * DOWNSTREAM_SERVICE_ERROR when it set none, on the client's `path`. The wire error stays the cause.
+ */
+export function subgraphError(wire: SubgraphWireError, serviceName: string, path: Path | undefined): GraphQLError {
+  const extensions = (wire.extensions && typeof wire.extensions === 'object' ? wire.extensions : undefined) as Extensions | undefined;
+  const message = typeof wire.message === 'string' && wire.message ? wire.message : `Error while fetching subquery from service "${serviceName}"`;
+  return new GraphQLError(message, {
+    originalError: wire as Error,
+    path,
+    extensions: { ...extensions, serviceName, code: extensions?.code || ErrorCode.DOWNSTREAM_SERVICE_ERROR },
+  });
+}
+
+/** A value a subgraph answered that the operation's types refuse, for `extensions.valueCompletion`. */
+export function valueCompletionError(message: string, path: Path): GraphQLError {
+  return new GraphQLError(message, { path, extensions: { code: VALUE_COMPLETION_CODE } });
 }

@@ -43,7 +43,7 @@ export class FallbackCache {
   }
 
   async recall(key: string): Promise<CachedAnswer | undefined> {
-    const raw = await this.store.get(key);
+    const raw = await this.store.get(key, { patient: true });
     if (!raw) return undefined;
     try {
       const entry = JSON.parse(raw) as { data: unknown; cachedAt: number };

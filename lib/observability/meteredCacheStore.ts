@@ -48,8 +48,8 @@ export function meteredCacheStore(store: CacheStore, registry: Registry): CacheS
     get commands() {
       return store.commands;
     },
-    async get(key) {
-      const value = await store.get(key);
+    async get(key, options) {
+      const value = await store.get(key, options);
       countersOf(key)[value === undefined ? 'miss' : 'hit'].inc();
       return value;
     },

@@ -96,8 +96,12 @@ export function createGraphQLRunner<TContext>(options: GraphQLRunnerOptions<TCon
       return { kind: 'stream', events: telemetry.stream(events) };
     } catch (error) {
       const shown = maskError(error);
-      if (shown !== error) logger.error({ err: error }, 'operation failed');
-      return refusedWith(shown);
+      if (shown === error) return refusedWith(shown); // ours to say (a coded GraphQLError): as it stands
+      // An operation that cannot be planned or executed (a planner that cannot plan it, an executor
+      // bug) is that operation's own failure, HTTP 200: as a 500 the router counted it against the
+      // gateway's health, and five in a row opened its breaker for every client (the federation audit).
+      logger.error({ err: error, operation: params.operationName ?? undefined }, 'the operation failed in planning or execution; answered as its own error');
+      return { kind: 'result', result: { data: null, errors: [shown] } };
     }
   };
 }

@@ -37,7 +37,6 @@ export interface OpenStreamOptions {
   signal?: AbortSignal;
 }
 
-
 /**
  * Opens a GraphQL-over-SSE stream (`accept: text/event-stream`, graphql-sse's distinct connections
  * mode) on one replica of `client`'s pool, through its breaker: the opening is the call the breaker
@@ -50,18 +49,25 @@ export async function openEventStream(client: UpstreamClient, body: string, opti
   const tried = new Set<Replica>();
   const repeatable = options.kind !== 'write' || options.lastEventId !== undefined;
   let lastReason: FailureReason = 'no_healthy_replica';
+  let lastReached = false;
   for (let attempt = 1; ; attempt++) {
     const replica = pool.pick(tried);
-    if (!replica) throw new UpstreamError(pool.name, lastReason, attempt - 1, false, true, true);
+    if (!replica) throw new UpstreamError(pool.name, lastReason, attempt - 1, { reached: lastReached });
     tried.add(replica);
     if (options.exclude?.has(replica.url) && pool.size > tried.size) continue;
     try {
-      return await client.guard(() => openOn(client, replica, body, options, tried));
+      const opened = await client.guard(() => openOn(client, replica, body, options, tried));
+      if (attempt > 1) client.countRetry(lastReached ? 'repeatable' : 'unreached');
+      return opened;
     } catch (error) {
       if (!(error instanceof UpstreamError) || error.cancelled || error.reason === 'circuit_open' || options.signal?.aborted) throw error;
       // An opening that may have started work on its replica is not sent to another.
-      if (!repeatable && !error.retryable) throw error;
+      if (!repeatable && !error.retryable) {
+        client.countRetryRefused('reached_write');
+        throw error;
+      }
       lastReason = error.reason;
+      lastReached = error.reached;
     }
   }
 }
@@ -75,8 +81,14 @@ async function openOn(client: UpstreamClient, replica: Replica, body: string, op
   const deadline = createDeadline(client.attemptTimeoutMs, controller.signal);
   const started = performance.now();
   // The breaker hears of a failure only when no live replica is left beside those that failed.
-  const failed = (reason: FailureReason, retryable: boolean, cancelled = false) =>
-    new UpstreamError(pool.name, reason, 1, cancelled, retryable, !pool.hasLiveReplica(tried));
+  const failed = (reason: FailureReason, reached: boolean, cancelled = false) =>
+    new UpstreamError(pool.name, reason, 1, {
+      cancelled,
+      reached,
+      retryable: !reached || options.kind !== 'write' || options.lastEventId !== undefined,
+      write: options.kind !== 'query',
+      upstreamWide: !pool.hasLiveReplica(tried),
+    });
   pool.onStart(replica);
   let response;
   try {
@@ -96,8 +108,9 @@ async function openOn(client: UpstreamClient, replica: Replica, body: string, op
     const cancelled = !deadline.timedOut && Boolean(options.signal?.aborted);
     pool.onFailure(replica, performance.now() - started, !cancelled);
     options.signal?.removeEventListener('abort', onAbort);
-    const unreached = error instanceof ExchangeError && !error.requestSent;
-    throw failed(deadline.timedOut ? 'timeout' : 'network', unreached || options.kind !== 'write' || options.lastEventId !== undefined, cancelled);
+    // The transport says whether the opening was written before the exchange broke.
+    const reached = !(error instanceof ExchangeError) || error.requestSent;
+    throw failed(deadline.timedOut ? 'timeout' : 'network', reached, cancelled);
   } finally {
     deadline.dispose();
   }
@@ -108,7 +121,7 @@ async function openOn(client: UpstreamClient, replica: Replica, body: string, op
     options.signal?.removeEventListener('abort', onAbort);
     if (response.statusCode >= 500) {
       pool.onFailure(replica, performance.now() - started);
-      throw failed('http_5xx', options.kind !== 'write' || options.lastEventId !== undefined);
+      throw failed('http_5xx', true);
     }
     pool.onSuccess(replica, performance.now() - started);
     return { replica: replica.url, events: single({ event: 'next', data: text }), close() {} };

@@ -71,30 +71,50 @@ export function multiplexedTransport(options: MultiplexedTransportOptions): Upst
     return origin;
   }
 
+  /** The least busy connection that takes new streams. */
+  function leastBusy(origin: Origin): Session | undefined {
+    let best: Session | undefined;
+    for (const session of origin.sessions) if (!session.leaving && (!best || session.active < best.active)) best = session;
+    return best;
+  }
+
   /**
    * A connection with room for one more stream, that stream's place taken on it (so callers that
-   * waited for the same new connection spread over the next ones), or undefined to speak HTTP/1.1.
+   * waited for the same new connection spread over the next ones); undefined when none has room now
+   * (or the instance is spoken to in HTTP/1.1). Synchronous: the usual call costs no promise.
    */
-  async function sessionFor(url: URL): Promise<Session | undefined> {
+  function placeNow(url: URL): Session | undefined {
+    if (url.protocol !== 'http:' || closed) return undefined;
+    const origin = originOf(url);
+    if (origin.http1Until > now()) return undefined;
+    const best = leastBusy(origin);
+    if (!best || (best.active >= streamsPerSession && origin.sessions.length < maxSessionsPerOrigin)) return undefined;
+    best.active++;
+    return best;
+  }
+
+  /**
+   * A place on a connection once one can take it, or undefined to speak HTTP/1.1. One connection
+   * opens at a time; the requests that wait for it then look again. Waiting is still unsent: any of
+   * the request's signals (its deadline, the replica's outage) settles it at once.
+   */
+  async function placeLater(url: URL, options: OpenRequestOptions): Promise<Session | undefined> {
     if (url.protocol !== 'http:' || closed) return undefined;
     const origin = originOf(url);
     for (;;) {
       if (origin.http1Until > now()) return undefined;
-      let best: Session | undefined;
-      for (const session of origin.sessions) if (!session.leaving && (!best || session.active < best.active)) best = session;
-      if (best && (best.active < streamsPerSession || origin.sessions.length >= maxSessionsPerOrigin)) {
-        best.active++;
-        return best;
-      }
-      // One connection opens at a time; the requests that wait for it then look again.
+      const place = placeNow(url);
+      if (place) return place;
       const opening = (origin.connecting ??= open(url, origin).finally(() => (origin.connecting = undefined)));
       try {
-        if ((await opening) === undefined) return undefined;
+        if ((await untilAborted(opening, options)) === undefined) return undefined;
       } catch (error) {
-        // A new connection could not be made: a busy one still can take the call.
-        if (!best) throw error;
-        best.active++;
-        return best;
+        // A new connection could not be made: a busy one still can take the call (unless it was let go).
+        const letGo = options.signal.aborted || options.headersSignal?.aborted || options.unsentSignal?.aborted;
+        const busy = letGo ? undefined : leastBusy(origin);
+        if (!busy) throw error;
+        busy.active++;
+        return busy;
       }
     }
   }
@@ -203,7 +223,7 @@ export function multiplexedTransport(options: MultiplexedTransportOptions): Upst
   return {
     async send(url, options) {
       const target = parsed(url);
-      const session = await sessionFor(target);
+      const session = placeNow(target) ?? (await placeLater(target, options));
       if (!session) return http1.send(url, options);
       const { stream, headers } = await exchange(session, target, options);
       return new Promise((resolve, reject) => {
@@ -215,7 +235,7 @@ export function multiplexedTransport(options: MultiplexedTransportOptions): Upst
     },
     async open(url, options) {
       const target = parsed(url);
-      const session = await sessionFor(target);
+      const session = placeNow(target) ?? (await placeLater(target, options));
       if (!session) return http1.open(url, options);
       const { stream, headers } = await exchange(session, target, options);
       return {
@@ -236,6 +256,27 @@ export function multiplexedTransport(options: MultiplexedTransportOptions): Upst
       await http1.close();
     },
   };
+}
+
+/** `promise`, or an unsent ExchangeError as soon as one of the request's signals aborts. */
+function untilAborted<T>(promise: Promise<T>, options: OpenRequestOptions): Promise<T> {
+  const signals = [options.signal, options.headersSignal, options.unsentSignal].filter((s): s is AbortSignal => s !== undefined);
+  const aborted = signals.find((s) => s.aborted);
+  if (aborted) return Promise.reject(new ExchangeError(aborted.reason, false));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (event: Event) => {
+      done();
+      reject(new ExchangeError((event.target as AbortSignal).reason, false));
+    };
+    const done = () => {
+      for (const s of signals) s.removeEventListener('abort', onAbort);
+    };
+    for (const s of signals) s.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => (done(), resolve(value)),
+      (error: unknown) => (done(), reject(error)),
+    );
+  });
 }
 
 function plainHeaders(headers: IncomingHttpHeaders): Record<string, string> {

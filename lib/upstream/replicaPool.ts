@@ -29,6 +29,13 @@ export interface Replica {
   overtaken: number;
   /** Times the health checks took it out since start. */
   downs: number;
+  /** Aborted when it is ejected or found down: requests still queued for it then go elsewhere. */
+  outage: AbortController;
+}
+
+/** Why requests queued for a replica were let go: it was ejected, or its health checks failed. */
+export class ReplicaOutage extends Error {
+  override name = 'ReplicaOutage';
 }
 
 /** Time constant of the latency average's fading: after 10 s unsampled it counts ~37 %. */
@@ -48,7 +55,7 @@ export interface ReplicaPoolOptions {
   maxEjectionMs?: number;
   /** Largest share of replicas ejected at once; one replica may always be ejected. @default 0.5 */
   maxEjectedShare?: number;
-  /** `peak-ewma`: in flight × recent latency; `least-request`: in flight only. @default "peak-ewma" */
+  /** `peak-ewma`: in flight × recent latency; `least-request`: in flight only (both × recent failures). @default "peak-ewma" */
   balancer?: 'peak-ewma' | 'least-request';
   /** Injected for tests. @default Date.now */
   now?: () => number;
@@ -160,16 +167,27 @@ export class ReplicaPool {
   }
 
   private cost(replica: Replica, now: number): number {
-    if (this.balancer === 'least-request') return replica.inFlight;
+    // Each consecutive failure or overtaken first attempt doubles the cost, so a replica failing fast
+    // (or hung, its calls rescued by hedges) is avoided before outlier detection or health checks act.
+    const failing = 2 ** Math.min(replica.consecutiveFailures + replica.consecutiveOvertaken, 10);
+    if (this.balancer === 'least-request') return (replica.inFlight + 1) * failing;
     const age = Math.max(0, now - replica.latencySampledAt);
     // A cold process answers its first calls slowly (JIT, connection set-up); judging it on those
     // would starve a revived replica, so its latency counts only once a few samples are in.
     const warm = replica.latencySamples >= WARM_UP_SAMPLES;
     const latency = warm ? replica.latencyEwmaMs * Math.exp(-age / LATENCY_MEMORY_MS) : 0;
-    // Latencies under 1 ms are noise on loopback: treat them as equal. Each consecutive failure
-    // doubles the cost, so a replica failing fast is avoided before outlier detection ejects it.
-    const failing = 2 ** Math.min(replica.consecutiveFailures + replica.consecutiveOvertaken, 10);
+    // Latencies under 1 ms are noise on loopback: treat them as equal.
     return (replica.inFlight + 1) * Math.max(1, Math.round(latency)) * failing;
+  }
+
+  /**
+   * A signal that aborts if `replica` is ejected or found down from now on: an attempt passes it to
+   * its exchange, which lets go of the request if it is still queued (never written), so a write
+   * waiting for a connection to a replica that went away is sent to the twin instead.
+   */
+  outageSignal(replica: Replica): AbortSignal {
+    if (replica.outage.signal.aborted) replica.outage = new AbortController();
+    return replica.outage.signal;
   }
 
   onStart(replica: Replica): void {
@@ -220,6 +238,7 @@ export class ReplicaPool {
     replica.ejectedUntil = now + duration;
     replica.ejections += 1;
     replica.consecutiveFailures = 0;
+    replica.outage.abort(new ReplicaOutage(`${replica.url} ejected`));
   }
 
   /**
@@ -235,7 +254,10 @@ export class ReplicaPool {
       replica.latencyEwmaMs = 0; // a revived process starts afresh
       replica.latencySamples = 0;
     }
-    if (!healthy && replica.healthy) replica.downs += 1;
+    if (!healthy && replica.healthy) {
+      replica.downs += 1;
+      replica.outage.abort(new ReplicaOutage(`${replica.url} failed its health checks`));
+    }
     replica.healthy = healthy;
   }
 
@@ -272,5 +294,6 @@ function newReplica(url: string): Replica {
     failures: 0,
     overtaken: 0,
     downs: 0,
+    outage: new AbortController(),
   };
 }

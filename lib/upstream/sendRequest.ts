@@ -28,34 +28,63 @@ export interface SendRequestOptions {
   headers: Record<string, string>;
   body?: string;
   signal: AbortSignal;
+  /**
+   * Aborts the exchange only while its request has not been written (still queued for a
+   * connection): once written, it runs on to its answer or its deadline. @default none
+   */
+  unsentSignal?: AbortSignal;
 }
 
 /**
  * One HTTP exchange through an undici dispatcher, like undici's `request` but with the one fact a
  * write's retry depends on: whether the request was written whole before it failed. `request`
  * does not say; the dispatcher's handler is told (`onRequestSent`), so this drives it directly.
+ * An abort settles the exchange at once, even while the request still waits in the dispatcher's
+ * queue for a connection (undici's `request` only rejects once a connection takes it up); the
+ * queued request is then dropped unsent when its turn comes.
  */
 export function sendRequest(dispatcher: Dispatcher, url: string, options: SendRequestOptions): Promise<SentResponse> {
   const target = new URL(url);
+  const { signal, unsentSignal } = options;
   return new Promise((resolve, reject) => {
     let sent = false;
-    let abort: ((reason?: Error) => void) | undefined;
+    let settled = false;
+    /** Why the exchange was abandoned, once it was: the request is dropped when a connection takes it up. */
+    let abandoned: unknown;
+    let abortRequest: ((reason?: Error) => void) | undefined;
     let statusCode = 0;
     let headers: Record<string, string> = {};
     const chunks: Buffer[] = [];
-    const { signal } = options;
-    const onAbort = () => abort?.(signal.reason as Error);
-    const fail = (error: unknown) => {
+    const finish = () => {
+      settled = true;
       signal.removeEventListener('abort', onAbort);
-      reject(new ExchangeError(error, sent));
+      unsentSignal?.removeEventListener('abort', onUnsentAbort);
     };
+    const fail = (error: unknown) => {
+      if (settled) return;
+      finish();
+      reject(new ExchangeError(abandoned ?? error, sent));
+    };
+    const abandon = (reason: unknown) => {
+      abandoned = reason;
+      abortRequest?.(reason as Error);
+      fail(reason);
+    };
+    function onAbort() {
+      abandon(signal.reason);
+    }
+    function onUnsentAbort() {
+      if (!sent) abandon(unsentSignal!.reason);
+    }
     if (signal.aborted) return fail(signal.reason);
+    if (unsentSignal?.aborted) return fail(unsentSignal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
+    unsentSignal?.addEventListener('abort', onUnsentAbort, { once: true });
     // The handler API that undici's own `request` uses; its typings omit `onRequestSent`, which undici calls.
     const handler: Dispatcher.DispatchHandler & { onRequestSent(): void } = {
-      onConnect(abortRequest) {
-        if (signal.aborted) abortRequest(signal.reason as Error);
-        else abort = abortRequest;
+      onConnect(abortThis) {
+        if (abandoned !== undefined) abortThis(abandoned as Error);
+        else abortRequest = abortThis;
       },
       onRequestSent() {
         sent = true;
@@ -71,7 +100,8 @@ export function sendRequest(dispatcher: Dispatcher, url: string, options: SendRe
         return true;
       },
       onComplete() {
-        signal.removeEventListener('abort', onAbort);
+        if (settled) return;
+        finish();
         resolve({ statusCode, headers, body: Buffer.concat(chunks).toString('utf8') });
       },
       onError: fail,

@@ -6,7 +6,7 @@ import type { FailureReason, UpstreamFailure } from '../errors.ts';
 import { raceAttempts, type AttemptOutcome, type AttemptRole, type RetryRefusal, type RetryRule } from './attemptRace.ts';
 import { createDeadline, type Deadline } from './deadline.ts';
 import { DEADLINE_HEADER } from './propagatedDeadline.ts';
-import type { Replica, ReplicaPool } from './replicaPool.ts';
+import { ReplicaOutage, type Replica, type ReplicaPool } from './replicaPool.ts';
 import { RetryBudget } from './retryBudget.ts';
 import { ExchangeError, type SendRequestOptions, type SentResponse } from './sendRequest.ts';
 import { STREAM_DISPATCHER, http1Transport, type UpstreamTransport } from './upstreamTransport.ts';
@@ -15,30 +15,41 @@ import { TailLatency, type UnansweredAttempt } from './tailLatency.ts';
 /** Why an upstream call failed, after every attempt. */
 export class UpstreamError extends Error {
   override name = 'UpstreamError';
+  /** True when the caller's own signal aborted (client went away): not the upstream's fault. */
+  readonly cancelled: boolean;
+  /**
+   * Whether the client may send the same call again: false only for a write that may have been
+   * acted on and is not declared idempotent (its outcome is unknown). Told to clients for writes
+   * alone (`extensions.retryable`): a query may always be sent again.
+   */
+  readonly retryable: boolean;
+  private readonly write: boolean;
+  /**
+   * Whether the failure is the upstream's as a whole (no live replica was left outside those that
+   * failed it), which its breaker counts; a failure of one replica while a twin is live is that
+   * replica's, for outlier detection alone.
+   */
+  readonly upstreamWide: boolean;
+  /** Whether the request may have reached a replica (false: provably never did). */
+  readonly reached: boolean;
+
   constructor(
     readonly upstream: string,
     readonly reason: FailureReason,
     readonly attempts: number,
-    /** True when the caller's own signal aborted (client went away): not the upstream's fault. */
-    readonly cancelled = false,
-    /**
-     * Whether the client may send the same call again: false only for a write that may have been
-     * acted on and is not declared idempotent (its outcome is unknown). @default true
-     */
-    readonly retryable = true,
-    /**
-     * Whether the failure is the upstream's as a whole (no live replica was left outside those that
-     * failed it), which its breaker counts; a failure of one replica while a twin is live is that
-     * replica's, for outlier detection alone. @default true
-     */
-    readonly upstreamWide = true,
+    details: { cancelled?: boolean; retryable?: boolean; write?: boolean; upstreamWide?: boolean; reached?: boolean } = {},
   ) {
     super(`${upstream}: ${reason} after ${attempts} attempt(s)`);
+    this.cancelled = details.cancelled ?? false;
+    this.retryable = details.retryable ?? true;
+    this.write = details.write ?? false;
+    this.upstreamWide = details.upstreamWide ?? true;
+    this.reached = details.reached ?? true;
   }
 
   /** The failure as clients are told of it. */
   get failure(): UpstreamFailure {
-    return { reason: this.reason, attempts: this.attempts, retryable: this.retryable };
+    return { reason: this.reason, attempts: this.attempts, ...(this.write ? { retryable: this.retryable } : {}) };
   }
 }
 
@@ -151,6 +162,15 @@ export class UpstreamClient {
     });
   }
 
+  /** Counts a retry sent, or a failure not sent again, outside `post` (a stream opening). */
+  countRetry(rule: RetryRule): void {
+    this.retries.sent[rule] = (this.retries.sent[rule] ?? 0) + 1;
+  }
+
+  countRetryRefused(refusal: RetryRefusal): void {
+    this.retries.refused[refusal] = (this.retries.refused[refusal] ?? 0) + 1;
+  }
+
   /** Retries sent and refused since start. */
   retryStats(): RetryStats {
     return { sent: { ...this.retries.sent }, refused: { ...this.retries.refused } };
@@ -218,8 +238,8 @@ export class UpstreamClient {
       },
       backoff: () => jitter(this.retryBackoffMs, options.signal),
       onHedge: (verdict) => this.tail.countHedge(verdict),
-      onRetry: (rule) => (this.retries.sent[rule] = (this.retries.sent[rule] ?? 0) + 1),
-      onRetryRefused: (refusal) => (this.retries.refused[refusal] = (this.retries.refused[refusal] ?? 0) + 1),
+      onRetry: (rule) => this.countRetry(rule),
+      onRetryRefused: (refusal) => this.countRetryRefused(refusal),
     });
     if (result.ok) {
       if (result.winner === 'hedge') this.tail.countHedgeWon();
@@ -230,7 +250,7 @@ export class UpstreamClient {
     const retryable = options.kind !== 'write' || !result.reached;
     // The upstream failed as a whole only when no live replica is left beside those that failed this call.
     const upstreamWide = !this.pool.hasLiveReplica(failedOn);
-    throw new UpstreamError(this.pool.name, result.reason, result.attempts, result.cancelled, retryable, upstreamWide);
+    throw new UpstreamError(this.pool.name, result.reason, result.attempts, { cancelled: result.cancelled, retryable, write: !query, upstreamWide, reached: result.reached });
   }
 
   private async attempt(
@@ -247,6 +267,7 @@ export class UpstreamClient {
       headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers, [DEADLINE_HEADER]: String(race.deadlineMs) },
       body,
       signal: deadline.signal,
+      unsentSignal: this.pool.outageSignal(replica),
     };
     try {
       const res: SentResponse & { stream?: Readable } = options.stream ? await this.open(replica, request, deadline, options.signal) : await this.transport.send(replica.url, request);
@@ -277,7 +298,9 @@ export class UpstreamClient {
         else this.pool.onFailure(replica, latency, false);
         return { kind: 'cancelled', reason: 'timeout' };
       }
-      this.pool.onFailure(replica, latency, true);
+      // Let go while queued for a replica that was ejected or found down: already counted against it.
+      const outage = error instanceof ExchangeError && error.cause instanceof ReplicaOutage;
+      this.pool.onFailure(replica, latency, !outage);
       // Only an exchange that broke before its request was written whole provably never reached the replica.
       const reached = !(error instanceof ExchangeError) || error.requestSent;
       return { kind: 'failed', reason: deadline.timedOut ? 'timeout' : 'network', retryable: true, reached };

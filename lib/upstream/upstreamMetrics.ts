@@ -50,6 +50,31 @@ export function createUpstreamMetrics(component: string, upstreams: () => Record
     },
   });
   registerTailLatencyMetrics(registry, upstreams);
+  const perUpstream = (name: string, help: string, label: string, entries: (u: Upstream) => Record<string, number | undefined>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ['upstream', label] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [upstream, u] of Object.entries(upstreams())) {
+          for (const [value, n] of Object.entries(entries(u))) this.inc({ upstream, [label]: value }, n ?? 0);
+        }
+      },
+    });
+  perUpstream(
+    'upstream_retries_total',
+    'Calls and stream openings sent to another replica after a failure, by rule: unreached (it never reached its replica) or repeatable (a query, or an @idempotent write with its key)',
+    'rule',
+    (u) => u.client.retryStats().sent,
+  );
+  perUpstream(
+    'upstream_retries_refused_total',
+    'Failed calls not sent again, by reason: reached_write (a write that may have been acted on), attempts_spent, no_twin, budget_spent',
+    'reason',
+    (u) => u.client.retryStats().refused,
+  );
   const failures = new Counter({
     name: 'upstream_failures_answered_total',
     help: 'Failed upstream calls, by what answered in their place (cache, degraded, none)',

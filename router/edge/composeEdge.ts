@@ -30,6 +30,7 @@ import { createPersistedQueryStages } from './persistedQueryStages.ts';
 import { createRateLimitStage } from './rateLimitStage.ts';
 import { createResponseCacheStage } from './responseCacheStage.ts';
 import { createRevocationStage } from './revocationStage.ts';
+import { retryAfter } from './retryAfter.ts';
 import { createRoutingStage, passedOn } from './routingStage.ts';
 import { lazyGraphQLResponse } from '../../lib/upstream/graphqlResponse.ts';
 import { createSubscriptionStage } from './subscriptionStage.ts';
@@ -143,7 +144,7 @@ export function defineEdge(parts: EdgeParts): (routingTable: RoutingTable, super
   };
 }
 
-/** What every answer gets from the request: its headers (RateLimit), its extensions (the cost report), and the work that waited for it. */
+/** What every answer gets from the request: its headers (RateLimit, Retry-After), its extensions (the cost report), and the work that waited for it. */
 function finish(request: EdgeRequest, answer: OperationAnswer): OperationAnswer {
   let finished = answer;
   if (answer.kind === 'result' && request.extensions && 'data' in answer.result) {
@@ -151,6 +152,8 @@ function finish(request: EdgeRequest, answer: OperationAnswer): OperationAnswer 
     finished = { ...answer, result: { ...answer.result, extensions: { ...answer.result.extensions, ...request.extensions } } };
   }
   if (request.answerHeaders) finished = { ...finished, headers: { ...request.answerHeaders, ...finished.headers } };
+  const wait = finished.kind === 'result' && finished.result.errors ? retryAfter(finished.result) : undefined;
+  if (wait !== undefined && !finished.headers?.['retry-after']) finished = { ...finished, headers: { ...finished.headers, 'retry-after': wait } };
   const afterwards = request.afterwards;
   if (!afterwards) return finished;
   const run = (result: ExecutionResult | undefined) => {

@@ -40,7 +40,8 @@ export interface OperationRecorder {
  */
 export function createOperationRecorder(options: OperationRecorderOptions): OperationRecorder {
   const { sink, max = 1_000, flushIntervalMs = 5_000, now = Date.now, logger } = options;
-  const entries = new LRUCache<string, RecordedOperation>({ max });
+  // Each entry holds its document's text: bounded in bytes as well as in count.
+  const entries = new LRUCache<string, RecordedOperation>({ max, maxSize: 32 * 1024 * 1024, sizeCalculation: (entry) => 2 * JSON.stringify(entry).length + 64 });
   // Yoga's parse cache hands back one DocumentNode per distinct text, so identities are memoised on it.
   const identities = new WeakMap<DocumentNode, Map<string, { signature: string; document: string }>>();
   const dirty = new Set<string>();

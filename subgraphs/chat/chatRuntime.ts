@@ -161,7 +161,8 @@ export class ChatRuntime {
       const cached = row.cached ? await this.promptCache.get(row.cache_key) : undefined;
       const source = cached ? new CachedAnswerSource(cached.content) : this.backend;
       const start = { text: chunks.map((c) => c.delta).join(''), nextIndex: chunks.length, maxTokens };
-      this.logger?.info({ messageId, from: chunks.length }, 'continuing an answer nobody was writing');
+      // A replica died writing it (or everyone listening left): worth an operator's notice.
+      this.logger?.warn({ messageId, from: chunks.length }, 'continuing an answer nobody was writing');
       this.stats.takeovers += 1;
       return this.generations.start(messageId, (signal) => runGeneration(this.generationDeps(), row, source, start, signal));
     } catch (error) {

@@ -3,6 +3,7 @@ import { Repeater } from 'graphql-yoga';
 import { badUserInput, notFound } from '../../lib/errors.ts';
 import { requireUserId, type SubgraphContext } from '../subgraphContext.ts';
 import type { AnswerMeta, ChatRuntime } from './chatRuntime.ts';
+import type { RunningGeneration } from './runningGenerations.ts';
 import { toChatChunk } from './chatViews.ts';
 import type { StoredChunk } from './chunkLog/chunkLog.ts';
 import type { ChatInput } from './startChatTurn.ts';
@@ -13,17 +14,22 @@ type Context = SubgraphContext<unknown, ChatRuntime>;
 type ChunkEvent = { chunk: ReturnType<typeof toChatChunk> } | { error: GraphQLError };
 
 /**
- * The events of one subscription, following `follow` until done. It is a Repeater so that a client
- * going away (the SSE response cancelled) aborts the follower at once, even mid-wait, and with it
- * the generation when nobody else listens. A failure becomes the last event, which `resolve` turns
- * into a GraphQL error with its code: a subscription whose iterator throws would just be cut off.
+ * The events of one subscription: the answer `open` finds (a new turn, or one already written),
+ * followed until done. It is a Repeater so that a client going away (the SSE response cancelled)
+ * aborts the follower at once, even mid-wait, and with it the generation when nobody else listens.
+ * A failure becomes the last event, which `resolve` turns into a GraphQL error with its code: a
+ * subscription whose iterator throws would just be cut off.
  */
-function chunkEvents(meta: AnswerMeta, follow: (signal: AbortSignal) => AsyncGenerator<StoredChunk>): Repeater<ChunkEvent> {
+function chunkEvents(
+  open: () => Promise<{ meta: AnswerMeta; generation?: RunningGeneration }>,
+  follow: (meta: AnswerMeta, signal: AbortSignal, generation?: RunningGeneration) => AsyncGenerator<StoredChunk>,
+): Repeater<ChunkEvent> {
   return new Repeater<ChunkEvent>(async (push, stop) => {
     const controller = new AbortController();
     void stop.then(() => controller.abort());
     try {
-      for await (const chunk of follow(controller.signal)) await push({ chunk: toChatChunk(meta, chunk) });
+      const { meta, generation } = await open();
+      for await (const chunk of follow(meta, controller.signal, generation)) await push({ chunk: toChatChunk(meta, chunk) });
     } catch (error) {
       if (!controller.signal.aborted) await push({ error: error as GraphQLError });
     }
@@ -55,20 +61,25 @@ async function resume(context: Context, messageId: string, after: number) {
   const meta = await context.runtime.answerMeta(messageId);
   // Another user's answer looks like a missing one.
   if (!meta || meta.userId !== userId) throw notFound(`Message "${messageId}" not found.`);
-  return chunkEvents(meta, (signal) => context.runtime.follow(meta.messageId, after, signal));
+  return chunkEvents(async () => ({ meta }), (found, signal) => context.runtime.follow(found.messageId, after, signal));
 }
 
 /** Subscription resolvers of the chat subgraph: chatStream and chatResume. */
 export const chatSubscriptionResolvers = {
   chatStream: {
-    // Errors before the first token (QUOTA_EXCEEDED, FORBIDDEN, NOT_FOUND, …) reject here, so the
-    // subscription answers with them at once instead of opening a stream.
+    // The stream is accepted at once and the turn starts inside it: starting one (quota, context,
+    // prompt cache, store writes) queues behind the user's other turns and every writer of the store,
+    // and no hop should hold its opening deadline on that queue. A refusal before the first token
+    // (QUOTA_EXCEEDED, FORBIDDEN, NOT_FOUND, …) is the stream's one event, an error with its code.
     subscribe: async (_source: unknown, args: { input: ChatInput }, context: Context) => {
       // A reconnection (a client's or a gateway's Last-Event-ID) continues the answer it was following.
       const resumed = parseChunkEventId(context.lastEventId);
       if (resumed) return resume(context, resumed.messageId, resumed.after);
-      const { meta, generation } = await context.runtime.startTurn(requireUserId(context), args.input);
-      return chunkEvents(meta, (signal) => context.runtime.follow(meta.messageId, -1, signal, generation));
+      const userId = requireUserId(context);
+      return chunkEvents(
+        () => context.runtime.startTurn(userId, args.input),
+        (meta, signal, generation) => context.runtime.follow(meta.messageId, -1, signal, generation),
+      );
     },
     resolve: resolveChunk,
   },

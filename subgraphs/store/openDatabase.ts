@@ -37,16 +37,20 @@ export async function openDatabase(options: OpenDatabaseOptions | OpenPostgresOp
 
   const raw = new BetterSqlite3(path, { timeout: busyTimeoutMs });
   try {
-    // busy_timeout first: switching to WAL itself needs a lock another starter may hold.
-    raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    raw.pragma('journal_mode = WAL');
-    raw.pragma('synchronous = NORMAL');
-
     const db = new Kysely<Database>({
       dialect: new WriteLockingSqliteDialect({ database: raw }),
       log: onQuery ? (event) => onQuery(event.query.sql) : undefined,
     });
-    migrateAndSeed(raw, db);
+    // Every replica of every subgraph opens the same file at once on `npm start`. SQLite does not
+    // call the busy handler in every case (switching a new file to WAL, a WAL recovery under way):
+    // such a start is tried again rather than failing, for as long as a starter may wait.
+    whileBusy(startupWaitMs(busyTimeoutMs), () => {
+      raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      // WAL is a property of the file: once a starter switched it, the others leave it alone.
+      if (raw.pragma('journal_mode', { simple: true }) !== 'wal') raw.pragma('journal_mode = WAL');
+      raw.pragma('synchronous = NORMAL');
+      migrateAndSeed(raw, db);
+    });
 
     let closing: Promise<void> | undefined;
     return {
@@ -62,6 +66,30 @@ export async function openDatabase(options: OpenDatabaseOptions | OpenPostgresOp
   } catch (error) {
     raw.close();
     throw error;
+  }
+}
+
+/** How long start-up keeps trying a file other starters hold: several busy timeouts, at least 30 s. */
+function startupWaitMs(busyTimeoutMs: number): number {
+  return Math.max(30_000, 4 * busyTimeoutMs);
+}
+
+/**
+ * Runs `work` again while SQLite says the file is busy or locked, pausing between tries (this runs
+ * once, at start, before the process serves anything: blocking is what it should do).
+ */
+function whileBusy(forMs: number, work: () => void): void {
+  const giveUpAt = Date.now() + forMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return work();
+    } catch (error) {
+      const code = String((error as { code?: unknown }).code ?? '');
+      if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw error;
+      if (Date.now() >= giveUpAt) throw error;
+      Atomics.wait(pause, 0, 0, Math.min(200, 10 * attempt) * (0.5 + Math.random()));
+    }
   }
 }
 

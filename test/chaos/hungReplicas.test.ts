@@ -21,6 +21,8 @@ const ME_QUERY = '{ me { id name } }';
 const CONTROL_QUERY = '{ models { id } }';
 /** Loops of the mixed load that send CONTROL_QUERY (the others send ARTICLES_QUERY). */
 const CONTROL_LOOPS = 2;
+/** The most the p99 bound follows a machine that got slower between the baseline and the hang. */
+const MAX_DRIFT = 1.5;
 
 let stack: TestStack;
 const stopped = new Set<number>();
@@ -133,12 +135,13 @@ describe('hung replicas under steady load', () => {
     const p99After = percentile(latencies(settled), 99);
     const maxAfter = Math.max(...latencies(settled));
     // Other agents load this machine unevenly: the control query, which never touches articles, says
-    // how much slower everything got between the baseline and the hang, and the bound moves with it.
+    // how much slower everything got between the baseline and the hang, and the bound moves with it,
+    // but by MAX_DRIFT at most: a bound that followed any slowdown would pass whatever the hang cost.
     const controlHealthyP99 = percentile(latencies(healthy.control), 99);
     const controlHangP99 = percentile(latencies(hung.control.filter((s) => s.startedAt >= hungAt)), 99);
-    const drift = Math.max(1, controlHangP99 / controlHealthyP99);
+    const drift = Math.min(MAX_DRIFT, Math.max(1, controlHangP99 / controlHealthyP99));
     console.info(
-      `(hung one) healthy p99 ${fmt(healthyP99)} ms; machine drift ${drift.toFixed(2)}× (control p99 ${fmt(controlHealthyP99)} → ${fmt(controlHangP99)} ms); ` +
+      `(hung one) healthy p99 ${fmt(healthyP99)} ms; machine drift ${drift.toFixed(2)}× (at most ${MAX_DRIFT}×; control p99 ${fmt(controlHealthyP99)} → ${fmt(controlHangP99)} ms); ` +
         `first timeout seen ${firstTimeoutAt - hungAt} ms after SIGSTOP; ` +
         `${duringHang.length} requests during the hang (max ${fmt(Math.max(...latencies(duringHang)))} ms), ${settled.length} after the first timeout: ` +
         `p99 ${fmt(p99After)} ms (${(p99After / healthyP99).toFixed(2)}×), max ${fmt(maxAfter)} ms (${(maxAfter / healthyP99).toFixed(2)}×, ${(maxAfter / healthyP99 / drift).toFixed(2)}× drift-adjusted); ` +
@@ -149,7 +152,7 @@ describe('hung replicas under steady load', () => {
     expect(report.failures.length, describeFailures(report.failures)).toBe(0);
     expect(firstTimeoutAt, 'the gateway never noticed the hung replica').toBeGreaterThan(0);
     expect(settled.length).toBeGreaterThan(50);
-    // p99 within 2× of healthy (drift-adjusted), and nobody waited out a deadline. Not the max within
+    // p99 within 2× of healthy (adjusted for drift, 1.5× at most), and nobody waited out a deadline. Not the max within
     // 2×: with the hung replica out, its twin carries all articles traffic, and on a shared 2-core
     // machine one scheduler stall can push a single request past 2× with nothing waiting on the hang.
     expect(p99After).toBeLessThanOrEqual(2 * healthyP99 * drift);

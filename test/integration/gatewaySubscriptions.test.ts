@@ -17,7 +17,8 @@ beforeAll(async () => {
   graph = await startTickerGraph();
   gateway = await createGateway({
     name: 'ticks',
-    config: loadConfig({ HEALTH_CHECK_INTERVAL_MS: '200' }),
+    // GATEWAY_EXECUTOR passes through, so the suite runs on either plan executor.
+    config: loadConfig({ HEALTH_CHECK_INTERVAL_MS: '200', GATEWAY_EXECUTOR: process.env.GATEWAY_EXECUTOR }),
     internalSecret: SECRET,
     supergraphSdl: graph.supergraphSdl,
     subgraphUrls: { ticker: graph.ticker.map((t) => t.url), labels: [graph.labels.url] },

@@ -57,7 +57,10 @@ export function startLoad(options: LoadOptions): RunningLoad {
         const { status, body } = await options.send(index, n);
         samples.push({ startedAt, latencyMs: performance.now() - started, status, body, loop: index });
       } catch (error) {
-        samples.push({ startedAt, latencyMs: performance.now() - started, status: 0, thrown: String(error), loop: index });
+        // fetch says only "fetch failed": its cause says what (a reset, a refused connection).
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        const thrown = cause ? `${String(error)} (${cause.code ?? cause.message})` : String(error);
+        samples.push({ startedAt, latencyMs: performance.now() - started, status: 0, thrown, loop: index });
       }
     }
   }

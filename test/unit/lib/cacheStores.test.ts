@@ -71,6 +71,26 @@ describe('RedisCacheStore with a hung Redis (SIGSTOP)', () => {
   });
 });
 
+describe('RedisCacheStore deadlines', () => {
+  it('gives a patient lookup (stale-if-error) and a write the background deadline, a request path lookup the short one', async () => {
+    const patientStore = new RedisCacheStore({ url: redis.url, commandTimeoutMs: 100, backgroundCommandTimeoutMs: 400 });
+    await waitFor(() => patientStore.available, 5_000);
+    await patientStore.set('slow-entry', 'kept', 60);
+    redis.pause();
+    // Resumed while the patient lookup still waits: its answer arrives within the background deadline.
+    setTimeout(() => redis.resume(), 250);
+    try {
+      const fast = performance.now();
+      expect(await patientStore.get('slow-entry')).toBeUndefined();
+      expect(performance.now() - fast).toBeLessThan(250);
+      expect(await patientStore.get('slow-entry', { patient: true })).toBe('kept');
+    } finally {
+      redis.resume();
+      await patientStore.close();
+    }
+  });
+});
+
 describe('FallbackCache', () => {
   it('keys entries by principal so one principal never reads another one’s answer', async () => {
     let now = 1_000;
@@ -87,5 +107,25 @@ describe('FallbackCache', () => {
       fallback: { source: 'cache', cachedAt: new Date(1_000).toISOString(), ageMs: 250 },
     });
     expect((await cache.recall(everyone))?.data).toEqual({ articles: [] });
+  });
+});
+
+describe('MemoryCacheStore bounds', () => {
+  it('holds at most its bytes, evicting the least recently used, and forgets the tags of what it evicted', async () => {
+    const store = new MemoryCacheStore(10_000, 100_000);
+    const big = 'x'.repeat(10_000); // ~20 KB an entry in memory
+    for (let i = 0; i < 20; i++) {
+      await store.set(`k${i}`, big, 60);
+      await store.tag('Article', `k${i}`);
+    }
+    expect(store.size.bytes).toBeLessThanOrEqual(100_000);
+    expect(store.size.entries).toBeLessThan(20);
+    expect(await store.get('k0')).toBeUndefined();
+    expect(await store.get('k19')).toBe(big);
+    // An entry larger than the whole store is not kept.
+    await store.set('huge', 'y'.repeat(60_000), 60);
+    expect(await store.get('huge')).toBeUndefined();
+    await store.invalidateTag('Article');
+    expect(store.size.entries).toBe(0);
   });
 });

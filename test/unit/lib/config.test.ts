@@ -26,6 +26,12 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/fallback\.subgraphs\.users \(FALLBACK_USERS\)/);
   });
 
+  it('runs query plans on our executor unless GATEWAY_EXECUTOR says apollo, and names the variable when it says anything else', () => {
+    expect(loadConfig({}).gateway.executor).toBe('own');
+    expect(loadConfig({ GATEWAY_EXECUTOR: 'apollo' }).gateway.executor).toBe('apollo');
+    expect(() => loadConfig({ GATEWAY_EXECUTOR: 'fast' })).toThrow(/gateway\.executor \(GATEWAY_EXECUTOR\)/);
+  });
+
   it('refuses a subgraph timeout whose retry would outlast the router’s gateway deadline', () => {
     expect(() => loadConfig({ SUBGRAPH_TIMEOUT_MS: '6000' })).toThrow(/must stay under router\.gatewayTimeoutMs/);
     expect(loadConfig({ SUBGRAPH_TIMEOUT_MS: '6000', GATEWAY_TIMEOUT_MS: '15000' }).gateway.subgraphTimeoutMs).toBe(6000);

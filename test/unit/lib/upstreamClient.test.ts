@@ -1,13 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from 'undici';
 import { ReplicaPool } from '../../../lib/upstream/replicaPool.ts';
 import { RetryBudget } from '../../../lib/upstream/retryBudget.ts';
 import { UpstreamClient, UpstreamError } from '../../../lib/upstream/upstreamClient.ts';
 
 // Real HTTP replicas whose behaviour each test sets: ok, 503, slow, or reset (the request is read
 // whole, then the connection is destroyed: a replica that died after it may have acted).
-type Mode = 'ok' | '503' | 'slow' | 'reset';
+type Mode = 'ok' | '503' | 'slow' | 'reset' | 'hang';
 const servers: Array<{ server: Server; url: string; mode: Mode; hits: number }> = [];
 
 async function replica() {
@@ -15,6 +16,7 @@ async function replica() {
   entry.server.on('request', (req, res) => {
     entry.hits++;
     if (entry.mode === 'reset') return void req.on('end', () => req.socket.destroy()).resume();
+    if (entry.mode === 'hang') return void req.resume();
     req.resume();
     if (entry.mode === '503') return void res.writeHead(503).end('unavailable');
     const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"data":{"ok":true}}');
@@ -53,7 +55,8 @@ describe('UpstreamClient', () => {
     const [a, b] = servers;
     a.mode = '503';
     b.mode = 'ok';
-    const c = client([a.url, b.url]);
+    // A deadline far above an answer's time: this is about the 503, not about a loaded machine's stalls.
+    const c = client([a.url, b.url], { timeoutMs: 2_000 });
     try {
       for (let i = 0; i < 10; i++) {
         const res = await c.post('{}', { headers: {}, kind: 'query' });
@@ -179,6 +182,34 @@ describe('UpstreamClient', () => {
       await c.close();
       a.mode = 'ok';
       b.mode = 'ok';
+    }
+  });
+
+  it('sends a write still queued for a replica that goes down to the twin; the one already written is not repeated', async () => {
+    const [a, b] = servers;
+    a.mode = 'hang';
+    b.mode = 'ok';
+    // One connection per replica: the second write to a waits in the dispatcher's queue, unwritten.
+    const dispatcher = new Agent({ connections: 1 });
+    const pool = new ReplicaPool({ name: 'test', urls: [a.url, b.url], random: () => 0 }); // a first
+    const c = new UpstreamClient({ pool, timeoutMs: 1_500, dispatcher, retryBudget: new RetryBudget({ minRetriesPerWindow: 100 }), retryBackoffMs: 1 });
+    try {
+      a.hits = 0;
+      const written = c.post('{}', { headers: {}, kind: 'write' }).catch((e: UpstreamError) => e);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      pool.all()[0].inFlight = 0; // keep a the cheaper pick: the second write queues behind the first
+      const queued = c.post('{}', { headers: {}, kind: 'write' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(a.hits).toBe(1);
+      pool.setHealth(pool.all()[0], false); // what two failed health checks do
+      expect(await queued).toMatchObject({ replica: b.url });
+      expect(c.retryStats().sent).toEqual({ unreached: 1 });
+      expect(await written).toMatchObject({ reason: 'timeout', attempts: 1, retryable: false });
+      expect(a.hits).toBe(1);
+    } finally {
+      await c.close();
+      await dispatcher.close().catch(() => {});
+      a.mode = 'ok';
     }
   });
 });

@@ -52,6 +52,17 @@ describe('createRouter over HTTP', () => {
     expect(ready.status).toBe(200);
   });
 
+  it('relays a WRITE_CONFLICT a gateway reports, retryable, with Retry-After on the answer', async () => {
+    const identity = await gateway(() => ({ json: { data: {} } }));
+    const conflict = { message: 'The write conflicted with concurrent writes and changed nothing; send it again.', path: ['placeOrder'], extensions: { code: 'WRITE_CONFLICT', retryable: true, retryAfterSeconds: 1, serviceName: 'orders' } };
+    const commerce = await gateway(() => ({ json: { data: null, errors: [conflict] } }));
+    const { url } = await start(configFor({ identity: identity.url, commerce: commerce.url }));
+    const response = await post(url, 'mutation { placeOrder(input: { idempotencyKey: "k-1", lines: [{ articleId: "a1", quantity: 1 }] }) { id } }');
+    expect(response.headers.get('retry-after')).toBe('1');
+    const body = await response.json();
+    expect(body.errors).toEqual([expect.objectContaining({ path: ['placeOrder'], extensions: expect.objectContaining({ code: 'WRITE_CONFLICT', retryable: true, retryAfterSeconds: 1 }) })]);
+  });
+
   it('passes a clean one-supergraph answer on as the bytes the gateway sent, and parses one with errors', async () => {
     const clean = '{"data":{"models":[{"id":"m\\u00e9","name":"Écho"}]}}';
     const identity = await gateway(() => ({ json: { data: {} } }));
