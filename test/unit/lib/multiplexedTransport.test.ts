@@ -1,6 +1,6 @@
 import { createServer as createHttp1Server, type Server } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server, type ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { multiplexedTransport } from '../../../lib/upstream/multiplexedTransport.ts';
@@ -109,5 +109,23 @@ describe('multiplexedTransport', () => {
     const failure = await transport().send(url, post('{}')).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ExchangeError);
     expect((failure as ExchangeError).requestSent).toBe(false);
+  });
+
+  it('lets go of a call still waiting for its connection the moment its replica goes away, unsent', async () => {
+    // A listener that takes the connection and never says a word: the HTTP/2 settings never come.
+    const sockets: Socket[] = [];
+    const silent = createTcpServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), silent.close(() => resolve()))));
+    const outage = new AbortController();
+    const started = performance.now();
+    const pending = transport({ connectTimeoutMs: 10_000 })
+      .send(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/graphql`, { ...post('{}'), unsentSignal: outage.signal })
+      .catch((error: unknown) => error);
+    setTimeout(() => outage.abort(new Error('replica ejected')), 50);
+    const failure = await pending;
+    expect(failure).toBeInstanceOf(ExchangeError);
+    expect([(failure as ExchangeError).requestSent, (failure as ExchangeError).message]).toEqual([false, 'replica ejected']);
+    expect(performance.now() - started).toBeLessThan(2_000); // not the connection's 10 s
   });
 });
