@@ -90,6 +90,11 @@ export function createComponentServer(options: ComponentServerOptions): Componen
       served = Promise.reject(error);
     }
     served.catch((error: unknown) => {
+      // The client left while its request was served: nothing failed, and nobody waits for an answer.
+      if (exchange.signal.aborted) {
+        logger.debug('the client went away before its answer');
+        return exchange.destroy();
+      }
       logger.error({ err: error }, 'request failed outside GraphQL handling');
       if (!exchange.headersSent) sendJson(exchange, 500, errorBody(maskedError()));
       else exchange.destroy();

@@ -156,8 +156,16 @@ export class Http2Exchange implements ServerExchange {
   get signal(): AbortSignal {
     if (!this.#controller) {
       const controller = (this.#controller = new AbortController());
-      if (this.stream.closed) controller.abort(clientGone());
-      else this.stream.once('close', () => this.stream.writableFinished || controller.abort(clientGone()));
+      // A stream the peer reset (RST_STREAM: the router's call was cancelled) or that died with its
+      // connection was not finished: its work is to stop. `writableFinished` cannot tell: Node marks a
+      // reset stream finished once it destroys it.
+      const gone = () => controller.abort(clientGone());
+      if (this.stream.closed) {
+        if (this.stream.rstCode) gone();
+      } else {
+        this.stream.once('aborted', gone);
+        this.stream.once('close', () => this.stream.rstCode && gone());
+      }
     }
     return this.#controller.signal;
   }
