@@ -1,4 +1,5 @@
 import { buildSchema, execute, subscribe } from 'graphql';
+import { connect, constants } from 'node:http2';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createComponentServer, type ComponentServer } from '../../../lib/server/createComponentServer.ts';
@@ -37,6 +38,45 @@ function serve(): { server: ComponentServer; logged: unknown[] } {
 }
 
 describe('the component server', () => {
+  it('aborts the work of an HTTP/2 request its client resets, and of one whose connection dies', async () => {
+    const seen: string[] = [];
+    const slow = buildSchema('type Query { slow: String }');
+    const logger = pino({ level: 'silent' });
+    const server = createComponentServer({
+      logger,
+      maxBodyBytes: 4_096,
+      readiness: async () => ({ ready: true }),
+      graphql: {
+        run: createGraphQLRunner({
+          schema: () => slow,
+          context: ({ exchange }) => ({ signal: exchange.signal }),
+          // Resolves when its request's signal aborts: what a gateway's subgraph calls do.
+          execute: (args) =>
+            new Promise((resolve) => {
+              const { signal } = args.contextValue as { signal: AbortSignal };
+              signal.addEventListener('abort', () => (seen.push('aborted'), resolve({ data: null })), { once: true });
+            }),
+          subscribe,
+          logger,
+        }),
+      },
+    });
+    servers.push(server);
+    const { port } = await server.listen(0, '127.0.0.1');
+    for (const end of ['reset', 'disconnect'] as const) {
+      const session = connect(`http://127.0.0.1:${port}`);
+      const stream = session.request({ ':method': 'POST', ':path': '/graphql', 'content-type': 'application/json' });
+      stream.on('error', () => {});
+      stream.end(JSON.stringify({ query: '{ slow }' }));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const before = seen.length;
+      if (end === 'reset') stream.close(constants.NGHTTP2_CANCEL);
+      else session.destroy();
+      await expect.poll(() => seen.length, { timeout: 2_000, interval: 10 }).toBe(before + 1);
+      session.destroy();
+    }
+  });
+
   it('answers what a stage throws with a masked JSON 500, the error only in the log', async () => {
     const { server, logged } = serve();
     const { port } = await server.listen(0, '127.0.0.1');
