@@ -52,6 +52,7 @@ import { createRateLimitMetrics } from './rateLimit/rateLimitMetrics.ts';
 import type { RateLimiter } from './rateLimit/rateLimiter.ts';
 import { addressOf } from './rateLimit/clientAddress.ts';
 import { createRoutedSubscribe } from './routedSubscribe.ts';
+import { createRouterDrain } from './routerDrain.ts';
 import type { RouterContext } from './routerContext.ts';
 import { buildRoutingTable, type RoutingTable } from './routingTable.ts';
 import { createStreamLimiter } from './streamLimiter.ts';
@@ -139,7 +140,8 @@ export function createRouter(options: RouterOptions): Router {
     maxExtensionsBytes: config.server.maxExtensionsBytes,
     maxDocumentNesting: config.server.maxDocumentNesting,
   };
-  let draining = false;
+  // Balancer-facing shutdown (not ready, a notice, streams ended): router/routerDrain.ts.
+  const drain = createRouterDrain({ noticeMs: config.router.drainNoticeMs });
   const gatewayReadiness = createGatewayReadiness({ gateways, internalSecret });
   // One yoga per routing table: hot reload builds a new one over the new table (reloadableRoutingTable.ts).
   const buildYoga = (routingTable: RoutingTable, supergraphs: LoadedSupergraphs) => createYoga<Record<string, never>, RouterContext>({
@@ -179,7 +181,10 @@ export function createRouter(options: RouterOptions): Router {
         : []),
       useHealthEndpoints({
         // A draining router reports not ready so balancers move on before its connections close.
-        readiness: async () => (draining ? { ready: false, status: 'draining' } : gatewayReadiness()),
+        readiness: async () => {
+          drain.probed();
+          return drain.draining ? { ready: false, status: 'draining' } : gatewayReadiness();
+        },
       }),
       useErrorCodes(),
       useRetryAfter(),
@@ -205,7 +210,7 @@ export function createRouter(options: RouterOptions): Router {
       ...(config.cache.responseCache === 'on'
         ? [useResponseCache({ store: cacheStore, routingTable, mutationInvalidates: config.cache.mutationInvalidates })]
         : []),
-      useSseEventIds(),
+      useSseEventIds({ leaving: drain.leaving }),
       useOperationRouting({
         routingTable,
         gateways,
@@ -215,6 +220,7 @@ export function createRouter(options: RouterOptions): Router {
           gateways,
           internalSecret,
           streams,
+          leaving: drain.leaving,
           callerOf: (context) => (context.principal?.userId ? `user:${context.principal.userId}` : `address:${addressOf(context, edge.rateLimit.trustedProxyHops)}`),
           logger: log,
         }),
@@ -262,6 +268,9 @@ export function createRouter(options: RouterOptions): Router {
       if (server) throw new Error('router is already listening');
       if (closing) throw new Error('router is closed');
       server = createServer(createRequestListener(routing.handler, log));
+      // Longer than a balancer keeps idle connections (HAProxy purges its pool within 5 s), so the
+      // balancer never sends a request over a connection the router is closing; as the gateways do.
+      server.keepAliveTimeout = 65_000;
       webSockets = attachGraphQLWs(server, routing.handler, {
         maxPayloadBytes: config.router.maxBodyBytes,
         admit: admit && (async (request, address) => (await admit(request, address)).refusal),
@@ -276,7 +285,8 @@ export function createRouter(options: RouterOptions): Router {
     },
     close() {
       closing ??= (async () => {
-        draining = true;
+        // Not ready, then (when a balancer watches) the notice, then streams end: only then close.
+        await drain.begin();
         await webSockets?.close();
         await admin.close();
         if (server?.listening) await drainHttpServer(server, { graceMs: drainTimeoutMs });

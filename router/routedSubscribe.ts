@@ -22,6 +22,8 @@ export interface RoutedSubscribeOptions {
   streams: StreamLimiter;
   /** The caller a stream counts against: the principal, else the client's address. */
   callerOf(context: Partial<RouterExecutionContext>): string;
+  /** Aborted when the router is leaving: streams let go of their gateway at once, as when their client goes. @default never */
+  leaving?: AbortSignal;
   logger?: Logger;
 }
 
@@ -35,7 +37,7 @@ type Subscribe = (args: ExecutionArgs) => Promise<AsyncIterable<ExecutionResult>
  * instance that dies mid-stream is replaced by another the same way.
  */
 export function createRoutedSubscribe(options: RoutedSubscribeOptions): Subscribe {
-  const { routingTable, gateways, internalSecret, streams, callerOf, logger } = options;
+  const { routingTable, gateways, internalSecret, streams, callerOf, leaving, logger } = options;
   const sign = principalSigner(internalSecret);
   return async (args) => {
     const context = (args.contextValue ?? {}) as Partial<RouterExecutionContext>;
@@ -57,8 +59,10 @@ export function createRoutedSubscribe(options: RoutedSubscribeOptions): Subscrib
     const abort = new AbortController();
     const onClientGone = () => abort.abort(context.request?.signal?.reason);
     context.request?.signal?.addEventListener('abort', onClientGone, { once: true });
+    leaving?.addEventListener('abort', onClientGone, { once: true });
     const done = () => {
       context.request?.signal?.removeEventListener('abort', onClientGone);
+      leaving?.removeEventListener('abort', onClientGone);
       abort.abort(new DOMException('subscription ended', 'AbortError'));
       release();
     };

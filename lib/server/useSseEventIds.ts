@@ -4,27 +4,44 @@ import type { Plugin } from 'graphql-yoga';
 /** How often an idle stream sends a comment, so proxies and clients see it alive. @default 12000 (as yoga) */
 const PING_INTERVAL_MS = 12_000;
 
+export interface SseEventIdsOptions {
+  /**
+   * Aborted when the server is leaving (a router draining behind a balancer): every open stream then
+   * ends at once, cleanly but without `complete`, which graphql-sse, EventSource and the chat page all
+   * take as "reconnect", with `Last-Event-ID`, through the balancer to another instance. `complete`
+   * would tell them the operation is over. @default never
+   */
+  leaving?: AbortSignal;
+}
+
 /**
  * GraphQL over SSE (graphql-sse's distinct connections mode, as yoga speaks it) with one addition:
  * a result carrying `extensions.eventId` is sent with that SSE `id`, so a client (or the next tier)
  * that reconnects with `Last-Event-ID` resumes after it. Yoga's own SSE processor writes no ids.
  */
-export function useSseEventIds(): Plugin {
+export function useSseEventIds({ leaving }: SseEventIdsOptions = {}): Plugin {
   return {
     onResultProcess({ request, result, setResultProcessor }) {
       const accept = request.headers.get('accept') ?? '';
       if (!accept.includes('text/event-stream')) return;
       const isStream = typeof result === 'object' && result !== null && Symbol.asyncIterator in result;
       if (!isStream && /application\/(graphql-response\+)?json/.test(accept)) return;
-      setResultProcessor((processed, fetchAPI) => sseResponse(processed as ExecutionResult | AsyncIterable<ExecutionResult>, fetchAPI), 'text/event-stream');
+      setResultProcessor((processed, fetchAPI) => sseResponse(processed as ExecutionResult | AsyncIterable<ExecutionResult>, fetchAPI, leaving), 'text/event-stream');
     },
   };
 }
 
-function sseResponse(result: ExecutionResult | AsyncIterable<ExecutionResult>, fetchAPI: { Response: typeof Response; ReadableStream: typeof ReadableStream }): Response {
+function sseResponse(
+  result: ExecutionResult | AsyncIterable<ExecutionResult>,
+  fetchAPI: { Response: typeof Response; ReadableStream: typeof ReadableStream },
+  leaving: AbortSignal | undefined,
+): Response {
   const encoder = new TextEncoder();
   let iterator: AsyncIterator<ExecutionResult>;
   let ping: ReturnType<typeof setInterval> | undefined;
+  // Set once the stream is over for us: a `next` still pending when the server leaves is dropped.
+  let ended = false;
+  let leave: (() => void) | undefined;
   const stream = new fetchAPI.ReadableStream<Uint8Array>({
     start(controller) {
       // A first comment flushes the headers: some clients wait for a byte before they report the open.
@@ -34,23 +51,41 @@ function sseResponse(result: ExecutionResult | AsyncIterable<ExecutionResult>, f
         else if (controller.desiredSize > 0) controller.enqueue(encoder.encode(':\n\n'));
       }, PING_INTERVAL_MS);
       iterator = Symbol.asyncIterator in result ? result[Symbol.asyncIterator]() : once(result);
+      if (!leaving || !(Symbol.asyncIterator in result)) return;
+      leave = () => {
+        if (ended) return;
+        ended = true;
+        clearInterval(ping);
+        controller.close();
+        void Promise.resolve(iterator.return?.()).catch(() => {});
+      };
+      if (leaving.aborted) queueMicrotask(leave);
+      else leaving.addEventListener('abort', leave, { once: true });
     },
     async pull(controller) {
       try {
         const step = await iterator.next();
+        if (ended) return;
         if (!step.done && step.value) controller.enqueue(encoder.encode(frame(step.value)));
         if (step.done) {
+          ended = true;
           controller.enqueue(encoder.encode('event: complete\ndata:\n\n'));
           clearInterval(ping);
           controller.close();
         }
       } catch (error) {
+        if (ended) return;
+        ended = true;
         clearInterval(ping);
         controller.error(error);
+      } finally {
+        if (ended && leave) leaving?.removeEventListener('abort', leave);
       }
     },
     async cancel() {
+      ended = true;
       clearInterval(ping);
+      if (leave) leaving?.removeEventListener('abort', leave);
       await iterator?.return?.();
     },
   });
