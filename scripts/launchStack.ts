@@ -329,14 +329,17 @@ interface ExternalLaunch {
 
 type LaunchedComponent = Component & { args: string[]; extraEnv: Record<string, string>; external?: ExternalLaunch };
 
+/** Where a command may be named instead of found on PATH (e.g. a HAProxy built elsewhere). */
+const EXECUTABLE_OVERRIDES: Record<string, string> = { haproxy: 'HAPROXY_BIN', 'redis-server': 'REDIS_SERVER_BIN' };
+
 /** Each command's path, or one error naming every missing one and the package that brings it. */
 function requireExecutables(names: string[]): Record<string, string | undefined> {
-  const found = Object.fromEntries(names.map((name) => [name, findExecutable(name)]));
+  const found = Object.fromEntries(names.map((name) => [name, findExecutable(process.env[EXECUTABLE_OVERRIDES[name]] || name)]));
   const missing = names.filter((name) => !found[name]);
   if (missing.length) {
     throw new Error(
       `several routers need ${missing.join(' and ')} on this machine (HAProxy balances them, Redis holds what they share): ` +
-        `apt-get install -y ${missing.join(' ')}`,
+        `apt-get install -y ${missing.join(' ')} (or name them: ${missing.map((name) => `${EXECUTABLE_OVERRIDES[name]}=/path/to/${name}`).join(' ')})`,
     );
   }
   return found;
