@@ -22,8 +22,8 @@ export interface RouterDrainOptions {
   /**
    * How long a stopping router keeps serving while `/readyz` says "draining", so the balancer's checks
    * take it out of rotation before it closes its listener and its streams: at least the checks'
-   * fall × interval + timeout (HAProxy as deploy/haproxy ships it: 2 × 1 s + 1 s).
-   * @default 3000
+   * fall × interval + timeout (HAProxy as deploy/haproxy ships it: 2 × 1 s + 2 s).
+   * @default 4000
    */
   noticeMs?: number;
   /** @default Date.now */
@@ -43,7 +43,7 @@ const WATCHED_WITHIN_MS = 60_000;
  * streams ended cleanly (their clients reconnect with `Last-Event-ID` and land on another router),
  * then the caller closes the listener and waits for what is in flight.
  */
-export function createRouterDrain({ noticeMs = 3_000, now = Date.now, sleep = defaultSleep }: RouterDrainOptions = {}): RouterDrain {
+export function createRouterDrain({ noticeMs = 4_000, now = Date.now, sleep = defaultSleep }: RouterDrainOptions = {}): RouterDrain {
   const leaving = new AbortController();
   let draining = false;
   let lastProbe: number | undefined;

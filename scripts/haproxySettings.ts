@@ -9,13 +9,13 @@ export interface HaproxyChecks {
   fall?: number;
   /** Passed checks in a row that put it back (`HAPROXY_CHECK_RISE`). @default 2 */
   rise?: number;
-  /** Deadline of one check (`HAPROXY_CHECK_TIMEOUT`). @default 1000 */
+  /** Deadline of one check (`HAPROXY_CHECK_TIMEOUT`): above the router's own gateway probe (1 s). @default 2000 */
   timeoutMs?: number;
 }
 
 /** What the template reads: where to listen, the check timings, the stats listener, the access log. */
 export function haproxyEnvironment(options: { bind: string; statsBind?: string; checks?: HaproxyChecks; accessLog?: boolean }): Record<string, string> {
-  const { intervalMs = 1_000, fall = 2, rise = 2, timeoutMs = 1_000 } = options.checks ?? {};
+  const { intervalMs = 1_000, fall = 2, rise = 2, timeoutMs = 2_000 } = options.checks ?? {};
   return {
     HAPROXY_BIND: options.bind,
     HAPROXY_CHECK_INTER: `${intervalMs}ms`,
@@ -29,12 +29,12 @@ export function haproxyEnvironment(options: { bind: string; statsBind?: string; 
 
 /**
  * How long a router told to stop must keep answering while `/readyz` says "draining" for these checks
- * to take it out of rotation: `fall` failed checks, the first up to one interval after the drain
- * starts, each allowed its timeout. With the production checks (2 × 1 s + 1 s) this is the router's
- * default DRAIN_NOTICE_MS, 3000.
+ * to take it out of rotation: a check under way when the drain starts may take its whole timeout and
+ * pass, then `fall` checks one interval apart fail (a draining router answers 503 at once). With the
+ * production checks (2 × 1 s + 2 s) this is the router's default DRAIN_NOTICE_MS, 4000.
  */
 export function drainNoticeFor(checks: HaproxyChecks = {}): number {
-  const { intervalMs = 1_000, fall = 2, timeoutMs = 1_000 } = checks;
+  const { intervalMs = 1_000, fall = 2, timeoutMs = 2_000 } = checks;
   return fall * intervalMs + timeoutMs;
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { buildBundles } from './buildBundles.ts';
 import { findExecutable } from './findExecutable.ts';
 import { freePort } from './freePort.ts';
-import { drainNoticeFor, haproxyEnvironment, type HaproxyChecks } from './haproxySettings.ts';
+import { drainNoticeFor, haproxyEnvironment, readBalancedServers, type HaproxyChecks } from './haproxySettings.ts';
 import { renderHaproxyConfig } from './renderHaproxyConfig.ts';
 import { waitForPort } from './waitForPort.ts';
 import { loadTopology, replicaPortOf, subgraphsOf } from '../lib/topology/loadTopology.ts';
@@ -165,6 +165,7 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
         spawnFailed,
         (async () => {
           for (const port of [component.port, component.adminPort]) if (port !== undefined) await waitForPort(port, child, { timeoutMs: readyTimeoutMs });
+          await external.ready?.(AbortSignal.timeout(readyTimeoutMs));
         })(),
       ]);
     } catch (error) {
@@ -300,6 +301,12 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
         command: executables.haproxy!,
         // -db: stay in the foreground, a child of this launcher; -f: the rendered template.
         args: () => ['-db', '-f', configFile],
+        // Ready once every router is in rotation: the first requests then find both.
+        async ready(signal) {
+          while (!(await readBalancedServers(`http://127.0.0.1:${statsPort}/stats`, signal)).every((server) => server.status === 'UP')) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        },
         env: haproxyEnvironment({
           bind: `127.0.0.1:${balancerPort}`,
           statsBind: `127.0.0.1:${statsPort}`,
@@ -325,6 +332,8 @@ interface ExternalLaunch {
   command: string;
   args(): string[];
   env?: Record<string, string>;
+  /** What else must hold, once its ports accept, before it counts as ready. */
+  ready?(signal: AbortSignal): Promise<void>;
 }
 
 type LaunchedComponent = Component & { args: string[]; extraEnv: Record<string, string>; external?: ExternalLaunch };

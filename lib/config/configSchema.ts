@@ -61,9 +61,9 @@ export const configSchema = z.object({
     /**
      * How long a router told to stop keeps serving while `/readyz` says "draining", before it closes its
      * listener and ends its streams, when a balancer probes it: the balancer's fall × interval + check
-     * timeout (deploy/haproxy: 2 × 1 s + 1 s); 0 stops at once. @default 3000
+     * timeout (deploy/haproxy: 2 × 1 s + 2 s); 0 stops at once. @default 4000
      */
-    drainNoticeMs: z.coerce.number().int().min(0).default(3_000),
+    drainNoticeMs: z.coerce.number().int().min(0).default(4_000),
     ...graphiqlConfigSchema,
     ...chatPageConfigSchema,
   }).default({}),
