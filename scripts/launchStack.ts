@@ -273,7 +273,8 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
       gateways.map((c) => [`${c.args[0].toUpperCase()}_GATEWAY_URLS`, `http://127.0.0.1:${c.port}/graphql`]),
     );
     if (!balanced) {
-      const router = add('router', 'router', topology.router.port, [], gatewayUrls, topology.router.adminPort);
+      // No balancer in front of it to warn: told to stop, it drains at once, as it always has.
+      const router = add('router', 'router', topology.router.port, [], { ...gatewayUrls, DRAIN_NOTICE_MS: env.DRAIN_NOTICE_MS ?? '0' }, topology.router.adminPort);
       await spawnComponent(router);
       stack.routers = [router.name];
       stack.routerUrl = `http://127.0.0.1:${router.port}/graphql`;
