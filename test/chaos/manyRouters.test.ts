@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRecordedOperationsFromRedis } from '../../router/observability/operationRecorder.ts';
 import { readBalancedServers, type BalancedServerState } from '../../scripts/haproxySettings.ts';
 import { readAdminMetrics, sampleSum } from '../support/gatewayMetrics.ts';
-import { bearer, postGraphQL, waitFor, type GraphQLHttpResult } from '../support/graphqlClient.ts';
+import { bearer, postGraphQL, waitFor } from '../support/graphqlClient.ts';
 import { readHaproxyAccessLog, type BalancedRequest } from '../support/haproxyAccessLog.ts';
-import { subscribeResuming, type ResumableSseResult } from '../support/resumableSse.ts';
-import { describeFailures, isCleanAnswer, sleep, startLoad, type LoadSample } from '../support/steadyLoad.ts';
+import { placeOrder, startMixedLoad, type MixedLoadResult, type StreamOutcome } from '../support/mixedLoad.ts';
+import { describeFailures, isCleanAnswer, sleep, type LoadSample } from '../support/steadyLoad.ts';
 import { DEMO_KEY, startTestStack, type TestStack } from '../support/testStack.ts';
 
 // Issue 20: no single router. Two routers behind a real HAProxy, sharing their edge state through a
@@ -32,9 +32,6 @@ const FREE_WINDOW_SECONDS = 60;
 /** An article with stock for every order of the run. */
 const PLENTY = 'a1';
 
-const QUERY = '{ me { id } articles(first: 3) { edges { node { id title price } } } }';
-const PLACE_ORDER = 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }';
-const CHAT_STREAM = 'subscription($input: ChatInput!) { chatStream(input: $input) { messageId index done } }';
 
 let stack: TestStack;
 const figures: Record<string, unknown> = {};
@@ -82,103 +79,6 @@ async function serverState(name: string): Promise<BalancedServerState> {
 
 async function openSubscriptions(name: string): Promise<number> {
   return sampleSum(await readAdminMetrics(stack, name), 'graphql_server_active_subscriptions');
-}
-
-/** One chat answer read to its end by a resuming client, and what it saw. */
-interface StreamOutcome extends ResumableSseResult {
-  startedAt: number;
-  endedAt: number;
-  /** Chunks missing between the ones received (the indexes skipped), and chunks received twice. */
-  lost: number;
-  repeated: number;
-  whole: boolean;
-}
-
-function judge(result: ResumableSseResult, startedAt: number): StreamOutcome {
-  let expected = 0;
-  let lost = 0;
-  let repeated = 0;
-  let done = false;
-  for (const event of result.events) {
-    const chunk = event.payload.data?.chatStream as { index: number; done: boolean } | undefined;
-    if (!chunk) continue;
-    if (chunk.index < expected) repeated++;
-    else {
-      lost += chunk.index - expected;
-      expected = chunk.index + 1;
-      done ||= chunk.done;
-    }
-  }
-  const errors = result.events.flatMap((e) => e.payload.errors ?? []);
-  return { ...result, startedAt, endedAt: Date.now(), lost, repeated, whole: result.completed && done && errors.length === 0 };
-}
-
-type LoadResult = { queries: LoadSample[]; orders: LoadSample[]; streams: StreamOutcome[] };
-
-interface MixedLoad {
-  queries: ReturnType<typeof startLoad>;
-  orders: ReturnType<typeof startLoad>;
-  streams: StreamOutcome[];
-  /** Idempotency keys of placeOrder calls that failed, to send again as a client would. */
-  failedOrderKeys: string[];
-  stop(): Promise<LoadResult>;
-}
-
-/**
- * The steady load through HAProxy: 3 loops of queries and 2 of placeOrder (each call its own key),
- * paced so the 2-core machine keeps up, and 4 loops of chat answers, each read to its end.
- */
-function startMixedLoad(run: string): MixedLoad {
-  const failedOrderKeys: string[] = [];
-  const queries = startLoad({
-    concurrency: 3,
-    maxPerLoop: 100_000,
-    send: async () => {
-      await sleep(10);
-      return postGraphQL(stack.routerUrl, { query: QUERY }, bearer(DEMO_KEY));
-    },
-  });
-  const orders = startLoad({
-    concurrency: 2,
-    maxPerLoop: 100_000,
-    send: async (loop, n) => {
-      await sleep(25);
-      const key = `${run}-${loop}-${n}`;
-      try {
-        const result = await placeOrder(key);
-        if (result.status !== 200 || result.body.errors?.length) failedOrderKeys.push(key);
-        return result;
-      } catch (error) {
-        failedOrderKeys.push(key);
-        throw error;
-      }
-    },
-  });
-  const streams: StreamOutcome[] = [];
-  let stopped = false;
-  const streamLoops = Array.from({ length: 4 }, async (_, loop) => {
-    for (let n = 0; !stopped && n < 10_000; n++) {
-      const startedAt = Date.now();
-      const input = { prompt: `Stream ${run} ${loop}-${n}: tell me about load balancers`, idempotencyKey: `${run}-chat-${loop}-${n}` };
-      const result = await subscribeResuming(stack.routerUrl, { query: CHAT_STREAM, variables: { input } }, { headers: bearer(DEMO_KEY), maxReconnects: 20 });
-      streams.push(judge(result, startedAt));
-    }
-  });
-  return {
-    queries,
-    orders,
-    streams,
-    failedOrderKeys,
-    async stop() {
-      stopped = true;
-      const [q, o] = await Promise.all([queries.stop(), orders.stop(), Promise.all(streamLoops)]);
-      return { queries: q.samples, orders: o.samples, streams };
-    },
-  };
-}
-
-function placeOrder(idempotencyKey: string): Promise<GraphQLHttpResult> {
-  return postGraphQL(stack.routerUrl, { query: PLACE_ORDER, variables: { input: { idempotencyKey, lines: [{ articleId: PLENTY, quantity: 1 }] } } }, bearer(DEMO_KEY));
 }
 
 /** Waits until HAProxy has `name` in rotation again (rise checks passed). */
@@ -294,9 +194,9 @@ describe('several routers behind HAProxy', () => {
   it('fails no request and loses no chunk during a rolling restart of both routers', async () => {
     const run = `rolling-${Date.now()}`;
     const logFrom = accessLog().length;
-    const load = startMixedLoad(run);
+    const load = startMixedLoad({ url: stack.routerUrl, apiKey: DEMO_KEY, run, articleId: PLENTY });
     const restarts: Array<Record<string, unknown>> = [];
-    let result: LoadResult;
+    let result: MixedLoadResult;
     try {
       await waitFor(() => load.streams.length >= 4 && load.queries.count > 20, 30_000, 50);
       for (const name of stack.routers) {
@@ -346,13 +246,13 @@ describe('several routers behind HAProxy', () => {
   it('fails at most the requests in flight on a SIGKILLed router, none once HAProxy marked it down, and resumes its streams', async () => {
     const run = `kill-${Date.now()}`;
     const logFrom = accessLog().length;
-    const load = startMixedLoad(run);
+    const load = startMixedLoad({ url: stack.routerUrl, apiKey: DEMO_KEY, run, articleId: PLENTY });
     let killedAt = 0;
     let downAt = 0;
     let victim = '';
     let atKill: { subscriptions: number; sessions: number } | undefined;
     let statusPoll: Promise<void> | undefined;
-    let result: LoadResult;
+    let result: MixedLoadResult;
     try {
       await waitFor(() => load.streams.length >= 4 && load.queries.count > 20, 30_000, 50);
       // The router holding the most streams right now.
@@ -384,7 +284,7 @@ describe('several routers behind HAProxy', () => {
       result = await load.stop();
     }
     // A placeOrder that failed at the kill is sent again with its key, as a client does: one order each.
-    const retried = await Promise.all(load.failedOrderKeys.map((key) => placeOrder(key)));
+    const retried = await Promise.all(load.failedOrderKeys.map((key) => placeOrder(stack.routerUrl, DEMO_KEY, key, PLENTY)));
     expect(retried.filter((r) => r.status !== 200 || r.body.errors?.length)).toEqual([]);
 
     const failures = [...result.queries, ...result.orders].filter((s) => !isCleanAnswer(s));
