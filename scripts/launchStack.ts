@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBundles } from './buildBundles.ts';
@@ -102,6 +102,7 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
   const components = new Map<string, LaunchedComponent>();
   const stopping = new Set<string>();
   let stopped = false;
+  let scratchDir: string | undefined;
   const entries = await buildBundles();
 
   function spawnComponent(component: LaunchedComponent): Promise<void> {
@@ -230,6 +231,7 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
             .map((c) => terminate(c.process!, c.kind === 'router' ? ROUTER_STOP_GRACE_MS + Number(c.extraEnv.DRAIN_NOTICE_MS ?? 0) : undefined)),
         );
       }
+      if (scratchDir) rmSync(scratchDir, { recursive: true, force: true });
     },
   };
 
@@ -292,7 +294,9 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
     const routers = Array.from({ length: routerCount }, (_, i) => add(`router-${i}`, 'router', 0, [], behindBalancer, 0));
     await Promise.all(routers.map(spawnComponent));
     stack.routers = routers.map((r) => r.name);
-    const configDir = options.output && typeof options.output === 'object' ? options.output.dir : mkdtempSync(join(tmpdir(), 'haproxy-'));
+    // Beside the logs when there are any; else a folder of its own, removed when the stack stops.
+    const logDir = options.output && typeof options.output === 'object' ? options.output.dir : undefined;
+    const configDir = logDir ?? (scratchDir = mkdtempSync(join(tmpdir(), 'haproxy-')));
     mkdirSync(configDir, { recursive: true });
     const configFile = join(configDir, 'haproxy.cfg');
     writeFileSync(configFile, renderHaproxyConfig(routers.map((r) => ({ name: r.name, port: r.port }))));
