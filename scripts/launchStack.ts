@@ -303,22 +303,22 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
     const balancerPort = ephemeral ? await freePort() : topology.router.port;
     const statsPort = ephemeral ? await freePort() : topology.router.adminPort;
     const balancer = add('haproxy', 'balancer', balancerPort, [], {}, statsPort, {
-        command: executables.haproxy!,
-        // -db: stay in the foreground, a child of this launcher; -f: the rendered template.
-        args: () => ['-db', '-f', configFile],
-        // Ready once every router is in rotation: the first requests then find both.
-        async ready(signal) {
-          while (!(await readBalancedServers(`http://127.0.0.1:${statsPort}/stats`, signal)).every((server) => server.status === 'UP')) {
-            await new Promise((resolve) => setTimeout(resolve, 50));
-          }
-        },
-        env: haproxyEnvironment({
-          bind: `127.0.0.1:${balancerPort}`,
-          statsBind: `127.0.0.1:${statsPort}`,
-          checks: options.balancerChecks,
-          accessLog: options.balancerAccessLog,
-        }),
-      });
+      command: executables.haproxy!,
+      // -db: stay in the foreground, a child of this launcher; -f: the rendered template.
+      args: () => ['-db', '-f', configFile],
+      // Ready once every router is in rotation: the first requests then find both.
+      async ready(signal) {
+        while (!(await readBalancedServers(`http://127.0.0.1:${statsPort}/stats`, signal)).every((server) => server.status === 'UP')) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      },
+      env: haproxyEnvironment({
+        bind: `127.0.0.1:${balancerPort}`,
+        statsBind: `127.0.0.1:${statsPort}`,
+        checks: options.balancerChecks,
+        accessLog: options.balancerAccessLog,
+      }),
+    });
     await spawnComponent(balancer);
     stack.routerUrl = `http://127.0.0.1:${balancer.port}/graphql`;
     stack.balancerStatsUrl = `http://127.0.0.1:${balancer.adminPort}/stats`;
