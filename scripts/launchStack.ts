@@ -241,7 +241,7 @@ export async function launchStack(options: StackOptions = {}): Promise<Stack> {
       // operations: the in-memory stores cannot be shared between processes, Redis can.
       const redis = add('redis', 'redis', await freePort(), [], {}, undefined, {
         command: executables['redis-server']!,
-        args: () => ['--port', String(redis.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        args: () => ['--port', String(redis.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'],
       });
       await spawnComponent(redis);
       env.REDIS_URL = `redis://127.0.0.1:${redis.port}`;
