@@ -271,6 +271,8 @@ export function createRouter(options: RouterOptions): Router {
       // Longer than a balancer keeps idle connections (HAProxy purges its pool within 5 s), so the
       // balancer never sends a request over a connection the router is closing; as the gateways do.
       server.keepAliveTimeout = 65_000;
+      // Above keepAliveTimeout, or Node may drop a socket while a request's headers are arriving.
+      server.headersTimeout = 66_000;
       webSockets = attachGraphQLWs(server, routing.handler, {
         maxPayloadBytes: config.router.maxBodyBytes,
         admit: admit && (async (request, address) => (await admit(request, address)).refusal),
