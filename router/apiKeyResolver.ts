@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createDeadline } from '../lib/upstream/deadline.ts';
 import { isFailureReason, type UpstreamFailure } from '../lib/errors.ts';
-import { PRINCIPAL_HEADER, signPrincipal, type Principal } from '../lib/principal.ts';
+import type { Principal } from '../lib/principal.ts';
+import { ANONYMOUS } from './edge/edgeRequest.ts';
 import type { GatewayClient } from './gatewayClient.ts';
 import { LRUCache } from 'lru-cache';
 
@@ -20,12 +21,8 @@ export type ApiKeyResolution =
   | { status: 'unavailable'; failure: UpstreamFailure };
 
 export interface ApiKeyResolver {
-  /**
-   * Resolves a key through the identity supergraph, from the cache when possible. Never rejects.
-   * With `request`, a second call for the same request (rate limit, then auth) reuses the first
-   * answer, outages included, so an identity outage never costs one request two lookups.
-   */
-  resolve(apiKey: string, request?: Request): Promise<ApiKeyResolution>;
+  /** Resolves a key through the identity supergraph, from the cache when possible. Never rejects. */
+  resolve(apiKey: string): Promise<ApiKeyResolution>;
   /**
    * Drops every cached answer for a user's keys, stale-if-error copies included, so the next
    * request with any of them asks the identity supergraph again: called when one was revoked.
@@ -42,7 +39,6 @@ export const NO_API_KEYS: ApiKeyResolver = {
 export interface ApiKeyResolverOptions {
   /** Client of the identity supergraph's gateways. */
   identity: GatewayClient;
-  internalSecret: string;
   /** How long a valid key stays cached. @default 30000 */
   ttlMs?: number;
   /** How long an unknown key stays cached, short so a new key works soon. @default min(5000, ttlMs) */
@@ -70,7 +66,7 @@ const REFRESH_AHEAD_AFTER = 0.8;
 
 /** Caches API key lookups by the key's SHA-256 (never the key itself), answers included. */
 export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyResolver {
-  const { identity, internalSecret, ttlMs = 30_000, maxEntries = 10_000, timeoutMs = 5_000, now = Date.now, logger } = options;
+  const { identity, ttlMs = 30_000, maxEntries = 10_000, timeoutMs = 5_000, now = Date.now, logger } = options;
   const negativeTtlMs = options.negativeTtlMs ?? Math.min(5_000, ttlMs);
   const staleIfErrorMs = options.staleIfErrorMs ?? 3_600_000;
   const clock = { now };
@@ -94,7 +90,7 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
           query: AUTHENTICATE_QUERY,
           variables: { apiKey },
           operationName: 'RouterAuthenticate',
-          headers: { [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, internalSecret, now()) },
+          principal: ANONYMOUS,
         },
         deadline.signal,
       );
@@ -133,8 +129,6 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
     }
   }
 
-  const byRequest = new WeakMap<Request, { apiKey: string; resolution: Promise<ApiKeyResolution> }>();
-
   return {
     forgetUser(userId) {
       generation++;
@@ -144,14 +138,7 @@ export function createApiKeyResolver(options: ApiKeyResolverOptions): ApiKeyReso
       const kept = [...lastValid.entries()].filter(([, principal]) => principal.userId === userId);
       for (const [hash] of kept) lastValid.delete(hash);
     },
-    resolve(apiKey, request) {
-      if (!request) return resolveShared(apiKey);
-      const known = byRequest.get(request);
-      if (known?.apiKey === apiKey) return known.resolution;
-      const resolution = resolveShared(apiKey);
-      byRequest.set(request, { apiKey, resolution });
-      return resolution;
-    },
+    resolve: (apiKey) => resolveShared(apiKey),
   };
 
   async function resolveShared(apiKey: string): Promise<ApiKeyResolution> {

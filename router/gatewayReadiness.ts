@@ -1,6 +1,6 @@
 import { createDeadline } from '../lib/upstream/deadline.ts';
-import { PRINCIPAL_HEADER, signPrincipal } from '../lib/principal.ts';
 import { SupergraphName } from '../lib/topology/loadTopology.ts';
+import { ANONYMOUS } from './edge/edgeRequest.ts';
 import type { GatewayClient } from './gatewayClient.ts';
 
 /** What `/readyz` reports. */
@@ -11,7 +11,6 @@ export type ReadinessReport = {
 
 export interface GatewayReadinessOptions {
   gateways: Readonly<Record<SupergraphName, GatewayClient>>;
-  internalSecret: string;
   /** A gateway that answered this recently counts as up without a probe. @default 5000 */
   recentMs?: number;
   /** Deadline of one probe. @default 1000 */
@@ -25,17 +24,14 @@ export interface GatewayReadinessOptions {
  * `{ __typename }` probe now: a router missing a whole supergraph cannot serve its fields.
  */
 export function createGatewayReadiness(options: GatewayReadinessOptions): () => Promise<ReadinessReport> {
-  const { gateways, internalSecret, recentMs = 5_000, probeTimeoutMs = 1_000, now = Date.now } = options;
+  const { gateways, recentMs = 5_000, probeTimeoutMs = 1_000, now = Date.now } = options;
 
   async function isUp(gateway: GatewayClient): Promise<boolean> {
     const last = gateway.lastAnsweredAt();
     if (last !== undefined && now() - last < recentMs) return true;
     const deadline = createDeadline(probeTimeoutMs);
     try {
-      const outcome = await gateway.execute(
-        { query: '{ __typename }', headers: { [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, internalSecret, now()) } },
-        deadline.signal,
-      );
+      const outcome = await gateway.execute({ query: '{ __typename }', principal: ANONYMOUS }, deadline.signal);
       return outcome.ok;
     } catch {
       return false;

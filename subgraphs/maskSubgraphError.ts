@@ -6,9 +6,9 @@ import { isStoreInputError } from './store/isStoreInputError.ts';
 /**
  * A subgraph's error masking: a store error the input caused (isStoreInputError) becomes
  * BAD_USER_INPUT on the same field, without the engine's message; everything else is masked as in
- * every component. The original still goes to the log through yoga.
+ * every component. The original still goes to the log (createGraphQLRunner).
  */
-export function maskSubgraphError(error: unknown, message: string): Error {
+export function maskSubgraphError(error: unknown): GraphQLError {
   let cause: unknown = error;
   for (let hops = 0; cause instanceof Error && hops < 5; hops++) {
     if (isStoreInputError(cause)) {
@@ -17,5 +17,5 @@ export function maskSubgraphError(error: unknown, message: string): Error {
     }
     cause = (cause as { originalError?: unknown }).originalError;
   }
-  return maskUnexpectedError(error, message);
+  return maskUnexpectedError(error);
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Principal } from '../lib/principal.ts';
 import { requestPrincipal } from '../lib/server/requestPrincipal.ts';
+import type { ServerExchange } from '../lib/server/serverExchange.ts';
 import type { Database } from './store/tables.ts';
 import { unauthenticated } from '../lib/errors.ts';
 
@@ -17,17 +18,17 @@ export interface SubgraphContext<TLoaders = unknown, TRuntime = unknown> {
   runtime: TRuntime;
   /** A subscription resumes after this event: the `Last-Event-ID` the gateway sends when it re-opens a stream. */
   lastEventId?: string;
-  /** Set by a subscription resolver for the event it is resolving; useStreamEventIds reports it. */
+  /** Set by a subscription resolver for the event it is resolving; the server sends it as the event's id (streamEventIds.ts). */
   streamEventId?: string;
 }
 
 /** Builds the per-request context from the signed principal header. */
 export function createSubgraphContext<TLoaders, TRuntime>(
-  request: Request,
+  exchange: ServerExchange,
   options: { db: Kysely<Database>; internalSecrets: readonly string[]; createLoaders: (db: Kysely<Database>) => TLoaders; runtime: TRuntime },
 ): SubgraphContext<TLoaders, TRuntime> {
-  const principal = requestPrincipal(request, options.internalSecrets);
-  const lastEventId = request.headers.get('last-event-id') ?? undefined;
+  const principal = requestPrincipal(exchange, options.internalSecrets);
+  const lastEventId = exchange.header('last-event-id');
   return { principal, db: options.db, loaders: options.createLoaders(options.db), runtime: options.runtime, lastEventId };
 }
 

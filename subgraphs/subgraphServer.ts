@@ -1,33 +1,24 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse } from 'graphql';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { execute, parse, subscribe } from 'graphql';
 import { sql } from 'kysely';
 import { loadConfig, type Config } from '../lib/config.ts';
 import type { ServerConfig } from '../lib/config/serverConfig.ts';
-import { createRequestListener } from '../lib/server/createRequestListener.ts';
-import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
-import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
-import { useBodySizeLimit } from '../lib/server/useBodySizeLimit.ts';
-import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
-import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
-import { useRouterSignature } from '../lib/server/useRouterSignature.ts';
-import { listenHttp } from '../lib/server/listenHttp.ts';
 import { componentLogger } from '../lib/logger.ts';
-import type { Store } from './store/openDatabase.ts';
-import { SubgraphName } from './subgraphNames.ts';
-import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
-import { yogaLogger } from '../lib/server/yogaLogger.ts';
+import { createRequestTelemetry } from '../lib/observability/requestTelemetry.ts';
+import { createComponentServer, type ComponentServer } from '../lib/server/createComponentServer.ts';
+import { createGraphQLRunner } from '../lib/server/createGraphQLRunner.ts';
+import { refusedWith } from '../lib/server/graphqlEndpoint.ts';
+import { createRouterSignature } from '../lib/server/routerSignature.ts';
 import { maskSubgraphError } from './maskSubgraphError.ts';
+import type { Store } from './store/openDatabase.ts';
 import { enforceStringArgumentLimits } from './stringArgumentLimits.ts';
-import { createSubgraphContext, type SubgraphContext } from './subgraphContext.ts';
 import { SUBGRAPH_CATALOG } from './subgraphCatalog.ts';
-import { useStreamEventIds } from './useStreamEventIds.ts';
-import { useRequestTelemetry } from '../lib/observability/useRequestTelemetry.ts';
+import { createSubgraphContext } from './subgraphContext.ts';
+import type { SubgraphName } from './subgraphNames.ts';
+import { withStreamEventId } from './streamEventIds.ts';
 
-
-export interface SubgraphYogaOptions {
+export interface SubgraphServerOptions {
   name: SubgraphName;
   store: Store;
   /** Verifies the principal the router signs; unsigned or forged GraphQL requests get 401. */
@@ -40,7 +31,7 @@ export interface SubgraphYogaOptions {
   internalSecretPrevious?: string;
 }
 
-export interface StartSubgraphOptions extends SubgraphYogaOptions {
+export interface StartSubgraphOptions extends SubgraphServerOptions {
   /** Address to bind. @default "127.0.0.1" */
   host?: string;
   /** Port to listen on; 0 picks a free one (read it back from the result). */
@@ -53,30 +44,33 @@ export interface StartSubgraphOptions extends SubgraphYogaOptions {
   drainGraceMs?: number;
 }
 
+/** One subgraph's server, before it listens: `fetch` serves in-process tests. */
+export interface SubgraphServer extends Pick<ComponentServer, 'fetch'> {
+  server: ComponentServer;
+  /** The subgraph's runtime (see SubgraphDefinition.createRuntime), e.g. for tests to look at a generator. */
+  runtime?: unknown;
+  /** Stops the server and the runtime; idempotent. Does not close the store. */
+  close(graceMs?: number): Promise<void>;
+}
+
 export interface RunningSubgraph {
   /** GraphQL endpoint, e.g. http://127.0.0.1:4131/graphql */
   url: string;
   /** The port actually bound (useful with port 0). */
   port: number;
-  /** The subgraph's runtime (see SubgraphDefinition.createRuntime), e.g. for tests to look at a generator. */
   runtime?: unknown;
   /** Stops accepting, drains in-flight requests, closes sockets; idempotent. Does not close the store. */
   close(): Promise<void>;
 }
 
-/** Keep-alive longer than typical proxy/gateway idle timeouts (60 s), so the client closes first. */
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-
 /**
- * The yoga instance of one subgraph, without a server: for in-process tests (`yoga.fetch`). Its
- * runtime, if the subgraph has one, is closed by `yoga.dispose()`. Subscriptions are served over SSE
- * (a POST with `accept: text/event-stream`), the way the gateway opens them.
+ * One subgraph on the shared component server: its schema (string arguments bounded), a context
+ * per request from the router-signed principal, graphql-js to execute and subscribe (subscriptions
+ * over SSE, the way the gateway opens them, each event with its id), store errors the input caused
+ * reported as BAD_USER_INPUT, and `_service { sdl }` open to unsigned callers for
+ * `rover subgraph introspect`.
  */
-export function createSubgraphYoga(options: SubgraphYogaOptions): YogaServerInstance<Record<string, unknown>, SubgraphContext> {
-  return buildSubgraphYoga(options).yoga;
-}
-
-function buildSubgraphYoga(options: SubgraphYogaOptions) {
+export function createSubgraphServer(options: SubgraphServerOptions): SubgraphServer {
   const { name, store, internalSecret, internalSecretPrevious, config = loadConfig({}), limits = config.server } = options;
   const internalSecrets = internalSecretPrevious ? [internalSecret, internalSecretPrevious] : [internalSecret];
   const definition = SUBGRAPH_CATALOG[name];
@@ -85,73 +79,57 @@ function buildSubgraphYoga(options: SubgraphYogaOptions) {
     buildSubgraphSchema([{ typeDefs: parse(readFileSync(definition.typeDefs, 'utf8')), resolvers: definition.resolvers as never }]),
   );
   const runtime = definition.createRuntime?.({ db: store.db, config, logger: log });
-  const yoga = createYoga<Record<string, unknown>, SubgraphContext>({
-    schema,
-    graphqlEndpoint: '/graphql',
-    context: ({ request }) =>
-      createSubgraphContext(request, { db: store.db, internalSecrets, createLoaders: definition.createLoaders, runtime }),
-    // isDev false: even with NODE_ENV=development, unexpected errors never carry their original message.
-    maskedErrors: { isDev: false, maskError: maskSubgraphError },
-    maxRequestBodySize: false, // useBodySizeLimit: the same bound without a stream per request
-    graphiql: false,
-    landingPage: false,
-    // No file uploads in any schema: a multipart body (whose malformed parts yoga reported as a 200) is a 415.
-    multipart: false,
-    batching: false,
-    logging: yogaLogger(log),
-    plugins: [
-      // First: the body is decoded and its JSON bounded before any other plugin reads it.
-      useBodySizeLimit({ maxBytes: limits.internalMaxBodyBytes }),
-      useRequestDecompression({ maxBytes: limits.internalMaxBodyBytes }),
-      useNestingLimits({
-        maxDepth: limits.maxJsonDepth,
-        maxExtensionsBytes: limits.maxExtensionsBytes,
-        maxDocumentNesting: limits.maxDocumentNesting,
-      }),
-      // One log line per request, with the trace id the gateway's traceparent carried.
-      useRequestTelemetry({ logger: log }),
-      useSseEventIds(),
-      useStreamEventIds(),
-      { onDispose: () => runtime?.close() },
-      useHealthEndpoints({
-        readiness: async () => {
-          try {
-            await sql`select 1`.execute(store.db);
-            return { ready: true };
-          } catch (error) {
-            log.warn({ err: error }, 'readiness check failed: store unreachable');
-            return { ready: false };
-          }
-        },
-      }),
-      // `_service { sdl }` stays open: it is what `rover subgraph introspect` reads, and holds only the SDL.
-      useRouterSignature({ secrets: internalSecrets, openRootFields: ['_service'] }),
-    ],
+  const signature = createRouterSignature({ secrets: internalSecrets, openRootFields: ['_service'] });
+  const run = createGraphQLRunner({
+    schema: () => schema,
+    context: ({ exchange }) => createSubgraphContext(exchange, { db: store.db, internalSecrets, createLoaders: definition.createLoaders, runtime }),
+    execute,
+    subscribe,
+    maskError: maskSubgraphError,
+    onEvent: withStreamEventId,
+    logger: log,
   });
-  return { yoga, runtime };
+  const server = createComponentServer({
+    logger: log,
+    maxBodyBytes: limits.internalMaxBodyBytes,
+    nesting: { maxDepth: limits.maxJsonDepth, maxExtensionsBytes: limits.maxExtensionsBytes, maxDocumentNesting: limits.maxDocumentNesting },
+    // One log line per request, with the trace id the gateway's traceparent carried.
+    telemetry: createRequestTelemetry({ logger: log }),
+    graphql: {
+      screen: (exchange) => signature.screen(exchange),
+      run: async (request) => {
+        const unsigned = signature.check(request.exchange, request.params);
+        return unsigned ? refusedWith(unsigned) : run(request);
+      },
+    },
+    readiness: async () => {
+      try {
+        await sql`select 1`.execute(store.db);
+        return { ready: true };
+      } catch (error) {
+        log.warn({ err: error }, 'readiness check failed: store unreachable');
+        return { ready: false };
+      }
+    },
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    runtime,
+    fetch: (url, init) => server.fetch(url, init),
+    close: (graceMs = 10_000) =>
+      (closing ??= (async () => {
+        await server.close(graceMs);
+        await (runtime as { close?(): Promise<void> } | undefined)?.close?.();
+      })()),
+  };
 }
 
-/** Serves one subgraph over HTTP at `/graphql` (router-signed requests only), with open `/healthz` and `/readyz`. */
+/** Serves one subgraph over HTTP/1.1 and HTTP/2 at `/graphql` (router-signed requests only), with open `/healthz` and `/readyz`. */
 export async function startSubgraph(options: StartSubgraphOptions): Promise<RunningSubgraph> {
   const { name, store, host = '127.0.0.1', port, demoApiKey, demoFreeApiKey, drainGraceMs = 10_000 } = options;
   await SUBGRAPH_CATALOG[name].onStart?.({ db: store.db, demoApiKey, demoFreeApiKey });
-  const { yoga, runtime } = buildSubgraphYoga(options);
-  const server = createServer(createRequestListener(yoga, componentLogger(`subgraph-${name}`)));
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  // Must exceed keepAliveTimeout, or Node may drop a socket while a request header is arriving.
-  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
-
-  const bound = await listenHttp(server, port, host);
-
-  let closing: Promise<void> | undefined;
-  return {
-    url: bound.url,
-    port: bound.port,
-    runtime,
-    close: () =>
-      (closing ??= (async () => {
-        await drainHttpServer(server, { graceMs: drainGraceMs });
-        await yoga.dispose();
-      })()),
-  };
+  const subgraph = createSubgraphServer(options);
+  const bound = await subgraph.server.listen(port, host);
+  return { url: bound.url, port: bound.port, runtime: subgraph.runtime, close: () => subgraph.close(drainGraceMs) };
 }

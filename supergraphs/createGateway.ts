@@ -1,55 +1,25 @@
-import { createServer, type Server } from 'node:http';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
-import { Agent } from 'undici';
 import { createCacheStore } from '../lib/cache/createCacheStore.ts';
 import type { Config } from '../lib/config.ts';
+import { loadObservabilityConfig } from '../lib/config/observabilityConfig.ts';
 import { FallbackCache } from '../lib/fallback/fallbackCache.ts';
 import { StaleIfError, type FallbackPolicy } from '../lib/fallback/staleIfError.ts';
 import { componentLogger } from '../lib/logger.ts';
-import { drainHttpServer } from '../lib/server/drainHttpServer.ts';
+import { meteredCacheStore } from '../lib/observability/meteredCacheStore.ts';
+import { createRequestTelemetry } from '../lib/observability/requestTelemetry.ts';
+import { createUpstreamCallMetrics } from '../lib/observability/upstreamCallMetrics.ts';
 import { createAdminServer } from '../lib/server/createAdminServer.ts';
-import { createRequestListener } from '../lib/server/createRequestListener.ts';
-import { listenHttp } from '../lib/server/listenHttp.ts';
-import { useRequestDecompression } from '../lib/server/useRequestDecompression.ts';
-import { useBodySizeLimit } from '../lib/server/useBodySizeLimit.ts';
-import { useNestingLimits } from '../lib/server/useNestingLimits.ts';
-import { maskUnexpectedError } from '../lib/server/maskUnexpectedError.ts';
-import { useHealthEndpoints } from '../lib/server/useHealthEndpoints.ts';
-import { useSseEventIds } from '../lib/server/useSseEventIds.ts';
-import { useRouterSignature } from '../lib/server/useRouterSignature.ts';
-import { yogaLogger } from '../lib/server/yogaLogger.ts';
+import { createComponentServer, type ComponentServer } from '../lib/server/createComponentServer.ts';
+import { createGraphQLRunner } from '../lib/server/createGraphQLRunner.ts';
+import { createRouterSignature } from '../lib/server/routerSignature.ts';
 import { readSupergraphSdl, supergraphSourceOf } from '../lib/topology/loadTopology.ts';
-import { createUpstream, upstreamState, type Upstream } from '../lib/upstream/createUpstream.ts';
-import type { HealthProbe } from '../lib/upstream/healthChecker.ts';
-import { PRINCIPAL_HEADER, PRINCIPAL_TOKEN_REUSE_MS, signPrincipal } from '../lib/principal.ts';
+import { upstreamState } from '../lib/upstream/createUpstream.ts';
 import type { ReplicaPool } from '../lib/upstream/replicaPool.ts';
-import { RetryBudget } from '../lib/upstream/retryBudget.ts';
 import { createUpstreamMetrics } from '../lib/upstream/upstreamMetrics.ts';
-import { gatewayContextFactory, type GatewayContext } from './gatewayContext.ts';
-import { loadObservabilityConfig } from '../lib/config/observabilityConfig.ts';
+import { gatewayContextFactory } from './gatewayContext.ts';
 import { buildGatewayGeneration, type GenerationShared } from './gatewayGeneration.ts';
 import { createReloadableGateway } from './reloadableGateway.ts';
-import { useOperationFailureAnswer } from './useOperationFailureAnswer.ts';
-import { meteredCacheStore } from '../lib/observability/meteredCacheStore.ts';
-import { createUpstreamCallMetrics } from '../lib/observability/upstreamCallMetrics.ts';
-import { useRequestTelemetry } from '../lib/observability/useRequestTelemetry.ts';
-
-/** A subgraph's health probe: the path its topology entry names, else a signed `{ __typename }` query. */
-function healthProbeOf(config: Config, supergraph: string, subgraph: string, headers: () => Record<string, string>): HealthProbe {
-  const path = config.topology.supergraphs[supergraph]?.subgraphs[subgraph]?.healthCheck;
-  return path ? { kind: 'path', path } : { kind: 'graphql', headers };
-}
-
-/** Headers carrying the signed anonymous principal, signed again well within a token's life. */
-function anonymousHeaders(secret: string): () => Record<string, string> {
-  let signed: { headers: Record<string, string>; at: number } | undefined;
-  return () => {
-    const now = Date.now();
-    if (!signed || now - signed.at > PRINCIPAL_TOKEN_REUSE_MS) signed = { headers: { [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, secret, now) }, at: now };
-    return signed.headers;
-  };
-}
+import { createSubgraphUpstreams } from './subgraphUpstreams.ts';
 
 export interface GatewayOptions {
   /** The supergraph's name, for logs, state and metrics. */
@@ -69,9 +39,7 @@ export interface GatewayOptions {
   logger?: Logger;
 }
 
-export interface Gateway {
-  /** `yoga.fetch(...)` serves requests in-process without a port. */
-  yoga: YogaServerInstance<Record<string, never>, GatewayContext>;
+export interface Gateway extends Pick<ComponentServer, 'fetch'> {
   /** Replica pools by subgraph, for state and tests. */
   pools: Record<string, ReplicaPool>;
   /** Starts the HTTP server; `port: 0` picks a free port. */
@@ -83,10 +51,10 @@ export interface Gateway {
 }
 
 /**
- * One supergraph gateway, built like the router: graphql-yoga serves HTTP, health, readiness and the
- * operator endpoints through the same shared plugins, @apollo/query-planner plans and our plan executor
- * (supergraphs/execution/; Apollo's with GATEWAY_EXECUTOR=apollo) runs the plans, every subgraph fetch
- * going through a replica pool with its breaker and stale-if-error fallback.
+ * One supergraph gateway on the shared component server: router-signed requests only, no CORS (no
+ * browser ever talks to it), @apollo/query-planner plans and our plan executor (supergraphs/execution/;
+ * Apollo's with GATEWAY_EXECUTOR=apollo) runs the plans, every subgraph fetch going through a replica
+ * pool with its breaker and stale-if-error fallback.
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { name, config, internalSecret, internalSecretPrevious, drainTimeoutMs = 10_000 } = options;
@@ -96,35 +64,19 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Hot reload watches what the topology names (a composed file or a rover config) unless the SDL was handed in.
   const source = options.supergraphSdl === undefined && observability.hotReload === 'on' ? supergraphSourceOf(config.topology, name) : undefined;
   const supergraphSdl = options.supergraphSdl ?? readSupergraphSdl(config.topology, name);
-  const configuredUrls = config.gateway.subgraphUrls as Readonly<Record<string, readonly string[] | undefined>>;
-  const dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 256 });
-  const retryBudget = new RetryBudget({ ratio: config.resilience.retryBudgetRatio });
-  const upstreams: Record<string, Upstream> = {};
+  const subgraphs = createSubgraphUpstreams({ supergraph: name, config, internalSecret, subgraphUrls: options.subgraphUrls, logger: log });
+  const { upstreams } = subgraphs;
   const metrics = createUpstreamMetrics(`gateway-${name}`, () => upstreams);
   const cacheStore = meteredCacheStore(createCacheStore(config.cache, log), metrics.registry);
-  const staleIfError = new StaleIfError({
-    cache: new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds),
-    policyOf: (subgraph) => (config.fallback.subgraphs as Readonly<Record<string, FallbackPolicy | undefined>>)[subgraph] ?? 'none',
-    onAnswer: (subgraph, answer) => metrics.countFailure(subgraph, answer),
-  });
-  // The { __typename } probe is signed like any call (as the anonymous marker), so our subgraphs answer it.
-  const probeHeaders = anonymousHeaders(internalSecret);
   const shared: GenerationShared = {
     name,
     upstreams,
-    createUpstream: (subgraph, routingUrl) =>
-      createUpstream({
-        name: subgraph,
-        urls: [...(options.subgraphUrls?.[subgraph] ?? configuredUrls[subgraph] ?? (routingUrl ? [routingUrl] : []))],
-        resilience: config.resilience,
-        timeoutMs: config.gateway.subgraphTimeoutMs,
-        dispatcher,
-        retryBudget,
-        healthProbe: healthProbeOf(config, name, subgraph, probeHeaders),
-        onMisconfiguredProbe: (url, status) =>
-          log.warn({ subgraph, replica: url, status }, 'health check answered %d: name a healthCheck path this subgraph serves in the topology file, or none for a { __typename } query; passive outlier detection still watches it', status),
-      }),
-    staleIfError,
+    createUpstream: subgraphs.create,
+    staleIfError: new StaleIfError({
+      cache: new FallbackCache(cacheStore, config.cache.fallbackTtlSeconds),
+      policyOf: (subgraph) => (config.fallback.subgraphs as Readonly<Record<string, FallbackPolicy | undefined>>)[subgraph] ?? 'none',
+      onAnswer: (subgraph, answer) => metrics.countFailure(subgraph, answer),
+    }),
     fetchMetrics: createUpstreamCallMetrics(metrics.registry),
     logger: log,
     executor: config.gateway.executor,
@@ -140,62 +92,41 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   let draining = false;
-  const yoga = createYoga<Record<string, never>, GatewayContext>({
-    // The API schema of the current supergraph, read once per request: what clients of this gateway validate against.
-    schema: supergraph.schema,
-    graphqlEndpoint: '/graphql',
-    graphiql: false,
-    landingPage: false,
-    // No file uploads in any schema: a multipart body (whose malformed parts yoga reported as a 200) is a 415.
-    multipart: false,
-    batching: false,
-    maskedErrors: { isDev: false, maskError: maskUnexpectedError },
-    maxRequestBodySize: false, // useBodySizeLimit: the same bound without a stream per request
-    logging: yogaLogger(log),
-    context: gatewayContextFactory(internalSecrets),
-    plugins: [
-      // First: the body is decoded and its JSON bounded before any other plugin reads it.
-      useBodySizeLimit({ maxBytes: config.server.internalMaxBodyBytes }),
-      useRequestDecompression({ maxBytes: config.server.internalMaxBodyBytes }),
-      useNestingLimits({
-        maxDepth: config.server.maxJsonDepth,
-        maxExtensionsBytes: config.server.maxExtensionsBytes,
-        maxDocumentNesting: config.server.maxDocumentNesting,
+  const signature = createRouterSignature({ secrets: internalSecrets });
+  const contextOf = gatewayContextFactory(internalSecrets);
+  const server = createComponentServer({
+    logger: log,
+    maxBodyBytes: config.server.internalMaxBodyBytes,
+    nesting: { maxDepth: config.server.maxJsonDepth, maxExtensionsBytes: config.server.maxExtensionsBytes, maxDocumentNesting: config.server.maxDocumentNesting },
+    // One log line per request, with the trace id the router's traceparent carried.
+    telemetry: createRequestTelemetry({ logger: log }),
+    // The router passes a clean answer on as it arrives when told it is one.
+    markDataOnly: true,
+    graphql: {
+      screen: (exchange) => signature.screen(exchange),
+      // Each request validates against the current API schema and runs on the generation that schema belongs to.
+      run: createGraphQLRunner({
+        schema: supergraph.schema,
+        context: ({ exchange, telemetry }) => contextOf(exchange, telemetry),
+        execute: supergraph.execute,
+        subscribe: supergraph.subscribe,
+        // The plan executor sends variables on to the subgraphs as they are: they are checked here first.
+        coerceVariables: true,
+        logger: log,
       }),
-      useHealthEndpoints({
-        // Not ready while draining, so a balancer moves on before the connections close.
-        readiness: async () => (draining ? { ready: false, status: 'draining', supergraph: name } : { ready: true, supergraph: name }),
-      }),
-      // One log line per request, with the trace id the router's traceparent carried.
-      useRequestTelemetry({ logger: log }),
-      useRouterSignature({ secrets: internalSecrets }),
-      useSseEventIds(),
-      // The query planner plans and our executor (or Apollo's) runs the plan, on the supergraph generation the request was validated against.
-      supergraph.plugin,
-      // After it: an operation that cannot be planned or executed is answered as its own error, not a 500.
-      useOperationFailureAnswer({ logger: log }),
-    ],
+    },
+    // Not ready while draining, so a balancer moves on before the connections close.
+    readiness: async () => (draining ? { ready: false, status: 'draining', supergraph: name } : { ready: true, supergraph: name }),
   });
 
-  const admin = createAdminServer({
-    state: () => ({ supergraph: name, subgraphs: upstreamState(upstreams) }),
-    metrics: metrics.registry,
-    logger: log,
-  });
-  let server: Server | undefined;
+  const admin = createAdminServer({ state: () => ({ supergraph: name, subgraphs: upstreamState(upstreams) }), metrics: metrics.registry, logger: log });
   let closing: Promise<void> | undefined;
   return {
-    yoga,
+    fetch: server.fetch,
     get pools() {
       return Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.pool]));
     },
-    async listen(port, host = config.host) {
-      if (server) throw new Error('gateway is already listening');
-      server = createServer(createRequestListener(yoga, log));
-      server.keepAliveTimeout = 65_000;
-      server.headersTimeout = 66_000;
-      return listenHttp(server, port, host);
-    },
+    listen: (port, host = config.host) => server.listen(port, host),
     listenAdmin(port, host = config.server.adminHost) {
       if (closing) throw new Error('gateway is closed');
       return admin.listen(port, host);
@@ -204,11 +135,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       closing ??= (async () => {
         draining = true;
         await admin.close();
-        if (server?.listening) await drainHttpServer(server, { graceMs: drainTimeoutMs });
-        await yoga.dispose();
+        await server.close(drainTimeoutMs);
         await supergraph.close();
-        await Promise.all(Object.values(upstreams).map((u) => u.close()));
-        await dispatcher.close();
+        await subgraphs.close();
         await cacheStore.close();
       })();
       return closing;

@@ -1,5 +1,4 @@
-import type { GraphQLSchema } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import type { ExecutionArgs, ExecutionResult, GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { watchSupergraph, type SupergraphSource, type SupergraphWatch } from '../lib/server/watchSupergraph.ts';
@@ -22,11 +21,12 @@ export interface ReloadableGatewayOptions {
 }
 
 export interface ReloadableGateway {
-  /** For yoga's `schema` option: the current API schema, read once per request. */
+  /** The current API schema, read once per request: what the request is validated against. */
   schema(): GraphQLSchema;
   readonly current: GatewayGeneration;
-  /** Executes each request on the generation whose schema it was validated against. */
-  plugin: Plugin;
+  /** Executes a request on the generation whose schema it was validated against (`args.schema`). */
+  execute(args: ExecutionArgs): Promise<ExecutionResult>;
+  subscribe(args: ExecutionArgs): Promise<AsyncIterable<ExecutionResult> | ExecutionResult>;
   /** Reloads now if the watched files changed (tests; the timer does it every interval). */
   check(): Promise<void>;
   /** Stops watching and stops every generation; idempotent. */
@@ -34,7 +34,7 @@ export interface ReloadableGateway {
 }
 
 /**
- * A gateway that switches supergraphs without a restart. Yoga reads the schema once per request,
+ * A gateway that switches supergraphs without a restart. The server reads the schema once per request,
  * and execution looks the generation up by that schema, so a request runs entirely on the generation
  * it started on while new requests take the new one: the switch is one assignment. A replaced
  * generation is stopped once the requests that may still use it are long done.
@@ -75,14 +75,8 @@ export function createReloadableGateway(options: ReloadableGatewayOptions): Relo
     get current() {
       return current;
     },
-    plugin: {
-      onExecute({ args, setExecuteFn }) {
-        setExecuteFn(generationOf(args.schema).execute);
-      },
-      onSubscribe({ args, setSubscribeFn }) {
-        setSubscribeFn(generationOf(args.schema).subscribe);
-      },
-    },
+    execute: (args) => generationOf(args.schema).execute(args),
+    subscribe: (args) => generationOf(args.schema).subscribe(args),
     check: () => watch?.check() ?? Promise.resolve(),
     close() {
       closing ??= (async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const SCRIPTS = ['apolloGatewayServer', 'hiveGatewayServer', 'bareProxyServer', 'subgraphsServer', 'loadGenerator'] as const;
+const SCRIPTS = ['apolloGatewayServer', 'hiveGatewayServer', 'bareProxyServer', 'subgraphsServer', 'loadGenerator', 'cannedGatewayServer'] as const;
 export type BenchScript = (typeof SCRIPTS)[number];
 
 /**

@@ -3,7 +3,7 @@ import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import { useHealthEndpoints } from '../../lib/server/useHealthEndpoints.ts';
+import { useHealthEndpoints } from '../../test/support/yogaHealthEndpoints.ts';
 import { serveOnFreePort } from '../../test/support/serveOnFreePort.ts';
 import { memoised } from './memoisedListener.ts';
 
@@ -125,4 +125,14 @@ export function composeDemoSupergraph(urls: Record<DemoSubgraphName, string>): s
 export const DEMO_QUERY = `{
   me { id name username reviews { id body product { upc name price weight inStock shippingEstimate reviews { id body author { id name username } } } } }
   topProducts(first: 5) { upc name price weight inStock shippingEstimate reviews { id body author { id username reviews { id product { upc name } } } } }
+}`;
+
+/**
+ * The shape of The Guild's federation gateway benchmark query (graphql-hive/graphql-gateways-benchmark):
+ * every user and the top products, each three levels of reviews, products and authors deep, on the
+ * demo data an answer of about 88 KB from 16 subgraph fetches. What a large answer costs a router.
+ */
+export const GUILD_QUERY = `{
+  users { id username name reviews { id body product { inStock name price shippingEstimate upc weight reviews { id body author { id username name reviews { id body product { inStock name price shippingEstimate upc weight } } } } } } }
+  topProducts { inStock name price shippingEstimate upc weight reviews { id body author { id username name reviews { id body product { inStock name price shippingEstimate upc weight } } } } }
 }`;

@@ -3,7 +3,7 @@ import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga } from 'graphql-yoga';
-import { useHealthEndpoints } from '../../lib/server/useHealthEndpoints.ts';
+import { useHealthEndpoints } from '../../test/support/yogaHealthEndpoints.ts';
 import { serveOnFreePort } from '../../test/support/serveOnFreePort.ts';
 import { memoised } from './memoisedListener.ts';
 

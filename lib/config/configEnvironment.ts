@@ -73,6 +73,7 @@ export function fromEnv(env: NodeJS.ProcessEnv, names: TopologyNames): Record<st
       maxEjectionMs: env.MAX_EJECTION_MS,
       maxEjectedShare: env.MAX_EJECTED_SHARE,
       retryBudgetRatio: env.RETRY_BUDGET_RATIO,
+      upstreamProtocol: env.UPSTREAM_PROTOCOL,
       breakerConsecutiveFailures: env.BREAKER_CONSECUTIVE_FAILURES,
       breakerHalfOpenAfterMs: env.BREAKER_HALF_OPEN_AFTER_MS,
       dnsRefreshMs: env.DNS_REFRESH_MS,

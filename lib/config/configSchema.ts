@@ -108,6 +108,12 @@ export const configSchema = z.object({
     dnsRefreshMs: ms.default(10_000),
     /** Hedged queries and adaptive attempt deadlines (tailLatencyConfig.ts). */
     tailLatency: tailLatencyConfigSchema.default({}),
+    /**
+     * How the router reaches gateways and gateways reach subgraphs: `auto` is HTTP/2 without TLS to
+     * an instance that speaks it (a few multiplexed connections per instance), HTTP/1.1 otherwise;
+     * `http1` is HTTP/1.1 keep-alive always. @default "auto"
+     */
+    upstreamProtocol: z.enum(['auto', 'http1']).default('auto'),
   }).default({}),
   cache: z.object({
     /**

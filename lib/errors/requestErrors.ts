@@ -4,6 +4,13 @@ import { ErrorCode, type OperationLimitCode } from './errorCodes.ts';
 
 // Errors the caller caused: authentication, malformed or over-limit requests, bad input, spent allowances.
 
+/**
+ * The `http` hint of a request error in a well-formed GraphQL-over-HTTP request (a document that does
+ * not parse or validate, variables that do not coerce, no operation to run): 400 for
+ * `application/graphql-response+json`, 200 for `application/json`, as the spec says.
+ */
+const specError = () => ({ http: { status: 400, spec: true } });
+
 export function unauthenticated(message = 'Authentication required: send an API key as "Authorization: Bearer <key>" or "x-api-key".'): GraphQLError {
   return codedError(message, ErrorCode.UNAUTHENTICATED);
 }
@@ -56,9 +63,12 @@ export function badUserInput(message: string, extra: Extensions = {}): GraphQLEr
   return codedError(message, ErrorCode.BAD_USER_INPUT, extra);
 }
 
-/** Variables the operation cannot run with: 400 BAD_USER_INPUT, keeping graphql-js's locations. */
+/**
+ * Variables the operation cannot run with: BAD_USER_INPUT, keeping graphql-js's locations; 400, or 200
+ * for an `application/json` client (a well-formed request, as the GraphQL-over-HTTP spec says).
+ */
 export function invalidVariables(original: GraphQLError): GraphQLError {
-  return refusal(original.message, ErrorCode.BAD_USER_INPUT, 400, {}, { nodes: original.nodes, source: original.source, positions: original.positions });
+  return refusal(original.message, ErrorCode.BAD_USER_INPUT, 400, specError(), { nodes: original.nodes, source: original.source, positions: original.positions });
 }
 
 export function notFound(message: string): GraphQLError {
@@ -104,9 +114,9 @@ export function storeRefusedInput(path?: Path, nodes?: readonly ASTNode[]): Grap
   return codedError('The store cannot take this input: a value is too long or too complex.', ErrorCode.BAD_USER_INPUT, {}, { path, nodes });
 }
 
-/** A document that does not parse (keeping yoga's `http` extension when it set one, as for validation). */
+/** A document that does not parse: 400, or 200 for an `application/json` client, as for validation. */
 export function parseFailed(original: GraphQLError): GraphQLError {
-  return refusal(original.message, ErrorCode.GRAPHQL_PARSE_FAILED, 400, { ...original.extensions }, { source: original.source, positions: original.positions });
+  return refusal(original.message, ErrorCode.GRAPHQL_PARSE_FAILED, 400, { ...original.extensions, ...specError() }, { source: original.source, positions: original.positions });
 }
 
 /**
@@ -155,9 +165,24 @@ const PERSISTED_QUERY_MESSAGES: Record<Extract<ErrorCode, `PERSISTED_QUERY_${str
   PERSISTED_QUERY_NOT_IN_LIST: 'This operation is not in the list of trusted operations.',
 };
 
-/** No operation, or not the one named, in the document. */
+/** No operation, or not the one named, in the document: 400, or 200 for an `application/json` client. */
 export function operationResolutionFailure(message: string): GraphQLError {
-  return refusal(message, ErrorCode.OPERATION_RESOLUTION_FAILURE, 400);
+  return refusal(message, ErrorCode.OPERATION_RESOLUTION_FAILURE, 400, specError());
+}
+
+/** A mutation sent as a GET, which a browser or a cache may send again on its own: 405, POST only. */
+export function mutationOverGet(): GraphQLError {
+  return refusal('Mutations are sent with POST.', ErrorCode.BAD_REQUEST, 405, { http: { status: 405, spec: false, headers: { Allow: 'POST' } } });
+}
+
+/** A method GraphQL over HTTP does not use: 405. */
+export function methodNotAllowed(): GraphQLError {
+  return refusal('GraphQL only supports GET and POST requests.', ErrorCode.BAD_REQUEST, 405, { http: { status: 405, spec: false, headers: { Allow: 'GET, POST' } } });
+}
+
+/** A GraphQL request without a document (nor a persisted one's id): 400. */
+export function missingQuery(): GraphQLError {
+  return refusal('Must provide query string.', ErrorCode.BAD_REQUEST, 400);
 }
 
 /** A caller already holds as many open streams as it may: 429, like a rate limit. */

@@ -25,16 +25,24 @@ export const tracer: Tracer = trace.getTracer('resilient-supergraph');
 
 let started: Tracing | undefined;
 
+/** Whether spans are recorded and exported in this process (startTracing with an endpoint). */
+export function isExportingTraces(): boolean {
+  return started?.exporting === true;
+}
+
 /**
- * Installs OpenTelemetry tracing once per process. W3C trace context is always read from requests
- * and passed on, so logs of all three tiers share a trace id even when nothing is exported: without
- * an endpoint the sampler records nothing (spans are id carriers, no allocation of span data); with
- * one, every trace a client did not mark unsampled is recorded and batched to the OTLP/HTTP endpoint
- * as JSON.
+ * Installs OpenTelemetry tracing once per process, when there is somewhere to export to: every
+ * trace a client did not mark unsampled is then recorded and batched to the OTLP/HTTP endpoint as
+ * JSON, its context carried across awaits by OpenTelemetry's AsyncLocalStorage context manager.
+ * Without an endpoint nothing of OpenTelemetry is installed: that context manager's promise hook
+ * cost a third of the router's CPU per request, to carry ids nobody records. W3C trace context is
+ * then passed on explicitly by each request's record (requestTelemetry.ts: `traceHeaders`), so the
+ * request logs of all three tiers still share a trace id.
  */
 export function startTracing(options: TracingOptions): Tracing {
   if (started) return started;
   const exporting = Boolean(options.endpoint);
+  if (!exporting) return (started = { exporting, shutdown: async () => {} });
   const provider = new NodeTracerProvider({
     resource: new Resource({ 'service.name': options.serviceName, 'service.instance.id': options.instanceId ?? options.serviceName }),
     sampler: exporting ? new ParentBasedSampler({ root: new AlwaysOnSampler() }) : new AlwaysOffSampler(),

@@ -1,31 +1,32 @@
-import { maskError } from 'graphql-yoga';
-import { isPublicError } from '../errors.ts';
+import type { GraphQLError } from 'graphql';
+import { isPublicError, maskedError } from '../errors.ts';
 import { withoutInternalExtensions } from '../errorTransforms.ts';
 
-function isGraphQLErrorLike(value: unknown): value is Error & { extensions?: Record<string, unknown> } {
+function isGraphQLErrorLike(value: unknown): value is GraphQLError {
   return value instanceof Error && value.name === 'GraphQLError';
 }
 
+/** A GraphQLError caused by nothing but GraphQLErrors: graphql-js's own (coercion, validation) or a deliberate one. */
+function isOriginalGraphQLError(error: unknown): boolean {
+  for (let cause: unknown = error, hops = 0; hops < 10; hops++) {
+    if (!isGraphQLErrorLike(cause)) return false;
+    cause = cause.originalError;
+    if (cause == null) return true;
+  }
+  return false;
+}
+
 /**
- * Yoga's error masking, but a GraphQLError carrying one of our public codes (BAD_USER_INPUT,
- * UNAUTHENTICATED, ...) always passes. Yoga recognises errors with `instanceof`, which fails when two
- * copies of graphql-js are loaded (its CJS and ESM builds, as under vitest), and a deliberate error
- * must never turn into INTERNAL_SERVER_ERROR. Everything else is masked, never in dev mode. Used by
- * every component, so a client sees one masked message whichever tier failed. Whatever passes loses
- * its internal extensions (`originalError`, which yoga fills with the JSON parser's message quoting
- * the raw body), so nothing a client sent or a server knows is echoed back.
+ * Every component's error masking, as graphql-yoga's: a GraphQLError carrying one of our public codes
+ * (BAD_USER_INPUT, UNAUTHENTICATED, ...) passes, and so does a GraphQLError nothing but GraphQL errors
+ * caused; anything else (a resolver's TypeError, a store's error) becomes the masked
+ * INTERNAL_SERVER_ERROR at the same path, so a client sees one masked message whichever tier failed.
+ * Errors are told by name rather than `instanceof` (vitest loads graphql-js's CJS and ESM builds, and a
+ * deliberate error must never turn into INTERNAL_SERVER_ERROR). Whatever passes loses its internal
+ * extensions (`originalError`, stack traces). Returns the error itself when nothing changed, so a
+ * caller can tell what to log.
  */
-export function maskUnexpectedError(error: unknown, message: string): Error {
-  return strip(choose(error, message));
-}
-
-function choose(error: unknown, message: string): Error {
-  if (isGraphQLErrorLike(error) && isPublicError(error)) return error;
-  const original = (error as { originalError?: unknown } | null)?.originalError ?? error;
-  if (isGraphQLErrorLike(original) && isPublicError(original)) return error as Error;
-  return maskError(error, message, false);
-}
-
-function strip(error: Error): Error {
-  return isGraphQLErrorLike(error) ? withoutInternalExtensions(error as Parameters<typeof withoutInternalExtensions>[0]) : error;
+export function maskUnexpectedError(error: unknown): GraphQLError {
+  if (isGraphQLErrorLike(error) && (isPublicError(error) || isOriginalGraphQLError(error))) return withoutInternalExtensions(error);
+  return maskedError(isGraphQLErrorLike(error) ? error.path : undefined);
 }

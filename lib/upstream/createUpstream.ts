@@ -7,6 +7,7 @@ import { ReplicaPool } from './replicaPool.ts';
 import type { RetryBudget } from './retryBudget.ts';
 import { TailLatency } from './tailLatency.ts';
 import { UpstreamClient } from './upstreamClient.ts';
+import type { UpstreamTransport } from './upstreamTransport.ts';
 
 /** One upstream (a subgraph's replicas, or a supergraph's gateway instances) with everything that keeps it honest. */
 export interface Upstream {
@@ -25,6 +26,8 @@ export interface UpstreamOptions {
   /** Shortest adaptive attempt deadline. @default resilience.tailLatency.adaptiveDeadlineFloorMs (the subgraph tier's) */
   adaptiveDeadlineFloorMs?: number;
   dispatcher: Dispatcher;
+  /** How calls and streams reach a replica, shared by a component's upstreams; the caller closes it. @default HTTP/1.1 over `dispatcher` */
+  transport?: UpstreamTransport;
   retryBudget: RetryBudget;
   lookup?: Lookup;
   /** What the active health checks ask each replica. @default a `{ __typename }` query */
@@ -74,6 +77,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     timeoutMs: options.timeoutMs,
     tailLatency,
     dispatcher: options.dispatcher,
+    transport: options.transport,
     retryBudget: options.retryBudget,
     breaker: {
       consecutiveFailures: resilience.breakerConsecutiveFailures,

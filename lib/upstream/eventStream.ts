@@ -1,8 +1,9 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { Agent, request, type Dispatcher } from 'undici';
+import { StringDecoder } from 'node:string_decoder';
 import type { FailureReason } from '../errors.ts';
 import { createDeadline } from './deadline.ts';
 import type { Replica } from './replicaPool.ts';
+import { ExchangeError } from './sendRequest.ts';
 import { UpstreamError, type CallKind, type UpstreamClient } from './upstreamClient.ts';
 
 /** One server-sent event of a GraphQL-over-SSE stream. */
@@ -35,12 +36,6 @@ export interface OpenStreamOptions {
   exclude?: ReadonlySet<string>;
   signal?: AbortSignal;
 }
-
-/**
- * Streams hold a connection each for as long as they live, so they get their own connection pool:
- * sharing the request pool's bounded one would let open streams starve ordinary calls.
- */
-export const STREAM_DISPATCHER: Dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: null, bodyTimeout: 0 });
 
 /**
  * Opens a GraphQL-over-SSE stream (`accept: text/event-stream`, graphql-sse's distinct connections
@@ -77,13 +72,6 @@ export async function openEventStream(client: UpstreamClient, body: string, opti
   }
 }
 
-/**
- * Connection failures before anything was sent: the replica never saw the opening. (Streams use
- * undici's own `request`, which does not say whether a broken request was written; a refused or
- * unreachable connection is the case that matters, a replica that died.)
- */
-const UNREACHED_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
 async function openOn(client: UpstreamClient, replica: Replica, body: string, options: OpenStreamOptions, tried: ReadonlySet<Replica>): Promise<OpenStream> {
   const { pool } = client;
   const controller = new AbortController();
@@ -104,7 +92,8 @@ async function openOn(client: UpstreamClient, replica: Replica, body: string, op
   pool.onStart(replica);
   let response;
   try {
-    response = await request(replica.url, {
+    // Through the client's transport: over HTTP/2 the stream is one more on a shared connection.
+    response = await client.transport.open(replica.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -114,21 +103,21 @@ async function openOn(client: UpstreamClient, replica: Replica, body: string, op
       },
       body,
       signal: deadline.signal,
-      dispatcher: STREAM_DISPATCHER,
     });
   } catch (error) {
     const cancelled = !deadline.timedOut && Boolean(options.signal?.aborted);
     pool.onFailure(replica, performance.now() - started, !cancelled);
     options.signal?.removeEventListener('abort', onAbort);
-    const unreached = UNREACHED_CODES.has(String((error as { code?: unknown }).code));
-    throw failed(deadline.timedOut ? 'timeout' : 'network', !unreached, cancelled);
+    // The transport says whether the opening was written before the exchange broke.
+    const reached = !(error instanceof ExchangeError) || error.requestSent;
+    throw failed(deadline.timedOut ? 'timeout' : 'network', reached, cancelled);
   } finally {
     deadline.dispose();
   }
-  const type = String(response.headers['content-type'] ?? '');
+  const type = response.headers['content-type'] ?? '';
   if (response.statusCode >= 400 || !type.startsWith('text/event-stream')) {
     // A GraphQL error answer (validation, auth) comes as JSON: the caller reads it as one event.
-    const text = await response.body.text().catch(() => '');
+    const text = await response.text().catch(() => '');
     options.signal?.removeEventListener('abort', onAbort);
     if (response.statusCode >= 500) {
       pool.onFailure(replica, performance.now() - started);
@@ -156,10 +145,11 @@ async function* parseEvents(body: AsyncIterable<Uint8Array>, close: () => void):
   const parser = createParser({
     onEvent: (message: EventSourceMessage) => pending.push({ event: message.event ?? 'message', data: message.data, id: message.id }),
   });
-  const decoder = new TextDecoder();
+  // A string decoder keeps a character split between chunks whole, for a few bytes per stream.
+  const decoder = new StringDecoder('utf8');
   try {
     for await (const chunk of body) {
-      parser.feed(decoder.decode(chunk, { stream: true }));
+      parser.feed(decoder.write(chunk as Buffer));
       while (pending.length) yield pending.shift()!;
     }
   } finally {

@@ -32,6 +32,12 @@ export function parseGraphQLResponse(text: string): GraphQLResponse | undefined 
 }
 
 /**
+ * What a gateway of ours answers with when its body is `{"data":{…}}` and nothing else (no errors,
+ * no extensions): the router may then pass the body on as it arrives, without reading it.
+ */
+export const DATA_ONLY_HEADER = 'x-graphql-data-only';
+
+/**
  * A body that is nothing but `{"data":{…}}` (what a GraphQL server writes for an answer without
  * errors or extensions), recognised without parsing it: such an answer can be passed on as the bytes
  * it came in. Anything else (errors, extensions, another shape) is for parseGraphQLResponse.

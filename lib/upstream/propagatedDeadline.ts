@@ -17,9 +17,10 @@ export function propagationMarginMs(deadlineMs: number): number {
 
 /**
  * The request's own signal, combined with the caller's propagated deadline (less the margin) when the
- * header carries one. Aborts with a TimeoutError when the deadline is what ran out.
+ * header carries one. Aborts with a TimeoutError when the deadline is what ran out. `whenDone` is
+ * handed the function that drops the timer, for when the request ends.
  */
-export function withPropagatedDeadline(signal: AbortSignal, header: string | null | undefined): AbortSignal {
+export function withPropagatedDeadline(signal: AbortSignal, header: string | null | undefined, whenDone?: (release: () => void) => void): AbortSignal {
   if (!header || !/^\d{1,9}$/.test(header.trim())) return signal;
   const deadlineMs = Number(header);
   if (deadlineMs <= 0 || deadlineMs > MAX_PROPAGATED_MS) return signal;
@@ -35,5 +36,10 @@ export function withPropagatedDeadline(signal: AbortSignal, header: string | nul
   };
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
+  // A request that ended in time lets its timer and listener go now, not when the deadline passes.
+  whenDone?.(() => {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+  });
   return controller.signal;
 }

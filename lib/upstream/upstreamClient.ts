@@ -1,13 +1,15 @@
+import type { Readable } from 'node:stream';
 import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import { Agent, type Dispatcher } from 'undici';
 import { breakerState, createBreaker, type BreakerState } from './circuitBreaker.ts';
 import type { FailureReason, UpstreamFailure } from '../errors.ts';
 import { raceAttempts, type AttemptOutcome, type AttemptRole, type RetryRefusal, type RetryRule } from './attemptRace.ts';
-import { createDeadline } from './deadline.ts';
+import { createDeadline, type Deadline } from './deadline.ts';
 import { DEADLINE_HEADER } from './propagatedDeadline.ts';
 import { ReplicaOutage, type Replica, type ReplicaPool } from './replicaPool.ts';
 import { RetryBudget } from './retryBudget.ts';
-import { ExchangeError, sendRequest } from './sendRequest.ts';
+import { ExchangeError, type SendRequestOptions, type SentResponse } from './sendRequest.ts';
+import { STREAM_DISPATCHER, http1Transport, type UpstreamTransport } from './upstreamTransport.ts';
 import { TailLatency, type UnansweredAttempt } from './tailLatency.ts';
 
 /** Why an upstream call failed, after every attempt. */
@@ -68,7 +70,12 @@ export interface RetryStats {
 export interface UpstreamResponse {
   status: number;
   contentType: string | undefined;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  /** The whole body; empty when it streams (`stream`). */
   body: string;
+  /** With `stream: true`: the body as it arrives (closes when the exchange ends). */
+  stream?: Readable;
   attempts: number;
   replica: string;
 }
@@ -81,6 +88,11 @@ export interface UpstreamClientOptions {
   tailLatency?: TailLatency;
   /** Shared keep-alive dispatcher. @default a new undici Agent owned (and closed) by this client */
   dispatcher?: Dispatcher;
+  /**
+   * How calls and streams reach a replica (multiplexedTransport.ts: HTTP/2, else HTTP/1.1); the
+   * caller closes a given one. @default HTTP/1.1 over `dispatcher`
+   */
+  transport?: UpstreamTransport;
   /** Shared retry budget. @default a new RetryBudget (20%) */
   retryBudget?: RetryBudget;
   /** Attempts for a retryable (idempotent) call: 2 = one retry or one hedge on another replica. @default 2 */
@@ -97,6 +109,12 @@ export interface UpstreamCallOptions {
   signal?: AbortSignal;
   /** What the call may be sent again after. */
   kind: CallKind;
+  /**
+   * Resolve once the answer's headers arrive and hand its body on as it arrives (`stream`), so a
+   * large answer is never held whole here; an answer that streams is the one that won, no later
+   * attempt replaces it. @default false
+   */
+  stream?: boolean;
 }
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
@@ -113,6 +131,8 @@ export class UpstreamClient {
   /** The fixed deadline of one attempt: the ceiling of the adaptive one. */
   private readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
+  /** How calls and streams reach a replica (eventStream.ts opens streams through it too). */
+  readonly transport: UpstreamTransport;
   private readonly ownsDispatcher: boolean;
   private readonly retryBudget: RetryBudget;
   private readonly maxAttempts: number;
@@ -129,6 +149,7 @@ export class UpstreamClient {
     this.tail = options.tailLatency ?? new TailLatency({ ceilingMs: this.timeoutMs });
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 30_000, connections: 128 });
+    this.transport = options.transport ?? http1Transport(this.dispatcher, STREAM_DISPATCHER);
     this.retryBudget = options.retryBudget ?? new RetryBudget();
     this.maxAttempts = options.maxAttempts ?? 2;
     this.retryBackoffMs = options.retryBackoffMs ?? 25;
@@ -241,19 +262,15 @@ export class UpstreamClient {
     const deadline = createDeadline(race.deadlineMs, options.signal, race.raceSignal);
     const started = performance.now();
     this.pool.onStart(replica);
+    const request = {
+      method: 'POST' as const,
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...options.headers, [DEADLINE_HEADER]: String(race.deadlineMs) },
+      body,
+      signal: deadline.signal,
+      unsentSignal: this.pool.outageSignal(replica),
+    };
     try {
-      const res = await sendRequest(this.dispatcher, replica.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/json',
-          ...options.headers,
-          [DEADLINE_HEADER]: String(race.deadlineMs),
-        },
-        body,
-        signal: deadline.signal,
-        unsentSignal: this.pool.outageSignal(replica),
-      });
+      const res: SentResponse & { stream?: Readable } = options.stream ? await this.open(replica, request, deadline, options.signal) : await this.transport.send(replica.url, request);
       const latency = performance.now() - started;
       if (res.statusCode >= 500) {
         this.pool.onFailure(replica, latency);
@@ -263,7 +280,7 @@ export class UpstreamClient {
       this.tail.tracker.record(latency);
       return {
         kind: 'answer',
-        value: { status: res.statusCode, contentType: res.headers['content-type'], body: res.body, replica: replica.url },
+        value: { status: res.statusCode, contentType: res.headers['content-type'], headers: res.headers, body: res.body, stream: res.stream, replica: replica.url },
       };
     } catch (error) {
       const latency = performance.now() - started;
@@ -292,6 +309,17 @@ export class UpstreamClient {
     }
   }
 
+  /**
+   * An attempt whose body streams: the attempt's deadline (and its race) may end it only until the
+   * headers arrive; after that the body is the caller's, ended by the caller's signal alone. A 5xx
+   * is read whole, as `send` would.
+   */
+  private async open(replica: Replica, request: SendRequestOptions, deadline: Deadline, callerSignal: AbortSignal | undefined): Promise<SentResponse & { stream?: Readable }> {
+    const opened = await this.transport.open(replica.url, { ...request, signal: callerSignal ?? NEVER_ABORTED, headersSignal: deadline.signal });
+    if (opened.statusCode >= 500) return { statusCode: opened.statusCode, headers: opened.headers, body: await opened.text().catch(() => '') };
+    return { statusCode: opened.statusCode, headers: opened.headers, body: '', stream: opened.body };
+  }
+
   /** Closes the keep-alive connections this client owns. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -300,6 +328,9 @@ export class UpstreamClient {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 }
+
+/** The signal of a call nobody can cancel (no caller signal). */
+const NEVER_ABORTED = new AbortController().signal;
 
 function jitter(maxMs: number, signal?: AbortSignal): Promise<void> {
   const ms = Math.random() * maxMs;

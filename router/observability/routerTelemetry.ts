@@ -1,10 +1,9 @@
-import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { loadObservabilityConfig, type ObservabilityConfig } from '../../lib/config/observabilityConfig.ts';
 import { createRequestMetrics } from '../../lib/observability/requestMetrics.ts';
 import { createUpstreamCallMetrics, type UpstreamCallMetrics } from '../../lib/observability/upstreamCallMetrics.ts';
-import { useRequestTelemetry } from '../../lib/observability/useRequestTelemetry.ts';
+import { createRequestTelemetry, type RequestTelemetry } from '../../lib/observability/requestTelemetry.ts';
 import { createOperationRecorder, type OperationRecorder } from './operationRecorder.ts';
 
 export interface RouterTelemetryOptions {
@@ -18,9 +17,9 @@ export interface RouterTelemetryOptions {
 }
 
 export interface RouterTelemetry {
-  /** Request metrics, the request log and the operation record, as one yoga plugin. */
-  plugin: Plugin;
-  /** For useOperationRouting: gateway calls by supergraph and outcome. */
+  /** Request metrics, the request log and the operation record. */
+  requests: RequestTelemetry;
+  /** For the routing stage: gateway calls by supergraph and outcome. */
   gatewayCalls: UpstreamCallMetrics;
   recorder: OperationRecorder | undefined;
   /** Writes out the operation record; idempotent. */
@@ -39,7 +38,7 @@ export function createRouterTelemetry(options: RouterTelemetryOptions): RouterTe
         })
       : undefined;
   return {
-    plugin: useRequestTelemetry({
+    requests: createRequestTelemetry({
       metrics: createRequestMetrics(options.registry, observability.maxOperationNames),
       logger: options.logger,
       record: recorder && ((document, name, type) => recorder.record(document, name, type)),

@@ -21,7 +21,14 @@ export function retryAfterSeconds(decision: RateDecision): number {
   return Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
 }
 
-/** An sf-string (RFC 8941 §3.3.3): printable ASCII, with `"` and `\` escaped. */
+const quoted = new Map<string, string>();
+
+/** An sf-string (RFC 8941 §3.3.3): printable ASCII, with `"` and `\` escaped; policies are few, so each is quoted once. */
 function structuredString(value: string): string {
-  return `"${value.replace(/[^\x20-\x7e]/g, '').replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  let known = quoted.get(value);
+  if (known === undefined) {
+    known = `"${value.replace(/[^\x20-\x7e]/g, '').replace(/["\\]/g, (c) => `\\${c}`)}"`;
+    if (quoted.size < 1_000) quoted.set(value, known);
+  }
+  return known;
 }

@@ -3,8 +3,8 @@ import { composeServices } from '@apollo/composition';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import { useHealthEndpoints } from '../../lib/server/useHealthEndpoints.ts';
-import { useSseEventIds } from '../../lib/server/useSseEventIds.ts';
+import { useHealthEndpoints } from './yogaHealthEndpoints.ts';
+import { useSseEventIds } from './yogaSseEventIds.ts';
 import { serveOnFreePort } from './serveOnFreePort.ts';
 
 // Two small subgraphs written for the tests, not ours: `ticker` streams ticks (a subscription whose

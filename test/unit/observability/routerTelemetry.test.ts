@@ -75,7 +75,8 @@ describe('router telemetry', () => {
     commerceUp = false;
     const stale = await post(url, 'query Models { models { id } me { id } }');
     expect(stale.body.errors?.[0]?.extensions).toMatchObject({ code: 'SUPERGRAPH_UNAVAILABLE', fallback: { source: 'cache' } });
-    expect((await post(url, '{ nosuchfield }')).status).toBe(400);
+    // A validation failure in a well-formed request is 200 for `application/json` (no Accept), as GraphQL over HTTP says.
+    expect((await post(url, '{ nosuchfield }')).status).toBe(200);
     expect((await post(url, 'query Broken {')).body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
 
     // The client's trace continues to the gateway.
@@ -98,7 +99,7 @@ describe('router telemetry', () => {
     expect(requests[1]).toMatchObject({ operation: 'Models', status: 200, errors: ['SUPERGRAPH_UNAVAILABLE'], fallbacks: [{ upstream: 'commerce', source: 'cache' }] });
     expect(requests[1].trace_id).toMatch(/^[0-9a-f]{32}$/);
     expect(requests[1].trace_id).not.toBe(TRACE_ID);
-    expect(requests[2]).toMatchObject({ operation: null, type: 'query', status: 400, errors: ['GRAPHQL_VALIDATION_FAILED'] });
+    expect(requests[2]).toMatchObject({ operation: null, type: 'query', status: 200, errors: ['GRAPHQL_VALIDATION_FAILED'] });
     // Not even parsed: its operation is unknown, and so labelled.
     expect(requests[3]).toMatchObject({ type: 'unknown', errors: ['GRAPHQL_PARSE_FAILED'] });
     expect(sample(scrape, 'graphql_server_errors_total', { graphql_operation_name: '(unknown)', error_code: 'GRAPHQL_PARSE_FAILED' })).toBe(1);

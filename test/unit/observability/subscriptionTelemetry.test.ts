@@ -5,7 +5,7 @@ import { startTracing } from '../../../lib/observability/tracing.ts';
 import type { StreamEvent } from '../../../lib/upstream/eventStream.ts';
 import type { Interrupted } from '../../../lib/upstream/resumableStream.ts';
 import { createRouter, type Router } from '../../../router/createRouter.ts';
-import type { GatewayClient, SubscribeOptions } from '../../../router/gatewayClient.ts';
+import type { GatewayClient, GatewayRequest } from '../../../router/gatewayClient.ts';
 import { deferred } from '../../support/deferred.ts';
 import { waitFor } from '../../support/graphqlClient.ts';
 
@@ -14,14 +14,14 @@ import { waitFor } from '../../support/graphqlClient.ts';
 const SECRET = 'subscription-telemetry-secret-0123456789';
 const TRACE_ID = '1af7651916cd43dd8448eb211c80319c';
 const release = deferred<void>();
-const opened: SubscribeOptions[] = [];
+const opened: GatewayRequest[] = [];
 
 const next = (index: number): StreamEvent => ({ event: 'next', data: JSON.stringify({ data: { chatStream: { index } } }), id: `m1:${index}` });
 const commerce: GatewayClient = {
   supergraph: 'commerce',
   execute: async () => ({ ok: true, status: 200, attempts: 1, result: { data: {} } }),
-  subscribe: async (_request, options) => {
-    opened.push(options);
+  subscribe: async (request) => {
+    opened.push(request);
     return (async function* (): AsyncGenerator<StreamEvent | Interrupted> {
       yield next(1);
       yield next(2);
@@ -67,7 +67,7 @@ describe('subscription telemetry at the router', () => {
     const reading = response.text();
     await waitFor(async () => (await sample('graphql_server_subscription_events_total')) === 2, 5_000, 20);
     expect(await sample('graphql_server_active_subscriptions')).toBe(1);
-    expect(opened[0].freshHeaders!().traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-`));
+    expect(opened[0].headers!.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-`));
 
     release.resolve();
     expect(await reading).toContain('id: m1:3');

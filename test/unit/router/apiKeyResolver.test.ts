@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { verifyPrincipal } from '../../../lib/principal.ts';
 import { AUTHENTICATE_QUERY, createApiKeyResolver } from '../../../router/apiKeyResolver.ts';
 import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../../router/gatewayClient.ts';
-
-const SECRET = 'test-secret-0123456789abcdef';
 
 function fakeIdentity(answer: (apiKey: string) => GatewayOutcome | Promise<GatewayOutcome>) {
   const calls: GatewayRequest[] = [];
@@ -23,14 +20,15 @@ const found = (userId: string): GatewayOutcome => ({ ok: true, status: 200, atte
 const unknown: GatewayOutcome = { ok: true, status: 200, attempts: 1, result: { data: { _internalAuthenticate: null } } };
 
 describe('apiKeyResolver', () => {
-  it('asks the identity supergraph with a signed anonymous principal and caches a valid key until its TTL', async () => {
+  it('asks the identity supergraph as the anonymous principal and caches a valid key until its TTL', async () => {
     let now = 1_000_000;
     const { client, calls } = fakeIdentity(() => found('u1'));
-    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 30_000, now: () => now });
+    const resolver = createApiKeyResolver({ identity: client, ttlMs: 30_000, now: () => now });
     expect(await resolver.resolve('key-1')).toEqual({ status: 'valid', principal: { userId: 'u1', scopes: ['orders:write'] } });
     expect(calls[0].query).toBe(AUTHENTICATE_QUERY);
     expect(calls[0].operationName).toBe('RouterAuthenticate');
-    expect(verifyPrincipal(calls[0].headers!['x-internal-principal'], SECRET, now)).toEqual({ userId: undefined, scopes: [] });
+    // As the anonymous caller: the gateway client signs it.
+    expect(calls[0].principal).toEqual({ scopes: [] });
 
     now += 23_000;
     await resolver.resolve('key-1');
@@ -46,7 +44,7 @@ describe('apiKeyResolver', () => {
     const gate = { open: () => {} };
     let held = false;
     const { client, calls } = fakeIdentity(() => (held ? new Promise<GatewayOutcome>((resolve) => (gate.open = () => resolve(answer))) : answer));
-    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 30_000, now: () => now });
+    const resolver = createApiKeyResolver({ identity: client, ttlMs: 30_000, now: () => now });
     await resolver.resolve('key-1');
     now += 24_000;
     held = true; // the refresh hangs: requests must not wait for it
@@ -63,7 +61,7 @@ describe('apiKeyResolver', () => {
   it('caches an unknown key for a shorter time', async () => {
     let now = 1_000; // lru-cache reads a start time of 0 as "no TTL"
     const { client, calls } = fakeIdentity(() => unknown);
-    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 30_000, negativeTtlMs: 1_000, now: () => now });
+    const resolver = createApiKeyResolver({ identity: client, ttlMs: 30_000, negativeTtlMs: 1_000, now: () => now });
     expect(await resolver.resolve('nope')).toEqual({ status: 'invalid' });
     now += 500;
     await resolver.resolve('nope');
@@ -76,22 +74,24 @@ describe('apiKeyResolver', () => {
   it('reports an outage as unavailable and does not cache it', async () => {
     let down = true;
     const { client, calls } = fakeIdentity(() => (down ? { ok: false, failure: { reason: 'network', attempts: 2 }, detail: 'ECONNREFUSED' } : found('u2')));
-    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET });
+    const resolver = createApiKeyResolver({ identity: client });
     expect(await resolver.resolve('k')).toEqual({ status: 'unavailable', failure: { reason: 'network', attempts: 2 } });
     down = false;
     expect(await resolver.resolve('k')).toMatchObject({ status: 'valid' });
     expect(calls).toHaveLength(2);
   });
 
-  it('asks once per request during an outage, however many plugins resolve the key', async () => {
+  it('shares one lookup between requests that wait for it during an outage, and asks again for the next', async () => {
     const { client, calls } = fakeIdentity(() => ({ ok: false, failure: { reason: 'timeout', attempts: 1 }, detail: 'slow' }));
-    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET });
-    const [first, second] = [new Request('http://router.test/graphql'), new Request('http://router.test/graphql')];
-    expect(await resolver.resolve('k', first)).toEqual({ status: 'unavailable', failure: { reason: 'timeout', attempts: 1 } });
-    expect(await resolver.resolve('k', first)).toEqual({ status: 'unavailable', failure: { reason: 'timeout', attempts: 1 } });
+    const resolver = createApiKeyResolver({ identity: client });
+    const [first, second] = await Promise.all([resolver.resolve('k'), resolver.resolve('k')]);
+    expect([first, second]).toEqual([
+      { status: 'unavailable', failure: { reason: 'timeout', attempts: 1 } },
+      { status: 'unavailable', failure: { reason: 'timeout', attempts: 1 } },
+    ]);
     expect(calls).toHaveLength(1);
-    await resolver.resolve('k', second);
-    expect(calls).toHaveLength(2); // outages are still not cached across requests
+    await resolver.resolve('k');
+    expect(calls).toHaveLength(2); // outages are not cached across requests
   });
 
   it('reads the plan with the key, and keeps a good key working (plan-less, rechecked soon) when users is down', async () => {
@@ -110,7 +110,7 @@ describe('apiKeyResolver', () => {
             },
           },
     );
-    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 30_000, negativeTtlMs: 1_000, now: () => now });
+    const resolver = createApiKeyResolver({ identity: client, ttlMs: 30_000, negativeTtlMs: 1_000, now: () => now });
     expect(await resolver.resolve('k')).toEqual({ status: 'valid', principal: { userId: 'u1', scopes: [], plan: 'PRO' } });
     usersUp = false;
     now += 31_000;
@@ -119,7 +119,7 @@ describe('apiKeyResolver', () => {
     now += 1_001;
     await resolver.resolve('k');
     expect(calls).toHaveLength(3);
-    const fresh = createApiKeyResolver({ identity: client, internalSecret: SECRET });
+    const fresh = createApiKeyResolver({ identity: client });
     expect(await fresh.resolve('k')).toEqual({ status: 'valid', principal: { userId: 'u1', scopes: [] } });
   });
 
@@ -133,7 +133,7 @@ describe('apiKeyResolver', () => {
         errors: [{ message: 'The auth service is unavailable.', extensions: { code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'auth', reason: 'timeout' } }],
       },
     }));
-    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET });
+    const resolver = createApiKeyResolver({ identity: client });
     expect(await resolver.resolve('k')).toEqual({ status: 'unavailable', failure: { reason: 'timeout', attempts: 1 } });
   });
 
@@ -144,7 +144,7 @@ describe('apiKeyResolver', () => {
       await gate;
       return found('u3');
     });
-    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET });
+    const resolver = createApiKeyResolver({ identity: client });
     const pending = [resolver.resolve('same'), resolver.resolve('same'), resolver.resolve('same')];
     release();
     const results = await Promise.all(pending);
@@ -154,7 +154,7 @@ describe('apiKeyResolver', () => {
 
   it('keeps at most maxEntries keys', async () => {
     const { client, calls } = fakeIdentity((key) => found(key));
-    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, maxEntries: 2 });
+    const resolver = createApiKeyResolver({ identity: client, maxEntries: 2 });
     for (const key of ['a', 'b', 'c', 'c', 'b', 'a']) await resolver.resolve(key);
     // a, b, c looked up; c and b still cached; a was evicted when c arrived.
     expect(calls.map((c) => c.variables!.apiKey)).toEqual(['a', 'b', 'c', 'a']);
@@ -166,7 +166,7 @@ describe('apiKeyResolver during an identity outage', () => {
     let now = 1_000_000;
     let identityUp = true;
     const { client } = fakeIdentity(() => (identityUp ? found('u1') : { ok: false, failure: { reason: 'network', attempts: 2 }, detail: 'down' }));
-    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 1_000, staleIfErrorMs: 60_000, now: () => now });
+    const resolver = createApiKeyResolver({ identity: client, ttlMs: 1_000, staleIfErrorMs: 60_000, now: () => now });
     await resolver.resolve('key-1');
     identityUp = false;
     now += 5_000; // past the fresh TTL

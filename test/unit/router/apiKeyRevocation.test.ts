@@ -57,7 +57,7 @@ function router(identity: GatewayClient, env: Record<string, string> = {}): Rout
 }
 
 async function post(target: Router, query: string, apiKey: string) {
-  const response = await target.yoga.fetch('http://router.test/graphql', {
+  const response = await target.fetch('http://router.test/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
     body: JSON.stringify({ query }),
@@ -129,7 +129,7 @@ describe('API key revocation at the router', () => {
       lastAnsweredAt: () => undefined,
       close: async () => {},
     };
-    const resolver = createApiKeyResolver({ identity: client, internalSecret: SECRET, ttlMs: 1_000, staleIfErrorMs: 60_000, now: () => now });
+    const resolver = createApiKeyResolver({ identity: client, ttlMs: 1_000, staleIfErrorMs: 60_000, now: () => now });
     expect((await resolver.resolve('key-a')).status).toBe('valid');
     now += 2_000;
     identityUp = false;

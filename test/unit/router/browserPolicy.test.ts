@@ -18,7 +18,7 @@ function routerWith(env: Record<string, string> = {}): EdgeRouter {
 const MODELS = JSON.stringify({ query: '{ models { id } }' });
 
 async function send(edge: EdgeRouter, init: RequestInit & { path?: string } = {}) {
-  const response = await edge.router.yoga.fetch(`http://router.test${init.path ?? '/graphql'}`, init);
+  const response = await edge.router.fetch(`http://router.test${init.path ?? '/graphql'}`, init);
   const text = await response.text();
   return { status: response.status, headers: response.headers, text, body: text.startsWith('{') ? JSON.parse(text) : undefined };
 }

@@ -5,8 +5,8 @@ import { loadConfig } from '../../../lib/config.ts';
 import type { SupergraphName } from '../../../lib/topology/loadTopology.ts';
 import { createRouter, type Router } from '../../../router/createRouter.ts';
 import type { GatewayClient } from '../../../router/gatewayClient.ts';
-import { CHAT_PAGE_CONTENT_SECURITY_POLICY } from '../../../router/plugins/useChatPage.ts';
-import { isLocalOperator } from '../../../router/plugins/useOperatorSnapshot.ts';
+import { CHAT_PAGE_CONTENT_SECURITY_POLICY } from '../../../router/routes/chatPage.ts';
+import { isLocalOperator } from '../../../router/routes/operatorSnapshotRoute.ts';
 
 // The chat page's server side in process: the static files at `/` and under /chat/, their policy,
 // and who may read /ops/state. The page itself runs in Chromium in test/integration/chatPageBrowser.test.ts.
@@ -29,7 +29,7 @@ function routerWith(env: NodeJS.ProcessEnv = {}): Router {
 }
 afterAll(() => Promise.all(routers.map((r) => r.close())));
 
-const get = (router: Router, path: string, headers: Record<string, string> = {}, method = 'GET') => router.yoga.fetch(`http://router.test${path}`, { method, headers });
+const get = (router: Router, path: string, headers: Record<string, string> = {}, method = 'GET') => router.fetch(`http://router.test${path}`, { method, headers });
 
 describe('the chat page', () => {
   const router = routerWith();

@@ -1,8 +1,10 @@
+import { createServer } from 'node:http';
 import pino from 'pino';
 import { deferred } from '../../support/deferred.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../../lib/config.ts';
 import { createRouter, type Router } from '../../../router/createRouter.ts';
+import { serveOnFreePort } from '../../support/serveOnFreePort.ts';
 import { refusedUrl, startFakeGateway, type FakeAnswer, type FakeGateway, type SeenRequest } from './fakeGateway.ts';
 
 // Over real HTTP on port 0: the router's own server, undici pools and drain, with fake gateways.
@@ -72,6 +74,33 @@ describe('createRouter over HTTP', () => {
     expect(await (await post(url, '{ models { id name } }')).text()).toBe(clean);
     const withErrors = await (await post(url, '{ models { id nope: name } }')).json();
     expect(withErrors.errors[0]).toMatchObject({ message: 'no', extensions: { code: 'BAD_USER_INPUT', supergraph: 'commerce' } });
+  });
+
+  it('hands on an answer the gateway says is data only as it arrives, never waiting for it whole', async () => {
+    const identity = await gateway(() => ({ json: { data: {} } }));
+    const rest = deferred();
+    const commerce = createServer((request, response) => {
+      request.resume();
+      request.on('end', async () => {
+        response.writeHead(200, { 'content-type': 'application/json', 'x-graphql-data-only': '1' });
+        response.write('{"data":{"models":[{"id":"m1"}');
+        await rest.promise;
+        response.end(',{"id":"m2"}]}}');
+      });
+    });
+    const served = await serveOnFreePort(commerce);
+    cleanups.push(served.close);
+    const commerceUrl = served.url;
+    const { url } = await start(configFor({ identity: identity.url, commerce: commerceUrl }));
+    const response = await post(url, '{ models { id } }');
+    expect([response.status, response.headers.get('content-type')]).toEqual([200, 'application/json; charset=utf-8']);
+    const reader = response.body!.getReader();
+    // The first half reaches the client while the gateway still holds the second.
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('{"data":{"models":[{"id":"m1"}');
+    rest.resolve();
+    let text = '';
+    for (let step = await reader.read(); !step.done; step = await reader.read()) text += new TextDecoder().decode(step.value);
+    expect(text).toBe(',{"id":"m2"}]}}');
   });
 
   it('reports a supergraph whose gateway is down on /readyz and still serves the other', async () => {

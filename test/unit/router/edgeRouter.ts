@@ -96,7 +96,7 @@ export function edgeRouter(options: EdgeRouterOptions = {}): EdgeRouter {
     calls,
     post: async (body, headers = {}) =>
       answer(
-        await router.yoga.fetch('http://router.test/graphql', {
+        await router.fetch('http://router.test/graphql', {
           method: 'POST',
           headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
           body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -104,7 +104,7 @@ export function edgeRouter(options: EdgeRouterOptions = {}): EdgeRouter {
       ),
     get: async (search, headers = {}) =>
       answer(
-        await router.yoga.fetch(`http://router.test/graphql?${new URLSearchParams(search)}`, {
+        await router.fetch(`http://router.test/graphql?${new URLSearchParams(search)}`, {
           // A GET needs a preflight-only header (CSRF prevention), as Apollo's clients send.
           headers: { accept: 'application/graphql-response+json, application/json', 'apollo-require-preflight': 'true', ...headers },
         }),

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { verifyPrincipal } from '../../../lib/principal.ts';
 import { createDeadline } from '../../../lib/upstream/deadline.ts';
 import { createGatewayClient, type GatewayClient } from '../../../router/gatewayClient.ts';
 import { refusedUrl, startFakeGateway, type FakeGateway } from './fakeGateway.ts';
@@ -15,16 +16,17 @@ async function gateway(answer: Parameters<typeof startFakeGateway>[0]): Promise<
 }
 
 function client(urls: string[]): ReturnType<typeof createGatewayClient> {
-  const created = createGatewayClient({ supergraph: 'commerce', urls });
+  const created = createGatewayClient({ supergraph: 'commerce', urls, internalSecret: SECRET });
   cleanups.push(() => created.close());
   return created;
 }
 
-const request = { query: '{ models { id } }', headers: { 'x-internal-principal': 'token' } };
+const SECRET = 'gateway-client-secret-0123456789';
+const request = { query: '{ models { id } }', principal: { userId: 'u1', scopes: ['chat'] }, headers: { 'x-trace': 'on' } };
 const signal = () => new AbortController().signal;
 
 describe('gatewayClient', () => {
-  it('POSTs JSON with the given headers and returns the GraphQL body', async () => {
+  it('POSTs JSON with the given headers, signs the principal and returns the GraphQL body', async () => {
     const fake = await gateway(() => ({ json: { data: { models: [] } } }));
     const c = client([fake.url]);
     expect(c.lastAnsweredAt()).toBeUndefined();
@@ -36,7 +38,8 @@ describe('gatewayClient', () => {
     const parsed = await client([withErrors.url]).execute(request, signal());
     expect(parsed).toMatchObject({ ok: true, raw: undefined, result: { data: null, errors: [{ message: 'x' }] } });
     expect(fake.seen[0].body).toEqual({ query: request.query, variables: { a: 1 }, operationName: 'Q' });
-    expect(fake.seen[0].headers['x-internal-principal']).toBe('token');
+    expect(fake.seen[0].headers['x-trace']).toBe('on');
+    expect(verifyPrincipal(fake.seen[0].headers['x-internal-principal'] as string, SECRET)).toEqual({ userId: 'u1', scopes: ['chat'] });
     expect(fake.seen[0].headers['content-type']).toBe('application/json');
     expect(c.lastAnsweredAt()).toBeTypeOf('number');
   });
@@ -120,7 +123,7 @@ describe('gatewayClient', () => {
 
   it('closes idempotently and refuses calls afterwards', async () => {
     const fake = await gateway(() => ({ json: { data: {} } }));
-    const c = createGatewayClient({ supergraph: 'identity', urls: [fake.url] });
+    const c = createGatewayClient({ supergraph: 'identity', urls: [fake.url], internalSecret: SECRET });
     await c.execute(request, signal());
     await Promise.all([c.close(), c.close()]);
     await c.close();

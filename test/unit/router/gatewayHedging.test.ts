@@ -25,12 +25,12 @@ async function instance() {
 function client(urls: string[], env: Record<string, string> = {}) {
   // least-request: a coin toss between idle instances, so the hung one still gets first attempts.
   const resilience = { ...loadConfig(env).resilience, balancer: 'least-request' as const };
-  const created = createGatewayClient({ supergraph: 'commerce', urls, resilience, attemptTimeoutMs: 10_000 });
+  const created = createGatewayClient({ supergraph: 'commerce', urls, resilience, attemptTimeoutMs: 10_000, internalSecret: 'hedging-test-secret-0123456789' });
   cleanups.push(() => created.close());
   return created;
 }
 
-const request = { query: '{ models { id } }' };
+const request = { query: '{ models { id } }', principal: { scopes: [] } };
 const signal = () => new AbortController().signal;
 
 describe('router hedging across gateway instances', () => {

@@ -9,9 +9,9 @@ import { ConfigError, loadConfig, type Config } from '../../../lib/config.ts';
 import { SupergraphName } from '../../../lib/topology/loadTopology.ts';
 import { createRouter, type Router } from '../../../router/createRouter.ts';
 import type { GatewayClient } from '../../../router/gatewayClient.ts';
-import { GRAPHIQL_CONTENT_SECURITY_POLICY } from '../../../router/plugins/useOfflineGraphiQL.ts';
+import { GRAPHIQL_CONTENT_SECURITY_POLICY } from '../../../router/routes/offlineGraphiQL.ts';
 
-// In-process (yoga.fetch, no port): the GraphiQL page, its assets, the demo preload and `GET /`.
+// In-process (router.fetch, no port): the GraphiQL page, its assets, the demo preload and `GET /`.
 // The browser test (test/integration/graphiqlBrowser.test.ts) loads the same page in Chromium.
 const SECRET = 'graphiql-test-secret-0123456789';
 const DEMO_KEY = 'demo-key-for-graphiql-0123';
@@ -43,7 +43,7 @@ afterAll(() => Promise.all(routers.map((r) => r.close())));
 const demo = routerWith({ DEMO_API_KEY: DEMO_KEY }).router;
 
 function get(router: Router, path: string, headers: Record<string, string> = {}, method = 'GET') {
-  return router.yoga.fetch(`http://router.test${path}`, { method, headers });
+  return router.fetch(`http://router.test${path}`, { method, headers });
 }
 
 /** The page, and the JSON block its boot script renders GraphiQL from. */
@@ -199,7 +199,7 @@ describe('router.graphiql config', () => {
   it('when off (and the chat page too), serves neither page nor assets, and `/` answers browsers with JSON', async () => {
     const { router } = routerWith({ GRAPHIQL: 'false', CHAT_PAGE: 'false', DEMO_API_KEY: DEMO_KEY });
     const page = await get(router, '/graphql', { accept: 'text/html' });
-    // Yoga's own answer to a GraphQL GET that accepts none of its formats.
+    // A GraphQL GET that accepts none of its formats: 406, before anything else is looked at.
     expect(page.status).toBe(406);
     expect(await page.text()).toBe('');
     expect((await get(router, '/graphiql/anything.js')).status).toBe(404);

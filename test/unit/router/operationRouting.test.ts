@@ -1,8 +1,10 @@
-import { buildSchema, parse, validate, type ExecutionResult } from 'graphql';
+import { buildSchema, getOperationAST, parse, validate, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { SupergraphName } from '../../../lib/topology/loadTopology.ts';
 import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../../router/gatewayClient.ts';
-import { createRoutedExecute } from '../../../router/plugins/useOperationRouting.ts';
+import { createRequestTelemetry } from '../../../lib/observability/requestTelemetry.ts';
+import { ANONYMOUS, EdgeRequest } from '../../../router/edge/edgeRequest.ts';
+import { createRoutingStage } from '../../../router/edge/routingStage.ts';
 import { buildRoutingTable } from '../../../router/routingTable.ts';
 import { deferred, settle } from '../../support/deferred.ts';
 
@@ -28,17 +30,22 @@ function harness(answer: (supergraph: SupergraphName, request: GatewayRequest, s
     lastAnsweredAt: () => undefined,
     close: async () => {},
   });
-  const execute = createRoutedExecute({
+  const route = createRoutingStage({
     routingTable: table,
     gateways: { identity: gateway('identity'), commerce: gateway('commerce') },
-    internalSecret: 'routing-test-secret-0123456789',
     gatewayTimeoutMs: 1_000,
   });
-  const run = (query: string, variables: Record<string, unknown> = {}, signal?: AbortSignal): Promise<ExecutionResult> => {
+  const run = async (query: string, variables: Record<string, unknown> = {}, signal = new AbortController().signal): Promise<ExecutionResult> => {
     const document = parse(query);
     expect(validate(table.schema, document)).toEqual([]);
-    const request = new Request('http://router.test/graphql', { method: 'POST', signal });
-    return execute({ schema: table.schema, document, variableValues: variables, contextValue: { request, params: { query } } });
+    const source = { transport: 'http' as const, method: 'POST', header: () => undefined, remoteAddress: undefined, signal, mediaType: 'application/json' as const, streamAccepted: false, telemetry: createRequestTelemetry().begin() };
+    const request = new EdgeRequest(source, { query, variables });
+    request.caller = { principal: ANONYMOUS, partition: 'addr:test', policy: { name: 'anonymous', limit: 1, windowSeconds: 1 } };
+    request.document = document;
+    request.operation = getOperationAST(document)!;
+    const answer = await route(request);
+    if (answer?.kind !== 'result') throw new Error(`not a result: ${answer?.kind}`);
+    return answer.result;
   };
   return { log, run };
 }

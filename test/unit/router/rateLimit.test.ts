@@ -73,7 +73,7 @@ describe('rate limits: anonymous callers', () => {
 
   it('counts a subscription once, at its start', async () => {
     const { router } = limitedRouter();
-    const response = await router.yoga.fetch('http://router.test/graphql', {
+    const response = await router.fetch('http://router.test/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
       body: JSON.stringify({ query: 'subscription { chatStream }' }),

@@ -53,7 +53,7 @@ beforeEach(() => {
 });
 
 async function post(query: string, key?: string) {
-  const response = await router.yoga.fetch('http://router.test/graphql', {
+  const response = await router.fetch('http://router.test/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
     body: JSON.stringify({ query }),

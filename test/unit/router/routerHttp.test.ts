@@ -2,18 +2,16 @@ import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { loadConfig } from '../../../lib/config.ts';
-import { verifyPrincipal, type Principal } from '../../../lib/principal.ts';
 import { SupergraphName } from '../../../lib/topology/loadTopology.ts';
 import { createRouter } from '../../../router/createRouter.ts';
 import type { GatewayClient, GatewayOutcome, GatewayRequest } from '../../../router/gatewayClient.ts';
 
-// In-process: yoga.fetch with scripted gateway clients, no ports.
+// In-process: router.fetch with scripted gateway clients, no ports.
 const SECRET = 'router-test-secret-0123456789';
 const GOOD_KEY = 'good-key-123456';
 
 interface Call extends GatewayRequest {
   supergraph: SupergraphName;
-  principal: Principal | undefined;
   signal: AbortSignal;
 }
 const calls: Call[] = [];
@@ -30,7 +28,8 @@ function fake(supergraph: SupergraphName): GatewayClient {
   return {
     supergraph,
     async execute(request, signal) {
-      calls.push({ ...request, supergraph, principal: verifyPrincipal(request.headers?.['x-internal-principal'], SECRET), signal });
+      // The router hands each call its principal; the gateway client signs it (gatewayClient.test.ts).
+      calls.push({ ...request, supergraph, signal });
       return behaviour[supergraph](request, signal);
     },
     lastAnsweredAt: () => undefined,
@@ -71,7 +70,7 @@ beforeEach(() => {
 });
 
 async function post(body: unknown, headers: Record<string, string> = {}) {
-  const response = await router.yoga.fetch('http://router.test/graphql', {
+  const response = await router.fetch('http://router.test/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -137,7 +136,7 @@ describe('router: hostile and invalid input', () => {
 });
 
 describe('router: routing and merging', () => {
-  it('passes a one-supergraph query through unchanged with an anonymous signed principal', async () => {
+  it('passes a one-supergraph query through unchanged with the anonymous principal', async () => {
     const query = 'query Models { models { id } }';
     const result = await post({ query, operationName: 'Models' });
     expect(result).toEqual({ status: 200, body: { data: { models: [{ id: 'm1' }] } } });
@@ -234,17 +233,17 @@ describe('router: auth', () => {
 
 describe('router: endpoints', () => {
   it('serves /healthz, GraphiQL, and a /readyz that names a down supergraph', async () => {
-    const health = await router.yoga.fetch('http://router.test/healthz');
+    const health = await router.fetch('http://router.test/healthz');
     expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
 
-    const graphiql = await router.yoga.fetch('http://router.test/graphql', { headers: { accept: 'text/html' } });
+    const graphiql = await router.fetch('http://router.test/graphql', { headers: { accept: 'text/html' } });
     expect(graphiql.status).toBe(200);
     expect(await graphiql.text()).toMatch(/graphiql/i);
 
-    const ready = await router.yoga.fetch('http://router.test/readyz');
+    const ready = await router.fetch('http://router.test/readyz');
     expect([ready.status, await ready.json()]).toEqual([200, { status: 'ready', supergraphs: { identity: 'up', commerce: 'up' } }]);
     behaviour.commerce = () => ({ ok: false, failure: { reason: 'network', attempts: 1 }, detail: 'down' });
-    const notReady = await router.yoga.fetch('http://router.test/readyz');
+    const notReady = await router.fetch('http://router.test/readyz');
     expect([notReady.status, await notReady.json()]).toEqual([503, { status: 'unavailable', supergraphs: { identity: 'up', commerce: 'down' } }]);
   });
 });

@@ -32,14 +32,14 @@ describe('store errors caused by input', () => {
   });
 
   it('masks the first as BAD_USER_INPUT on its field, without the engine’s words, and the second as the server’s fault', async () => {
-    const input = maskSubgraphError(locatedError(await failureOf(() => countArticles(store.db, 'x'.repeat(60_000))), undefined, ['articles']), 'Unexpected error.');
+    const input = maskSubgraphError(locatedError(await failureOf(() => countArticles(store.db, 'x'.repeat(60_000))), undefined, ['articles']));
     expect(JSON.parse(JSON.stringify(input))).toEqual({
       message: 'The store cannot take this input: a value is too long or too complex.',
       path: ['articles'],
       extensions: { code: 'BAD_USER_INPUT' },
     });
     const broken = await failureOf(() => store.db.selectFrom('no_such_table' as never).selectAll().execute());
-    const masked = maskSubgraphError(locatedError(broken, undefined, ['articles']), 'Unexpected error.');
+    const masked = maskSubgraphError(locatedError(broken, undefined, ['articles']));
     expect([masked.message, (masked as { extensions?: unknown }).extensions]).toEqual(['Unexpected error.', expect.objectContaining({ code: 'INTERNAL_SERVER_ERROR' })]);
   });
 });

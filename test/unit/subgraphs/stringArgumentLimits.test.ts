@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SUBGRAPH_NAMES } from '../../../subgraphs/subgraphNames.ts';
 import { openDatabase } from '../../../subgraphs/store/openDatabase.ts';
 import { documentedLengthLimit, enforceStringArgumentLimits } from '../../../subgraphs/stringArgumentLimits.ts';
-import { createSubgraphYoga } from '../../../subgraphs/subgraphServer.ts';
+import { createSubgraphServer } from '../../../subgraphs/subgraphServer.ts';
 
 const SDL = `
   input Line {
@@ -57,7 +57,11 @@ describe('enforceStringArgumentLimits', () => {
   it('finds a documented limit on every string argument of every subgraph this project ships', async () => {
     const store = await openDatabase({ path: ':memory:' });
     try {
-      for (const name of SUBGRAPH_NAMES) expect(() => createSubgraphYoga({ name, store, internalSecret: 'unit-test-secret-0123456789' })).not.toThrow();
+      for (const name of SUBGRAPH_NAMES) {
+        let server: ReturnType<typeof createSubgraphServer> | undefined;
+        expect(() => (server = createSubgraphServer({ name, store, internalSecret: 'unit-test-secret-0123456789' }))).not.toThrow();
+        await server?.close();
+      }
     } finally {
       await store.close();
     }

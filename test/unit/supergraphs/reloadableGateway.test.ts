@@ -30,7 +30,7 @@ function compose(fields: string, url: string): string {
 }
 
 async function ask(query: string) {
-  const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
+  const response = await gateway.fetch('http://gateway.test/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, SECRET) },
     body: JSON.stringify({ query }),

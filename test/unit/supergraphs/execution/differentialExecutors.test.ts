@@ -51,7 +51,7 @@ function reduce(status: number, body: { data?: unknown; errors?: Array<Record<st
 }
 
 async function ask(gateway: Gateway, principal: Principal, operation: GeneratedOperation): Promise<Answer> {
-  const response = await gateway.yoga.fetch('http://gateway/graphql', {
+  const response = await gateway.fetch('http://gateway/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', [PRINCIPAL_HEADER]: signPrincipal(principal, SECRET) },
     body: JSON.stringify({ query: operation.query, variables: operation.variables }),

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../../lib/config.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../../../lib/principal.ts';
-import { useHealthEndpoints } from '../../../../lib/server/useHealthEndpoints.ts';
+import { useHealthEndpoints } from '../../../support/yogaHealthEndpoints.ts';
 import { createGateway, type Gateway } from '../../../../supergraphs/createGateway.ts';
 import { serveOnFreePort, type ServedOnFreePort } from '../../../support/serveOnFreePort.ts';
 
@@ -119,7 +119,7 @@ afterAll(async () => {
 async function ask(query: string, variables?: Record<string, unknown>): Promise<{ data?: any; errors?: any[]; extensions?: any }> {
   const texts: Record<string, string> = {};
   for (const executor of ['apollo', 'own'] as const) {
-    const response = await gateways[executor].yoga.fetch('http://gateway/graphql', {
+    const response = await gateways[executor].fetch('http://gateway/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, SECRET) },
       body: JSON.stringify({ query, variables }),
