@@ -27,6 +27,7 @@ import { createRouterRateLimiter } from './rateLimit/createRouterRateLimiter.ts'
 import { createRateLimitMetrics } from './rateLimit/rateLimitMetrics.ts';
 import type { RateLimiter } from './rateLimit/rateLimiter.ts';
 import { createReloadableRouting, routingOf } from './reloadableRoutingTable.ts';
+import { createRouterDrain } from './routerDrain.ts';
 import type { RoutingTable } from './routingTable.ts';
 import { routerRoutes } from './routes/routerRoutes.ts';
 import { createStreamLimiter } from './streamLimiter.ts';
@@ -120,7 +121,8 @@ export function createRouter(options: RouterOptions): Router {
   });
   const nesting = { maxDepth: config.server.maxJsonDepth, maxExtensionsBytes: config.server.maxExtensionsBytes, maxDocumentNesting: config.server.maxDocumentNesting };
   const webSockets = createGraphQLWsServer({ maxPayloadBytes: config.router.maxBodyBytes, edge: () => routing.edge, nesting, telemetry: telemetry.requests, logger: log });
-  let draining = false;
+  // Balancer-facing shutdown (not ready, a notice, streams ended): router/routerDrain.ts.
+  const drain = createRouterDrain({ noticeMs: config.router.drainNoticeMs });
   const gatewayReadiness = createGatewayReadiness({ gateways });
   const server = createComponentServer({
     logger: log,
@@ -137,7 +139,12 @@ export function createRouter(options: RouterOptions): Router {
       run: async (request) => (await routing.edge.run(new EdgeRequest(httpSource(request), request.params))).answer,
     },
     // A draining router reports not ready so balancers move on before its connections close.
-    readiness: async () => (draining ? { ready: false, status: 'draining' } : gatewayReadiness()),
+    readiness: async () => {
+      drain.probed();
+      return drain.draining ? { ready: false, status: 'draining' } : gatewayReadiness();
+    },
+    // After the notice, open SSE streams end without `complete`: their clients resume elsewhere.
+    leaving: drain.leaving,
     onUpgrade: webSockets.handleUpgrade,
   });
   const admin = createAdminServer({ state: () => ({ component: 'router', gateways: upstreamState(upstreams()) }), metrics: metrics.registry, logger: log });
@@ -155,7 +162,8 @@ export function createRouter(options: RouterOptions): Router {
     },
     close() {
       closing ??= (async () => {
-        draining = true;
+        // Not ready, then (when a balancer watches) the notice, then streams end: only then close.
+        await drain.begin();
         await webSockets.close();
         await admin.close();
         await server.close(drainTimeoutMs);

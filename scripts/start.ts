@@ -3,7 +3,9 @@ import { ConfigError, loadConfig } from '../lib/config.ts';
 import { launchStack } from './launchStack.ts';
 
 // `npm start`: the whole stack on one machine with embedded defaults (SQLite file, in-memory cache).
+// `npm start -- --routers N`: N routers behind HAProxy on the router's port, sharing their state through Redis.
 const started = performance.now();
+const routers = routersArgument(process.argv.slice(2));
 let adminHost: string;
 try {
   adminHost = loadConfig().server.adminHost; // fail fast, with the bad key named, before starting seventeen processes
@@ -26,6 +28,7 @@ let shuttingDown = false;
 const stack = await launchStack({
   // STACK_PORTS=ephemeral runs a second stack beside a running one (the start-command test does).
   ports: process.env.STACK_PORTS === 'ephemeral' ? 'ephemeral' : 'default',
+  routers,
   output: 'inherit',
   env: {
     DEMO_API_KEY: demoApiKey,
@@ -49,10 +52,22 @@ const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(width[i])).
 console.log(`\n${line(['component', 'pid', 'port', 'admin'])}\n${line(width.map((w) => '-'.repeat(w)))}`);
 for (const row of rows) console.log(line(row));
 console.log(`\nready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-console.log(`router:       ${stack.routerUrl}`);
+if (routers > 1) {
+  const redis = stack.components.find((c) => c.kind === 'redis');
+  console.log(`\n${routers} routers behind HAProxy (deploy/haproxy/haproxy.cfg): it listens on the router's port, checks each router's /readyz and`);
+  console.log(`moves traffic off one that stops. Rate limits, key revocations, persisted documents and recorded operations`);
+  console.log(`live in Redis, since the in-memory stores of a single router cannot be shared: ${redis ? `redis-server started on port ${redis.port}` : `REDIS_URL=${process.env.REDIS_URL}`}.`);
+}
+console.log(`router:       ${stack.routerUrl}${routers > 1 ? '   (HAProxy)' : ''}`);
 console.log(`in a browser: ${new URL('/', stack.routerUrl).href}   (the chat page; GraphiQL with the demo key and example operations on /graphql)`);
-const adminUrl = `http://${adminHost.includes(':') ? `[${adminHost}]` : adminHost}:${stack.get('router').adminPort}`;
-console.log(`operators:    ${adminUrl}/internal/state and ${adminUrl}/metrics (the router's admin listener)`);
+const adminUrlOf = (name: string) => `http://${adminHost.includes(':') ? `[${adminHost}]` : adminHost}:${stack.get(name).adminPort}`;
+if (routers > 1) {
+  console.log(`operators:    ${stack.balancerStatsUrl} (HAProxy: each router up or down, sessions, retries)`);
+  for (const name of stack.routers) console.log(`              ${adminUrlOf(name)}/internal/state and /metrics (${name}'s admin listener)`);
+} else {
+  const adminUrl = adminUrlOf('router');
+  console.log(`operators:    ${adminUrl}/internal/state and ${adminUrl}/metrics (the router's admin listener)`);
+}
 console.log(`demo API key: ${demoApiKey}${process.env.DEMO_API_KEY ? '' : '   (generated; set DEMO_API_KEY to choose one)'}`);
 console.log(`try:          curl -s ${stack.routerUrl} -H 'content-type: application/json' -H 'authorization: Bearer ${demoApiKey}' \\
                 -d '{"query":"{ me { name plan } articles(first: 3) { edges { node { title price } } } }"}'`);
@@ -71,3 +86,16 @@ async function shutdown(signal: string) {
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+/** `--routers N` (or `--routers=N`): how many routers to run; 1, the plain stack, unless given. */
+function routersArgument(args: string[]): number {
+  const at = args.findIndex((arg) => arg === '--routers' || arg.startsWith('--routers='));
+  if (at === -1) return 1;
+  const value = args[at].includes('=') ? args[at].slice('--routers='.length) : args[at + 1];
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1 || count > 16) {
+    console.error(`--routers wants a whole number from 1 to 16 (got ${value ?? 'nothing'}), e.g. npm start -- --routers 2`);
+    process.exit(2);
+  }
+  return count;
+}

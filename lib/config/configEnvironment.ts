@@ -57,6 +57,7 @@ export function fromEnv(env: NodeJS.ProcessEnv, names: TopologyNames): Record<st
       maxBodyBytes: env.MAX_BODY_BYTES,
       maxDepth: env.MAX_DEPTH,
       maxStreamsPerCaller: env.MAX_STREAMS_PER_CALLER,
+      drainNoticeMs: env.DRAIN_NOTICE_MS,
       ...graphiqlConfigFromEnv(env),
       ...chatPageConfigFromEnv(env),
     },

@@ -58,6 +58,12 @@ export const configSchema = z.object({
     maxDepth: z.coerce.number().int().positive().default(15),
     /** Subscriptions one caller (API key's user, else client address) may hold open at once. @default 32 */
     maxStreamsPerCaller: z.coerce.number().int().positive().default(32),
+    /**
+     * How long a router told to stop keeps serving while `/readyz` says "draining", before it closes its
+     * listener and ends its streams, when a balancer probes it: the balancer's fall × interval + check
+     * timeout (deploy/haproxy: 2 × 1 s + 2 s); 0 stops at once. @default 4000
+     */
+    drainNoticeMs: z.coerce.number().int().min(0).default(4_000),
     ...graphiqlConfigSchema,
     ...chatPageConfigSchema,
   }).default({}),

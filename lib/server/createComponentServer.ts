@@ -43,6 +43,8 @@ export interface ComponentServerOptions {
   graphqlPath?: string;
   /** Idle HTTP/1.1 connections close after this. @default 65000 */
   keepAliveTimeoutMs?: number;
+  /** Aborted when the component is leaving a balancer's rotation: its SSE streams end without `complete` (eventStreamAnswer.ts). @default never */
+  leaving?: AbortSignal;
   /**
    * Say in a header (`x-graphql-data-only: 1`) when an answer is `{"data":{…}}` and nothing else,
    * so the router can pass it on as it arrives without reading it: gateways do. @default false
@@ -71,7 +73,7 @@ export function createComponentServer(options: ComponentServerOptions): Componen
   const { logger, graphql, routes = [], graphqlPath = '/graphql', preflight } = options;
   const telemetry = options.telemetry ?? createRequestTelemetry({ logger });
   const health = healthEndpoints({ readiness: options.readiness });
-  const eventStream = createEventStreamAnswer();
+  const eventStream = createEventStreamAnswer({ leaving: options.leaving });
   const paramsOptions = { maxBodyBytes: options.maxBodyBytes, nesting: options.nesting, extraParams: graphql.extraParams };
 
   const handle = (exchange: ServerExchange): void => {

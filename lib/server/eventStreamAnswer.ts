@@ -10,6 +10,16 @@ interface StreamContext {
   ids: Array<string | undefined>;
 }
 
+export interface EventStreamAnswerOptions {
+  /**
+   * Aborted when the server is leaving (a router draining behind a balancer): every open stream then
+   * ends at once, cleanly but without `complete`, which graphql-sse's client, EventSource and the chat
+   * page all take as "reconnect", with `Last-Event-ID`, through the balancer to another instance.
+   * `complete` would tell them the operation is over. @default never
+   */
+  leaving?: AbortSignal;
+}
+
 /**
  * Answers over Server-Sent Events with graphql-sse's own handler (its distinct connections mode, the
  * one yoga and the graphql-sse client speak): the handler writes the protocol, the pings and the
@@ -19,7 +29,7 @@ interface StreamContext {
  * is sent with that SSE `id`, so a client (or the next tier) that reconnects with `Last-Event-ID`
  * resumes after it.
  */
-export function createEventStreamAnswer(): (exchange: ServerExchange, events: AsyncGenerator<ExecutionResult>, headers: OutgoingHttpHeaders) => Promise<void> {
+export function createEventStreamAnswer({ leaving }: EventStreamAnswerOptions = {}): (exchange: ServerExchange, events: AsyncGenerator<ExecutionResult>, headers: OutgoingHttpHeaders) => Promise<void> {
   const handler = createHandler<ServerExchange, StreamContext>({
     // Distinct connections only: no stream is registered for later operations.
     authenticate: () => null,
@@ -49,12 +59,26 @@ export function createEventStreamAnswer(): (exchange: ServerExchange, events: As
     }
     exchange.start(init.status, answerHeaders);
     exchange.onClose(() => void body.return(undefined));
-    for await (const message of body) {
-      if (!exchange.writable) break;
-      const written = exchange.write(message.startsWith('event: next\n') ? withId(message, context.ids.shift()) : message);
-      if (!written) await exchange.drained();
+    // Leaving: nothing more is written (graphql-sse would queue its `complete` as the operation
+    // returns), the response ends, and the operation lets go of its upstream.
+    let left = false;
+    const leave = () => {
+      left = true;
+      exchange.end();
+      void body.return(undefined);
+    };
+    if (leaving?.aborted) leave();
+    else leaving?.addEventListener('abort', leave, { once: true });
+    try {
+      for await (const message of body) {
+        if (left || !exchange.writable) break;
+        const written = exchange.write(message.startsWith('event: next\n') ? withId(message, context.ids.shift()) : message);
+        if (!written) await exchange.drained();
+      }
+      if (!left) exchange.end();
+    } finally {
+      leaving?.removeEventListener('abort', leave);
     }
-    exchange.end();
   };
 }
 

@@ -31,6 +31,8 @@ beforeAll(async () => {
     REDIS_URL: redis.url,
     AUTH_CACHE_TTL_MS: '60000',
     RATE_LIMIT_ENABLED: 'false',
+    // No balancer probes it: its readiness test must not make close() wait the drain notice.
+    DRAIN_NOTICE_MS: '0',
   });
   other = createRouter({ config, internalSecret: OLD_SECRET, logger: pino({ level: 'silent' }) });
   otherUrl = (await other.listen(0, '127.0.0.1')).url;

@@ -11,7 +11,7 @@ export interface GraphQLHttpResult {
 /** POSTs a GraphQL request (or a raw body) and parses the answer. */
 export async function postGraphQL(
   url: string,
-  request: { query?: string; variables?: Record<string, unknown>; operationName?: string } | string,
+  request: { query?: string; variables?: Record<string, unknown>; operationName?: string; extensions?: Record<string, unknown> } | string,
   headers: Record<string, string> = {},
 ): Promise<GraphQLHttpResult> {
   const response = await fetch(url, {

@@ -22,7 +22,8 @@ async function gateway(answer: (request: SeenRequest) => FakeAnswer | Promise<Fa
 
 function configFor(urls: { identity: string; commerce: string }): Config {
   const base = loadConfig({});
-  return { ...base, router: { ...base.router, gatewayUrls: { identity: [urls.identity], commerce: [urls.commerce] } } };
+  // No balancer in front: a test that reads /readyz must not make close() wait the drain notice.
+  return { ...base, router: { ...base.router, drainNoticeMs: 0, gatewayUrls: { identity: [urls.identity], commerce: [urls.commerce] } } };
 }
 
 async function start(config: Config): Promise<{ router: Router; url: string; port: number }> {
