@@ -8,12 +8,14 @@ import { BENCH } from './benchSettings.ts';
 import { median } from './measureLoad.ts';
 
 // `npm run bench` (streamed chat): time to first chunk and the gap between chunks through the router
-// against the same stream straight from a chat replica, interleaved over rounds; then the router's
-// memory per open stream with 1,000 and 5,000 idle streams.
+// against the same stream straight from a chat replica, interleaved over rounds; then the memory per
+// open stream of the router and of the commerce gateway with 1,000, 5,000 and 10,000 idle streams, and
+// how many of them failed to open. The open-stream and quota limits are lifted as this bench's
+// settings (MAX_STREAMS_PER_CALLER, the demo user's quota row), not the product's defaults.
 const KEY = BENCH.demoApiKey;
 const ROUNDS = BENCH.rounds;
 const STREAMS_PER_ROUND = Number(process.env.BENCH_CHAT_STREAMS ?? 20);
-const IDLE_COUNTS = (process.env.BENCH_IDLE_STREAMS ?? '1000,5000').split(',').map(Number);
+const IDLE_COUNTS = (process.env.BENCH_IDLE_STREAMS ?? '1000,5000,10000').split(',').map(Number);
 const streams = new Agent({ connections: null, keepAliveTimeout: 10_000, bodyTimeout: 0 });
 const SUBSCRIPTION = 'subscription($p: String!) { chatStream(input: { prompt: $p }) { index delta done } }';
 
@@ -57,7 +59,7 @@ async function latency(): Promise<void> {
   try {
     await unlimitedQuota(stack);
     const direct = `http://127.0.0.1:${stack.get('chat-0').port}/graphql`;
-    const asDemoUser = () => ({ [PRINCIPAL_HEADER]: signPrincipal({ userId: 'u1', scopes: [] }, stack.env.INTERNAL_SECRET) });
+    const asDemoUser = () => ({ [PRINCIPAL_HEADER]: signPrincipal({ userId: 'u1', scopes: ['chat'] }, stack.env.INTERNAL_SECRET) });
     const gateway = `http://127.0.0.1:${stack.get('gateway-commerce').port}/graphql`;
     const targets = {
       'chat replica direct': () => ({ url: direct, headers: asDemoUser() }),
@@ -103,37 +105,52 @@ async function latency(): Promise<void> {
 }
 
 async function idleMemory(): Promise<void> {
-  // A token a minute: streams stay open and quiet while the router's memory is read.
+  // A token a minute: streams stay open and quiet while the memory is read.
   const stack = await launchScratchStack({ demoApiKey: KEY, env: { CHAT_TOKEN_INTERVAL_MS: '60000', MAX_STREAMS_PER_CALLER: '100000' } });
   const open: Array<{ abort: AbortController }> = [];
+  const failures = new Map<string, number>();
+  let attempts = 0;
   try {
     await unlimitedQuota(stack);
-    const router = stack.get('router').pid!;
+    const pids = { router: stack.get('router').pid!, 'gateway-commerce': stack.get('gateway-commerce').pid! };
     await timeStream(stack.routerUrl, { authorization: `Bearer ${KEY}` }, 'warm-up', true).catch(() => undefined);
-    const baseline = rssKiB(router);
-    console.log(`\nrouter memory per open stream (idle streams, one token a minute); router RSS before: ${(baseline / 1024).toFixed(1)} MiB`);
+    const baseline = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, rssKiB(pid)]));
+    console.log(`\nmemory per open stream (idle SSE streams through the router, one token a minute); RSS before: ${Object.entries(baseline).map(([n, kib]) => `${n} ${(kib / 1024).toFixed(1)} MiB`).join(', ')}`);
     for (const target of IDLE_COUNTS) {
-      while (open.length < target) {
-        const batch = Array.from({ length: Math.min(250, target - open.length) }, async (_, i) => {
+      // Opened in bursts of 250 at once; a stream that fails to open is counted, not retried.
+      while (attempts < target) {
+        const batch = Array.from({ length: Math.min(250, target - attempts) }, async (_, i) => {
           const abort = new AbortController();
-          const response = await request(stack.routerUrl, {
-            method: 'POST',
-            dispatcher: streams,
-            signal: abort.signal,
-            headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${KEY}` },
-            body: JSON.stringify({ query: SUBSCRIPTION, variables: { p: `idle ${open.length + i}` } }),
-          });
-          if (response.statusCode !== 200) throw new Error(`stream refused: ${response.statusCode} ${await response.body.text()}`);
-          response.body.on('error', () => {});
-          response.body.resume();
-          return { abort };
+          try {
+            const response = await request(stack.routerUrl, {
+              method: 'POST',
+              dispatcher: streams,
+              signal: abort.signal,
+              headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${KEY}` },
+              body: JSON.stringify({ query: SUBSCRIPTION, variables: { p: `idle ${attempts + i}` } }),
+            });
+            if (response.statusCode !== 200) throw new Error(`HTTP ${response.statusCode}: ${(await response.body.text()).slice(0, 120)}`);
+            response.body.on('error', () => {});
+            response.body.resume();
+            return { abort };
+          } catch (error) {
+            const reason = (error as Error).message.slice(0, 160);
+            failures.set(reason, (failures.get(reason) ?? 0) + 1);
+            return undefined;
+          }
         });
-        open.push(...(await Promise.all(batch)));
+        attempts += batch.length;
+        for (const stream of await Promise.all(batch)) if (stream) open.push(stream);
       }
       await new Promise((resolve) => setTimeout(resolve, 2_000)); // let the opening's garbage go
-      const rss = rssKiB(router);
-      console.log(`  ${String(target).padStart(5)} streams: router RSS ${(rss / 1024).toFixed(1)} MiB, ${((rss - baseline) / target).toFixed(1)} KiB per stream`);
+      const failed = attempts - open.length;
+      const per = Object.entries(pids).map(([name, pid]) => {
+        const rss = rssKiB(pid);
+        return `${name} RSS ${(rss / 1024).toFixed(1)} MiB, ${((rss - baseline[name]) / open.length).toFixed(1)} KiB per stream`;
+      });
+      console.log(`  ${String(target).padStart(5)} streams (${open.length} open, ${failed} failed to open): ${per.join('; ')}`);
     }
+    for (const [reason, count] of failures) console.log(`    failed to open ×${count}: ${reason}`);
   } finally {
     for (const stream of open) stream.abort.abort();
     await stack.dispose();

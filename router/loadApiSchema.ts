@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Supergraph, printSchema } from '@apollo/federation-internals';
+import { printSchema } from '@apollo/federation-internals';
+import { buildEnforcedSupergraph } from '../lib/authorization/enforcedSupergraph.ts';
 import { buildSchema, type GraphQLSchema } from 'graphql';
 import { SupergraphName } from '../lib/topology/loadTopology.ts';
 
@@ -12,7 +13,7 @@ export function buildApiSchema(supergraphSdl: string): GraphQLSchema {
   // Through SDL rather than `toGraphQLJSSchema()`: federation-internals is CommonJS and may load a
   // different copy of graphql than the router's ESM code (vitest does), and graphql-js refuses
   // types from another copy.
-  return buildSchema(printSchema(Supergraph.build(supergraphSdl).apiSchema()));
+  return buildSchema(printSchema(buildEnforcedSupergraph(supergraphSdl).apiSchema()));
 }
 
 /** A composed supergraph as the router reads it. */

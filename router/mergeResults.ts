@@ -2,6 +2,7 @@ import type { ExecutionResult, GraphQLError } from 'graphql';
 import { supergraphUnavailable, type FallbackExtension, type UpstreamFailure } from '../lib/errors.ts';
 import type { GraphQLResponse } from '../lib/upstream/graphqlResponse.ts';
 import type { RootField } from './collectRootFields.ts';
+import { refusalOn } from './edge/supergraphPolicies.ts';
 import { relayGatewayError } from './relayGatewayError.ts';
 
 /** How one sub-operation ended: answered by its gateway, failed, or answered by a fallback in its place. */
@@ -15,6 +16,8 @@ export type PartOutcome = {
   | { kind: 'answered'; result: GraphQLResponse; /** Its bytes, when clean (see GatewayOutcome). */ raw?: string }
   | { kind: 'failed'; failure: UpstreamFailure }
   | { kind: 'fallback'; failure: UpstreamFailure; data: unknown; fallback: FallbackExtension }
+  /** Its supergraph's policy refused it (auth, limits, rate plan): never sent, answered like a failed part. */
+  | { kind: 'refused'; error: GraphQLError }
 );
 
 export interface MergeInput {
@@ -37,6 +40,13 @@ export function mergeResults(input: MergeInput): ExecutionResult {
   const errors: GraphQLError[] = [];
 
   for (const part of input.parts) {
+    if (part.kind === 'refused') {
+      for (const key of part.responseKeys) {
+        values.set(key, null);
+        errors.push(refusalOn(part.error, key));
+      }
+      continue;
+    }
     if (part.kind !== 'answered') {
       const data = part.kind === 'fallback' ? asRecord(part.data) : undefined;
       const fallback = part.kind === 'fallback' ? part.fallback : undefined;

@@ -1,5 +1,7 @@
 import { ApolloGateway } from '@apollo/gateway';
-import { Supergraph } from '@apollo/federation-internals';
+import { readAuthorizationRules, type Caller } from '../lib/authorization/authorizationRules.ts';
+import { withAuthorization } from '../lib/authorization/authorizedExecution.ts';
+import { buildEnforcedSupergraph, withAuthorizationEnforcedElsewhere } from '../lib/authorization/enforcedSupergraph.ts';
 import { QueryPlanner } from '@apollo/query-planner';
 import { buildSchema, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
@@ -11,6 +13,7 @@ import type { Upstream } from '../lib/upstream/createUpstream.ts';
 import { degradedData } from './degradedData.ts';
 import { createSubscriptionExecutor } from './executeSubscription.ts';
 import { createPlanExecutor } from './execution/createPlanExecutor.ts';
+import type { GatewayContext } from './gatewayContext.ts';
 import { createFetchShapes } from './fetchShape.ts';
 import { ReplicaDataSource } from './replicaDataSource.ts';
 import { subgraphSchema } from './subgraphSchema.ts';
@@ -50,13 +53,14 @@ export interface GatewayGeneration {
 /** Builds one generation; throws (and nothing changes) when the SDL is not a valid supergraph. */
 export async function buildGatewayGeneration(sdl: string, shared: GenerationShared): Promise<GatewayGeneration> {
   const { name, upstreams, staleIfError, fetchMetrics, logger, executor = 'own' } = shared;
-  const supergraph = Supergraph.build(sdl);
+  const supergraph = buildEnforcedSupergraph(sdl);
   for (const subgraph of supergraph.subgraphs()) upstreams[subgraph.name] ??= shared.createUpstream(subgraph.name, subgraph.url);
   const supergraphSchema = buildSchema(sdl, { assumeValidSDL: true });
   const shapes = createFetchShapes(supergraphSchema, readCacheHints(sdl), readIdempotentWrites(sdl));
   const dataSources: Record<string, ReplicaDataSource> = {};
   const gateway = new ApolloGateway({
-    supergraphSdl: sdl,
+    // Its loader refuses the authorization links `for: SECURITY`: this gateway enforces them itself (below).
+    supergraphSdl: withAuthorizationEnforcedElsewhere(sdl),
     logger: { debug: () => {}, info: () => {}, warn: (m) => logger.warn(String(m)), error: (m) => logger.error(String(m)) },
     buildService: ({ name: subgraph }) => {
       const upstream = upstreams[subgraph];
@@ -76,9 +80,8 @@ export async function buildGatewayGeneration(sdl: string, shared: GenerationShar
   const planner = new QueryPlanner(supergraph);
   const own = executor === 'own' ? createPlanExecutor({ supergraph, supergraphSchema, planner, services: () => dataSources }) : undefined;
   let stopping: Promise<void> | undefined;
-  return {
-    sdl,
-    schema: gateway.schema!,
+  // `@authenticated` / `@requiresScopes` checked again here on the principal the router signed.
+  const authorized = withAuthorization(readAuthorizationRules(sdl), callerOfContext, {
     execute: own ? (args) => own.execute(args) : createApolloExecute(gateway, logger),
     subscribe: createSubscriptionExecutor({
       supergraph,
@@ -88,6 +91,18 @@ export async function buildGatewayGeneration(sdl: string, shared: GenerationShar
       dataSources: () => dataSources,
       clients: Object.fromEntries(Object.entries(upstreams).map(([k, u]) => [k, u.client])),
     }),
+  });
+  return {
+    sdl,
+    schema: gateway.schema!,
+    execute: authorized.execute,
+    subscribe: authorized.subscribe,
     stop: () => (stopping ??= gateway.stop()),
   };
+}
+
+/** The caller as the router signed it: authenticated when the principal names a user, with its key's scopes. */
+function callerOfContext(context: unknown): Caller {
+  const principal = (context as GatewayContext | undefined)?.principal;
+  return { authenticated: principal?.userId !== undefined, scopes: new Set(principal?.scopes ?? []) };
 }

@@ -40,6 +40,8 @@ export interface AuthorizedOperation {
   denied: readonly DeniedField[];
   /** Where a `__typename` was added under PROBE_KEY to tell types apart; removed from the answer by applyDenials. */
   probes: ReadonlyArray<readonly string[]>;
+  /** True when every root field was denied: nothing is left to ask anyone (the answer is the denials alone). */
+  nothingLeft?: boolean;
 }
 
 /** The response key of the `__typename` added where denied fields sat in narrower fragments. */
@@ -51,9 +53,10 @@ type Segments = { keys: string[]; nonNull: boolean[] };
  * Takes out of an operation every field the caller may not see (`@authenticated`, `@requiresScopes`
  * on the field or on the type it returns), as Apollo Router's authorization does: the rest runs, and
  * each removed field is answered null with an UNAUTHORIZED_FIELD_OR_TYPE error (applyDenials). A
- * selection left empty takes its parent field out too. Fragment spreads that lost fields are inlined
- * (the same fragment may lose different fields elsewhere); a document with nothing denied comes back
- * as it was, so caches keyed by it still hit.
+ * selection left empty takes its parent field out too. A fragment that lost fields is replaced by a
+ * filtered copy under a new name where it lost them (the same fragment may lose different fields
+ * elsewhere), so the work and the filtered document stay linear in the client's document, fragment
+ * bombs included; a document with nothing denied comes back as it was, so caches keyed by it still hit.
  */
 export function authorizeOperation(
   schema: GraphQLSchema,
@@ -71,6 +74,16 @@ export function authorizeOperation(
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const denied: DeniedField[] = [];
   const probes: string[][] = [];
+  // A fragment is filtered once per place and path: spread at the same path again (as fragment bombs
+  // do, 2^n times) it is the same answer. A fragment that lost fields becomes a new fragment, spread
+  // where the old one was, so the filtered document stays as small as the client's.
+  const memo = new Map<string, { replacement: string | null | undefined; changed: boolean; denied: DeniedField[] }>();
+  const added: FragmentDefinitionNode[] = [];
+  const freshName = (name: string): string => {
+    let candidate = `${name}_authorized`;
+    for (let n = 2; fragments.has(candidate) || added.some((f) => f.name.value === candidate); n++) candidate = `${name}_authorized${n}`;
+    return candidate;
+  };
 
   const filter = (set: SelectionSetNode, parent: GraphQLCompositeType, place: GraphQLCompositeType, at: Segments, out: DeniedField[]): { set?: SelectionSetNode; changed: boolean } => {
     const kept: SelectionNode[] = [];
@@ -92,6 +105,25 @@ export function authorizeOperation(
       const condition = fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : parent;
       if (!condition || !isCompositeType(condition)) {
         kept.push(selection);
+        continue;
+      }
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        const key = `${selection.name.value}\0${place.name}\0${at.keys.join('\0')}`;
+        let entry = memo.get(key);
+        if (!entry) {
+          const own: DeniedField[] = [];
+          const inner = filter(fragment.selectionSet, condition, place, at, own);
+          let replacement: string | null | undefined;
+          if (inner.changed && inner.set) {
+            replacement = freshName(selection.name.value);
+            added.push({ ...(fragment as FragmentDefinitionNode), name: { kind: Kind.NAME, value: replacement }, selectionSet: inner.set });
+          } else if (inner.changed) replacement = null; // nothing of it left
+          memo.set(key, (entry = { replacement, changed: inner.changed, denied: unique(own) }));
+        }
+        out.push(...entry.denied);
+        if (!entry.changed) kept.push(selection);
+        else if (entry.replacement) kept.push({ ...selection, name: { kind: Kind.NAME, value: entry.replacement } });
+        changed ||= entry.changed;
         continue;
       }
       const inner = filter(fragment.selectionSet, condition, place, at, out);
@@ -140,11 +172,13 @@ export function authorizeOperation(
   if (!result.changed) return { document, denied: [], probes: [] };
   // An operation left with nothing still needs a selection: `__typename` asks nothing of anyone.
   const selectionSet = result.set ?? { kind: Kind.SELECTION_SET, selections: [{ kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } }] };
+  const every = new Map([...fragments, ...added.map((f) => [f.name.value, f] as const)]);
+  const used = usedFragments(selectionSet, every);
   const filtered: DocumentNode = {
     kind: Kind.DOCUMENT,
-    definitions: [{ ...operation, selectionSet }, ...[...fragments.values()].filter((f) => usesFragment(selectionSet, f.name.value, fragments))],
+    definitions: [{ ...operation, selectionSet }, ...[...every.values()].filter((f) => used.has(f.name.value))],
   };
-  return { document: filtered, denied, probes };
+  return { document: filtered, denied: unique(denied), probes, ...(result.set ? {} : { nothingLeft: true }) };
 }
 
 /** The path segments a field adds: its response key, then `@` per list level, each with its nullability. */
@@ -165,16 +199,30 @@ function possibleTypes(schema: GraphQLSchema, type: GraphQLCompositeType): strin
   return isAbstractType(type) ? schema.getPossibleTypes(type).map((t) => t.name) : [type.name];
 }
 
-/** Whether a selection set (or the fragments it spreads) still spreads fragment `name`. */
-function usesFragment(set: SelectionSetNode, name: string, fragments: ReadonlyMap<string, FragmentDefinitionNode>, seen = new Set<string>()): boolean {
-  return set.selections.some((s) => {
-    if (s.kind === Kind.FRAGMENT_SPREAD) {
-      if (s.name.value === name) return true;
-      if (seen.has(s.name.value)) return false;
-      seen.add(s.name.value);
-      const fragment = fragments.get(s.name.value);
-      return fragment ? usesFragment(fragment.selectionSet, name, fragments, seen) : false;
+/** The fragments a selection set spreads, directly or through other fragments: each fragment read once. */
+function usedFragments(set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>): Set<string> {
+  const used = new Set<string>();
+  const visit = (current: SelectionSetNode): void => {
+    for (const s of current.selections) {
+      if (s.kind === Kind.FRAGMENT_SPREAD) {
+        if (used.has(s.name.value)) continue;
+        used.add(s.name.value);
+        const fragment = fragments.get(s.name.value);
+        if (fragment) visit(fragment.selectionSet);
+      } else if (s.selectionSet) visit(s.selectionSet);
     }
-    return s.selectionSet ? usesFragment(s.selectionSet, name, fragments, seen) : false;
+  };
+  visit(set);
+  return used;
+}
+
+/** Denials once each: a fragment spread twice at one place denies its fields there once. */
+function unique(denied: DeniedField[]): DeniedField[] {
+  const seen = new Set<string>();
+  return denied.filter((d) => {
+    const key = `${d.path.join('\0')}\0${d.onTypes?.join(',') ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }

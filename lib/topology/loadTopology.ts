@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import { ConfigError } from '../config/configError.ts';
 import type { FallbackPolicy } from '../fallback/staleIfError.ts';
 import { composeFromRoverConfig } from './composeSupergraph.ts';
-import { topologySchema, type TopologyFile } from './topologySchema.ts';
+import { topologySchema, type SupergraphPolicyFile, type TopologyFile } from './topologySchema.ts';
 
 /**
  * The reference deployment's topology, at the repository's root: found by walking up from this
@@ -30,6 +30,8 @@ export interface SupergraphTopology {
   gateways: string[];
   fallback: FallbackPolicy;
   subgraphs: Record<string, { replicas?: string[]; fallback: FallbackPolicy; healthCheck?: string }>;
+  /** Its auth, limits and rate plans at the router, as the file gives them (the router fills in its defaults). */
+  policy: SupergraphPolicyFile;
 }
 
 /** What a router and its gateways serve: read from a topology file, not written in code. */
@@ -71,6 +73,7 @@ function fromFile(topology: TopologyFile, path: string): Topology {
         gateways: entry.gateways ?? [`http://127.0.0.1:${entry.gateway.port}/graphql`],
         fallback: entry.fallback,
         subgraphs: entry.subgraphs,
+        policy: entry.policy,
       } satisfies SupergraphTopology,
     ]),
   );

@@ -20,6 +20,37 @@ const subgraphSchema = z
   })
   .strict();
 
+const positive = z.number().int().positive();
+
+/**
+ * A supergraph's own door policy at the router, each part defaulting to the router-wide setting:
+ * identity and commerce are different risks. An operation spanning supergraphs is checked against
+ * each part's policy; a refused part is answered like a failed one, the others served.
+ */
+const policySchema = z
+  .object({
+    /**
+     * `required`: no anonymous call reaches this supergraph (its fields are UNAUTHENTICATED);
+     * `optional`: anonymous callers get what the schema lets anyone see; `none`: it is always called
+     * as the anonymous caller, whoever asks. @default "optional"
+     */
+    auth: z.enum(['required', 'optional', 'none']).optional(),
+    /** Operation limits on this supergraph's part of an operation. @default the router-wide limits */
+    limits: z
+      .object({ maxDepth: positive, maxAliases: positive, maxRootFields: positive, maxDirectivesPerField: positive, maxCost: positive })
+      .partial()
+      .strict()
+      .optional(),
+    /**
+     * Rate plans for the requests that reach this supergraph, on top of the router-wide ones:
+     * `LIMIT/WINDOW_SECONDS[/BURST]` by plan (`FREE`, `PRO`, …) and `anonymous`. Plans left out take
+     * no allowance here. @default none
+     */
+    rateLimits: z.record(z.string().min(1), z.string().regex(/^\d+\/\d+(\/\d+)?$/, 'expected "LIMIT/WINDOW_SECONDS[/BURST]", e.g. "60/60"')).optional(),
+  })
+  .strict();
+export type SupergraphPolicyFile = z.infer<typeof policySchema>;
+
 const supergraphSchema = z
   .object({
     /** A composed supergraph SDL file. */
@@ -34,6 +65,8 @@ const supergraphSchema = z
     fallback: fallbackPolicy.default('cache'),
     /** Per subgraph, by the name the supergraph gives it. @default the supergraph's own routing URLs */
     subgraphs: z.record(name, subgraphSchema).default({}),
+    /** This supergraph's auth, operation limits and rate plans at the router. @default the router-wide ones */
+    policy: policySchema.default({}),
   })
   .strict()
   .refine((s) => Boolean(s.schema) !== Boolean(s.rover), { message: 'give exactly one of "schema" (a composed SDL) or "rover" (a rover config)' });

@@ -21,7 +21,10 @@ import type { StreamLimiter } from '../streamLimiter.ts';
 import type { RateLimiter } from '../rateLimit/rateLimiter.ts';
 import type { RateLimitMetrics } from '../rateLimit/rateLimitMetrics.ts';
 import type { ValidationRule } from 'graphql';
+import { readAuthorizationRules } from '../../lib/authorization/authorizationRules.ts';
 import { createAnalysisStage } from './analysisStage.ts';
+import { createAuthorizationStage } from './authorizationStage.ts';
+import { createSupergraphPolicies } from './supergraphPolicies.ts';
 import { authStage } from './authStage.ts';
 import { createCallerStage } from './callerStage.ts';
 import type { EdgeRequest, EdgeStage } from './edgeRequest.ts';
@@ -80,11 +83,17 @@ export function defineEdge(parts: EdgeParts): (routingTable: RoutingTable, super
   const apq = persisted.apqEnabled ? createPersistedQueryStages({ store: parts.cacheStore, ttlSeconds: persisted.apqTtlSeconds }) : undefined;
 
   return (routingTable, supergraphs) => {
-    const limits = createLimitStages({
+    const sdls = supergraphs.map(([, loaded]) => parse(loaded.sdl, { noLocation: true }));
+    // The API schemas drop @cost/@listSize and the authorization directives; the composed SDLs keep them.
+    const costDirectives = readCostDirectives(sdls);
+    const limits = createLimitStages({ schema: routingTable.schema, limits: edge.operationLimits, costDirectives });
+    const authorization = createAuthorizationStage(routingTable, readAuthorizationRules(...sdls));
+    const policies = createSupergraphPolicies({
+      topology: config.topology,
       schema: routingTable.schema,
-      limits: edge.operationLimits,
-      // The API schemas drop @cost/@listSize; the composed SDLs keep them.
-      costDirectives: readCostDirectives(supergraphs.map(([, loaded]) => parse(loaded.sdl, { noLocation: true }))),
+      limits: { ...edge.operationLimits, maxDepth: config.router.maxDepth },
+      costDirectives,
+      limiter: parts.rateLimiter,
     });
     const { operationLimits } = edge;
     const analysis = createAnalysisStage({
@@ -104,9 +113,10 @@ export function defineEdge(parts: EdgeParts): (routingTable: RoutingTable, super
       gatewayTimeoutMs: config.router.gatewayTimeoutMs,
       staleIfError: parts.staleIfError,
       callMetrics: parts.callMetrics,
+      policies,
       logger,
     });
-    const subscription = createSubscriptionStage({ routingTable, gateways: parts.gateways, streams: parts.streams, logger });
+    const subscription = createSubscriptionStage({ routingTable, gateways: parts.gateways, streams: parts.streams, policies, logger });
     const operation: EdgeStage = (request) => {
       const { document, operation: definition } = request;
       request.source.telemetry.executing(document!, definition!.name?.value ?? null, definition!.operation as OperationType);
@@ -124,6 +134,7 @@ export function defineEdge(parts: EdgeParts): (routingTable: RoutingTable, super
       ...(apq ? [apq.register] : []), // only a valid document is registered
       authStage, // a refused key is answered once the operation is known to be valid
       limits.cost,
+      ...(authorization ? [authorization] : []), // fields the caller may not see, taken out before anything is sent
       createRevocationStage({ revocations: parts.revocations, routingTable }),
       ...(config.cache.responseCache === 'on' ? [createResponseCacheStage({ store: parts.cacheStore, routingTable, mutationInvalidates: config.cache.mutationInvalidates })] : []),
     ];

@@ -5,6 +5,7 @@ import type { RequestRecord } from '../../lib/observability/requestTelemetry.ts'
 import type { SingleMediaType } from '../../lib/server/answerMediaType.ts';
 import type { OperationAnswer, OperationRequest } from '../../lib/server/graphqlEndpoint.ts';
 import type { GraphQLParams } from '../../lib/server/graphqlParams.ts';
+import type { AuthorizedOperation } from '../../lib/authorization/authorizeOperation.ts';
 import type { RatePolicy } from '../rateLimit/rateLimiter.ts';
 
 /** The principal of every anonymous request, one object: its signed token is reused like any other principal's. */
@@ -55,6 +56,8 @@ export class EdgeRequest {
   answerHeaders: OutgoingHttpHeaders | undefined;
   /** Extensions added to a single result (the cost report in dry-run mode). */
   extensions: Record<string, unknown> | undefined;
+  /** Fields the caller may not see, taken out of `document` (authorizationStage.ts): answered null with errors. */
+  denials: Pick<AuthorizedOperation, 'denied' | 'probes'> | undefined;
   /** Work for once the operation has run (cache writes, revocations), told its result. */
   afterwards: Array<(result: ExecutionResult | undefined) => void> | undefined;
 

@@ -16,7 +16,9 @@ import { analyseOperation } from '../operationAnalysis.ts';
 import { partCallKind } from '../partCallKind.ts';
 import type { RoutingTable } from '../routingTable.ts';
 import { splitOperation, type SubOperation } from '../splitOperation.ts';
-import type { EdgeStage } from './edgeRequest.ts';
+import { applyDenials } from '../../lib/authorization/applyDenials.ts';
+import type { EdgeRequest, EdgeStage } from './edgeRequest.ts';
+import type { SupergraphPolicies } from './supergraphPolicies.ts';
 
 export interface RoutingStageOptions {
   routingTable: RoutingTable;
@@ -28,6 +30,8 @@ export interface RoutingStageOptions {
   staleIfError?: StaleIfError;
   /** Count and duration of gateway calls by supergraph and outcome. @default none */
   callMetrics?: UpstreamCallMetrics;
+  /** Each supergraph's own auth, limits and rate plans, checked per part. @default none beyond the router-wide ones */
+  policies?: SupergraphPolicies;
   logger?: Logger;
 }
 
@@ -40,6 +44,7 @@ export interface RoutingStageOptions {
  */
 export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
   const { routingTable, gateways, gatewayTimeoutMs = 10_000, logger, staleIfError, callMetrics } = options;
+  const policies = options.policies?.any ? options.policies : undefined;
 
   return async (request) => {
     const { params } = request;
@@ -62,6 +67,10 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
       inClientSpan(`gateway ${part.supergraph}`, async (span) => {
         const started = performance.now();
         const outcome = await forwardPart(part, pass === true);
+        if (outcome.kind === 'refused') {
+          span?.setAttributes({ 'graphql.supergraph.name': part.supergraph, 'supergraph.outcome': 'refused', 'error.type': String(outcome.error.extensions.code) });
+          return outcome as never;
+        }
         const kind = outcome.kind === 'answered' || outcome.kind === 'passed' ? 'answered' : outcome.kind === 'fallback' ? 'fallback' : 'failed';
         callMetrics?.observe(part.supergraph, kind, (performance.now() - started) / 1_000);
         span?.setAttributes({
@@ -75,6 +84,10 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
 
     const forwardPart = async (part: SubOperation, pass: boolean): Promise<PartOutcome | PassedPart> => {
       const common = { supergraph: part.supergraph, responseKeys: part.responseKeys };
+      // Its supergraph's own policy first: a refused part is never sent, and answered like a failed one.
+      const refusal = policies && (await policies.refusal({ part, principal, partition: request.caller.partition }));
+      if (refusal) return { ...common, kind: 'refused', error: refusal };
+      const principal_ = policies ? policies.principalFor(part.supergraph, principal) : principal;
       // The variables are serialised only if the fallback cache keys on them (its policy is `cache`).
       const target = {
         upstream: part.supergraph,
@@ -84,7 +97,7 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
         },
         isMutation,
         isPublic: part.isPublic,
-        principalId: principal.userId,
+        principalId: principal_.userId,
       };
       const key = staleIfError?.keyFor(target);
       const failed = async (failure: UpstreamFailure): Promise<PartOutcome> => {
@@ -96,7 +109,7 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
       const deadline = createDeadline(gatewayTimeoutMs, request.source.signal);
       let passed = false;
       try {
-        const call = { query: part.query, variables: part.variables, operationName: part.operationName, principal, headers: request.source.telemetry.traceHeaders() };
+        const call = { query: part.query, variables: part.variables, operationName: part.operationName, principal: principal_, headers: request.source.telemetry.traceHeaders() };
         const options = { kind: partCallKind(part, plan.operationType, routingTable) };
         const outcome = pass && gateway.pass ? await gateway.pass(call, deadline.signal, options) : await gateway.execute(call, deadline.signal, options);
         if (outcome.ok && 'passed' in outcome) {
@@ -130,7 +143,8 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
 
     // One supergraph answered cleanly with the client's own operation: its bytes are the answer,
     // handed on as they arrive (JSON answers with nothing to add), else sent once whole.
-    if (plan.passthrough && !plan.local && !request.requestErrors?.length) {
+    // (Not when fields were taken out for this caller: their nulls and errors are added to the answer.)
+    if (plan.passthrough && !plan.local && !request.requestErrors?.length && !request.denials) {
       const streamable = request.source.transport === 'http' && request.source.mediaType !== 'text/event-stream' && !request.extensions;
       const outcome = await forward(plan.parts[0], streamable);
       if (outcome.kind === 'passed') {
@@ -156,8 +170,15 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
         await executeLocally({ schema: routingTable.schema, document: plan.local.document, variableValues: plan.local.variables, operationName: plan.local.operationName, contextValue: request }),
       ),
     };
-    return { kind: 'result', result: mergeResults({ rootFields: plan.rootFields, parts: outcomes, local, extraErrors: request.requestErrors }) };
+    const merged = mergeResults({ rootFields: plan.rootFields, parts: outcomes, local, extraErrors: request.requestErrors });
+    return { kind: 'result', result: request.denials ? withDenials(merged, request.denials) : merged };
   };
+}
+
+/** An answer to an operation fields were taken out of: those fields null, with their errors. */
+export function withDenials(result: ExecutionResult, denials: NonNullable<EdgeRequest['denials']>): ExecutionResult {
+  const { data, errors } = applyDenials(result.data as Record<string, unknown> | null | undefined, denials);
+  return { ...result, data, errors: [...(result.errors ?? []), ...errors] };
 }
 
 /** A clean answer being handed on as it arrives; `remember` keeps its whole text for the fallback cache. */

@@ -15,12 +15,16 @@ import type { RoutingTable } from '../routingTable.ts';
 import { splitOperation } from '../splitOperation.ts';
 import type { StreamLimiter } from '../streamLimiter.ts';
 import type { EdgeStage } from './edgeRequest.ts';
+import { withDenials } from './routingStage.ts';
+import { refusalOn, type SupergraphPolicies } from './supergraphPolicies.ts';
 
 export interface SubscriptionStageOptions {
   routingTable: RoutingTable;
   gateways: Readonly<Record<SupergraphName, GatewayClient>>;
   /** Open streams per caller (the caller's rate-limit partition: its API key, else its address). */
   streams: StreamLimiter;
+  /** Each supergraph's own auth, limits and rate plans. @default none beyond the router-wide ones */
+  policies?: SupergraphPolicies;
   logger?: Logger;
 }
 
@@ -43,6 +47,9 @@ export function createSubscriptionStage(options: SubscriptionStageOptions): Edge
     const [part] = plan.parts;
     const gateway = part && gateways[part.supergraph];
     if (!part || !gateway?.subscribe) return refusedWith(supergraphUnavailable(part?.supergraph ?? 'unknown', undefined, { reason: 'network', attempts: 0 }));
+    const refusal = options.policies?.any ? await options.policies.refusal({ part, principal: request.principal, partition: request.caller.partition }) : undefined;
+    if (refusal) return { kind: 'result', result: { data: null, errors: part.responseKeys.map((key) => refusalOn(refusal, key)) } };
+    const principal = options.policies?.principalFor(part.supergraph, request.principal) ?? request.principal;
     // Counted per user (any of its keys), else per address.
     const release = streams.acquire(request.principal.userId ? `user:${request.principal.userId}` : request.caller.partition);
     if (!release) return refusedWith(tooManyStreams());
@@ -51,7 +58,7 @@ export function createSubscriptionStage(options: SubscriptionStageOptions): Edge
     try {
       events = await gateway.subscribe(
         // Trace headers taken once: a stream re-opened later (on another gateway) continues the same trace.
-        { query: part.query, variables: part.variables, operationName: part.operationName, principal: request.principal, headers: source.telemetry.traceHeaders() },
+        { query: part.query, variables: part.variables, operationName: part.operationName, principal, headers: source.telemetry.traceHeaders() },
         { lastEventId: source.header('last-event-id'), kind: partCallKind(part, 'subscription', routingTable), signal: source.signal },
       );
     } catch (error) {
@@ -69,11 +76,13 @@ export function createSubscriptionStage(options: SubscriptionStageOptions): Edge
       if (!payload) return undefined;
       const errors: GraphQLError[] = (payload.errors ?? []).map((wire) => relayGatewayError(wire, { supergraph: part.supergraph, source: sourceText }));
       const eventId = event.id ?? (payload.extensions?.eventId as string | undefined);
-      return {
+      const result: ExecutionResult = {
         ...('data' in payload ? { data: payload.data } : {}),
         ...(errors.length ? { errors } : {}),
         ...(eventId ? { extensions: { eventId } } : {}),
       };
+      // Fields this caller may not see were taken out: each event gets their nulls and errors.
+      return request.denials && 'data' in result ? withDenials(result, request.denials) : result;
     };
     return { kind: 'stream', events: source.telemetry.stream(mapEvents(events, relay, release)) };
   };

@@ -24,7 +24,7 @@ export const authResolvers: SubgraphResolvers<Context> = {
     },
   },
   Mutation: {
-    createApiKey: async (_source: unknown, args: { label: string }, context: Context) => {
+    createApiKey: async (_source: unknown, args: { label: string; scopes?: string[] | null }, context: Context) => {
       const userId = requireUserId(context);
       const label = args.label.trim();
       if (!label || label.length > MAX_LABEL_LENGTH) {
@@ -34,9 +34,9 @@ export const authResolvers: SubgraphResolvers<Context> = {
       if (existing.length >= MAX_API_KEYS_PER_USER) {
         throw badUserInput(`At most ${MAX_API_KEYS_PER_USER} API keys per user: revoke one first.`, { limit: MAX_API_KEYS_PER_USER });
       }
+      const scopes = narrowedScopes(context.principal?.scopes ?? [], args.scopes);
       const secret = generateApiKey(randomBytes);
-      // A key never grants more than the key that made it.
-      const apiKey = await createApiKey(context.db, { userId, label, scopes: context.principal?.scopes ?? [], secret });
+      const apiKey = await createApiKey(context.db, { userId, label, scopes, secret });
       return { apiKey, secret };
     },
     revokeApiKey: async (_source: unknown, args: { id: string }, context: Context) => {
@@ -62,3 +62,15 @@ export const authResolvers: SubgraphResolvers<Context> = {
     },
   },
 };
+
+// Each scope's length is bounded by the argument's description (stringArgumentLimits.ts).
+const MAX_SCOPES = 16;
+
+/** The scopes of a new key: the caller's own, or those of them it asks for. A key never grants more than the key that made it. */
+function narrowedScopes(own: readonly string[], asked: readonly string[] | null | undefined): string[] {
+  if (asked === null || asked === undefined) return [...own];
+  if (asked.length > MAX_SCOPES) throw badUserInput(`scopes: at most ${MAX_SCOPES}.`, { field: 'scopes' });
+  const lacking = asked.filter((scope) => !own.includes(scope));
+  if (lacking.length) throw badUserInput(`The calling key lacks ${lacking.map((s) => JSON.stringify(s)).join(', ')}: a new key may have only scopes of the key that makes it.`, { field: 'scopes' });
+  return [...new Set(asked)];
+}

@@ -74,8 +74,41 @@ describe('API keys through the routers', () => {
   it('keeps a secret out of every answer but the one that created the key, and refuses revoking what is not yours', async () => {
     const other = await postGraphQL(stack.routerUrl, { query: 'mutation { revokeApiKey(id: "key_0000000000000000") { id } }' }, bearer(DEMO_KEY));
     expect(other.body.errors![0].extensions).toMatchObject({ code: 'NOT_FOUND' });
+    // createApiKey is @authenticated: the router takes it out for an anonymous caller.
     const anonymous = await postGraphQL(stack.routerUrl, { query: 'mutation { createApiKey(label: "x") { secret } }' });
-    expect(anonymous.body.errors![0].extensions).toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(anonymous.body.errors![0]).toMatchObject({ path: ['createApiKey'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } });
+  });
+
+  it('makes a key with fewer scopes, which may chat but not order; never one with a scope its maker lacks', async () => {
+    const narrow = await postGraphQL(stack.routerUrl, { query: 'mutation { createApiKey(label: "chat only", scopes: ["chat"]) { secret apiKey { scopes } } }' }, bearer(DEMO_KEY));
+    expect(narrow.body.errors).toBeUndefined();
+    const { secret, apiKey } = narrow.body.data!.createApiKey;
+    expect(apiKey.scopes).toEqual(['chat']);
+    const order = { query: 'mutation { placeOrder(input: { idempotencyKey: "narrow-key-1", lines: [{ articleId: "a1", quantity: 1 }] }) { id } }' };
+    const refused = await postGraphQL(stack.routerUrl, order, bearer(secret));
+    expect(refused.body).toEqual({ data: { placeOrder: null }, errors: [expect.objectContaining({ path: ['placeOrder'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } })] });
+    // What it may do, it does: its own orders (only @authenticated) are there.
+    expect((await postGraphQL(stack.routerUrl, { query: '{ myOrders { totalCount } }' }, bearer(secret))).body.errors).toBeUndefined();
+
+    const wider = await postGraphQL(stack.routerUrl, { query: 'mutation { createApiKey(label: "wider", scopes: ["chat", "admin"]) { secret } }' }, bearer(secret));
+    expect(wider.body.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'scopes' });
+    expect(wider.body.errors![0].message).toContain('"admin"');
+  });
+});
+
+describe('field-level authorization at the gateway', () => {
+  it('checks @requiresScopes again on a signed principal: a write the router would have refused changes nothing', async () => {
+    const commerce = `http://127.0.0.1:${stack.get('gateway-commerce').port}/graphql`;
+    const as = (scopes: string[]) => ({ [PRINCIPAL_HEADER]: signPrincipal({ userId: 'u1', scopes }, NEW_SECRET) });
+    const count = async () => (await postGraphQL(commerce, { query: '{ myOrders { totalCount } }' }, as([]))).body.data!.myOrders.totalCount as number;
+    const before = await count();
+    const order = { query: 'mutation { placeOrder(input: { idempotencyKey: "gateway-recheck-1", lines: [{ articleId: "a1", quantity: 1 }] }) { id } }' };
+    const refused = await postGraphQL(commerce, order, as(['chat']));
+    expect(refused.body.errors).toEqual([expect.objectContaining({ path: ['placeOrder'], extensions: expect.objectContaining({ code: 'UNAUTHORIZED_FIELD_OR_TYPE' }) })]);
+    expect(await count()).toBe(before);
+    // The same call with the scope is placed: the refusal was the scope's, not the call's.
+    expect((await postGraphQL(commerce, order, as(['orders:write']))).body.errors).toBeUndefined();
+    expect(await count()).toBe(before + 1);
   });
 });
 

@@ -32,7 +32,13 @@ const commerce: GatewayClient = {
   lastAnsweredAt: () => undefined,
   close: async () => {},
 };
-const identity: GatewayClient = { ...commerce, supergraph: 'identity', subscribe: undefined };
+// The key a chat stream needs (chatStream is @requiresScopes chat): identity knows it.
+const identity: GatewayClient = {
+  ...commerce,
+  supergraph: 'identity',
+  subscribe: undefined,
+  execute: async () => ({ ok: true, status: 200, attempts: 1, result: { data: { _internalAuthenticate: { userId: 'u1', scopes: ['chat'], user: { plan: 'PRO' } } } } }),
+};
 let router: Router;
 let metricsUrl: string;
 let url: string;
@@ -61,7 +67,7 @@ describe('subscription telemetry at the router', () => {
   it('counts open subscriptions and streamed events, and carries the client trace to the gateway', async () => {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', traceparent: `00-${TRACE_ID}-b7ad6b7169203331-01` },
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: 'Bearer chat-key', traceparent: `00-${TRACE_ID}-b7ad6b7169203331-01` },
       body: JSON.stringify({ query: 'subscription Stream { chatStream(input: { prompt: "hi" }) { index } }' }),
     });
     const reading = response.text();

@@ -33,8 +33,8 @@ async function start(config: Config): Promise<{ router: Router; url: string; por
   return { router, url, port };
 }
 
-const post = (url: string, query: string) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+const post = (url: string, query: string, headers: Record<string, string> = {}) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
 
 describe('createRouter over HTTP', () => {
   it('listens on a free port and merges answers from both gateways', async () => {
@@ -54,11 +54,12 @@ describe('createRouter over HTTP', () => {
   });
 
   it('relays a WRITE_CONFLICT a gateway reports, retryable, with Retry-After on the answer', async () => {
-    const identity = await gateway(() => ({ json: { data: {} } }));
+    // A key with the orders:write scope placeOrder needs.
+    const identity = await gateway(() => ({ json: { data: { _internalAuthenticate: { userId: 'u1', scopes: ['orders:write'], user: { plan: 'PRO' } } } } }));
     const conflict = { message: 'The write conflicted with concurrent writes and changed nothing; send it again.', path: ['placeOrder'], extensions: { code: 'WRITE_CONFLICT', retryable: true, retryAfterSeconds: 1, serviceName: 'orders' } };
     const commerce = await gateway(() => ({ json: { data: null, errors: [conflict] } }));
     const { url } = await start(configFor({ identity: identity.url, commerce: commerce.url }));
-    const response = await post(url, 'mutation { placeOrder(input: { idempotencyKey: "k-1", lines: [{ articleId: "a1", quantity: 1 }] }) { id } }');
+    const response = await post(url, 'mutation { placeOrder(input: { idempotencyKey: "k-1", lines: [{ articleId: "a1", quantity: 1 }] }) { id } }', { authorization: 'Bearer writer' });
     expect(response.headers.get('retry-after')).toBe('1');
     const body = await response.json();
     expect(body.errors).toEqual([expect.objectContaining({ path: ['placeOrder'], extensions: expect.objectContaining({ code: 'WRITE_CONFLICT', retryable: true, retryAfterSeconds: 1 }) })]);

@@ -9,12 +9,13 @@ import type { RateLimiter } from '../../../router/rateLimit/rateLimiter.ts';
 
 export const EDGE_SECRET = 'edge-test-secret-0123456789';
 
-/** API keys the scripted identity gateway knows, with their user's plan (undefined: plan unreadable). */
-export const KEYS: Record<string, { userId: string; plan?: string }> = {
+/** API keys the scripted identity gateway knows, with their user's plan (undefined: plan unreadable) and scopes (default none). */
+export const KEYS: Record<string, { userId: string; plan?: string; scopes?: string[] }> = {
   'free-key-0001': { userId: 'u3', plan: 'FREE' },
   'free-key-0002': { userId: 'u4', plan: 'FREE' },
   'pro-key-00001': { userId: 'u1', plan: 'PRO' },
   'planless-key1': { userId: 'u5' },
+  'writer-key-01': { userId: 'u1', plan: 'PRO', scopes: ['orders:write', 'chat'] },
 };
 
 export function ok(data: Record<string, unknown> | null, errors?: unknown[]): GatewayOutcome {
@@ -36,6 +37,8 @@ export interface EdgeRouterOptions {
   cacheStore?: CacheStore;
   config?: Config;
   logger?: Logger;
+  /** What the identity gateway answers (key lookups aside). @default { me: { id: 'u1' } } */
+  identity?: (request: GatewayRequest) => GatewayOutcome;
   /** What the commerce gateway answers. @default { models: [{ id: 'm1' }] } */
   commerce?: (request: GatewayRequest) => GatewayOutcome;
 }
@@ -62,10 +65,10 @@ export function edgeRouter(options: EdgeRouterOptions = {}): EdgeRouter {
             { message: 'The users service is unavailable.', path: ['_internalAuthenticate', 'user'], extensions: { code: 'DOWNSTREAM_SERVICE_ERROR' } },
           ]);
         }
-        return ok({ _internalAuthenticate: { userId: key.userId, scopes: [], user: { plan: key.plan } } });
+        return ok({ _internalAuthenticate: { userId: key.userId, scopes: key.scopes ?? [], user: { plan: key.plan } } });
       }
       calls.push({ ...request, supergraph: 'identity' });
-      return ok({ me: { id: 'u1' } });
+      return options.identity?.(request) ?? ok({ me: { id: 'u1' } });
     },
     lastAnsweredAt: () => undefined,
     close: async () => {},

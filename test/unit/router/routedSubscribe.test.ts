@@ -24,7 +24,13 @@ const commerce: GatewayClient = {
   lastAnsweredAt: () => undefined,
   close: async () => {},
 };
-const identity: GatewayClient = { ...commerce, supergraph: 'identity', subscribe: undefined };
+// The caller's key (chatStream is @requiresScopes chat): identity resolves it.
+const identity: GatewayClient = {
+  ...commerce,
+  supergraph: 'identity',
+  subscribe: undefined,
+  execute: async () => ({ ok: true, status: 200, attempts: 1, result: { data: { _internalAuthenticate: { userId: 'u1', scopes: ['chat'], user: { plan: 'PRO' } } } } }),
+};
 
 const base = loadConfig({});
 const router = createRouter({
@@ -46,7 +52,7 @@ async function* events(...items: Array<StreamEvent | Interrupted>): AsyncGenerat
 async function subscribe(headers: Record<string, string> = {}, signal?: AbortSignal) {
   return router.fetch('http://router.test/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: 'Bearer chat-key', ...headers },
     body: JSON.stringify({ query: 'subscription { chatStream(input: { prompt: "hi" }) { index } }' }),
     signal,
   });
@@ -61,8 +67,8 @@ describe('subscriptions at the router', () => {
     expect(text).toContain('id: m1:5\n');
     expect(text.trimEnd().endsWith('event: complete\ndata:')).toBe(true);
     expect(opened[0].options.lastEventId).toBe('m1:3');
-    // The gateway client signs it: the router hands it the anonymous principal.
-    expect(opened[0].request.principal).toEqual({ scopes: [] });
+    // The gateway client signs it: the router hands it the caller's principal.
+    expect(opened[0].request.principal).toMatchObject({ userId: 'u1', scopes: ['chat'] });
   });
 
   it('sanitises relayed errors and ends a broken stream with STREAM_INTERRUPTED', async () => {

@@ -67,7 +67,13 @@ describe('a router draining behind a balancer', () => {
       lastAnsweredAt: () => Date.now(),
       close: async () => {},
     };
-    const identity: GatewayClient = { ...commerce, supergraph: 'identity', subscribe: undefined };
+    // The key a chat stream needs (chatStream is @requiresScopes chat): identity knows it.
+    const identity: GatewayClient = {
+      ...commerce,
+      supergraph: 'identity',
+      subscribe: undefined,
+      execute: async () => ({ ok: true, status: 200, attempts: 1, result: { data: { _internalAuthenticate: { userId: 'u1', scopes: ['chat'], user: { plan: 'PRO' } } } } }),
+    };
     const base = loadConfig({});
     const router = createRouter({
       config: { ...base, router: { ...base.router, drainNoticeMs: 400 }, edge: { ...base.edge, rateLimit: { ...base.edge.rateLimit, enabled: false } } },
@@ -82,7 +88,7 @@ describe('a router draining behind a balancer', () => {
 
     const stream = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: 'Bearer chat-key' },
       body: JSON.stringify({ query: 'subscription { chatStream(input: { prompt: "hi" }) { index } }' }),
     });
     const text = stream.text();

@@ -1,12 +1,12 @@
-import { Supergraph } from '@apollo/federation-internals';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { degradedData } from '../../../supergraphs/degradedData.ts';
 import { referenceSupergraphSdl as readSupergraphSdl } from '../../support/referenceSupergraph.ts';
 import { subgraphSchema } from '../../../supergraphs/subgraphSchema.ts';
+import { buildEnforcedSupergraph } from '../../../lib/authorization/enforcedSupergraph.ts';
 
 describe('degradedData', () => {
-  const orders = subgraphSchema(Supergraph.build(readSupergraphSdl('commerce')), 'orders');
+  const orders = subgraphSchema(buildEnforcedSupergraph(readSupergraphSdl('commerce')), 'orders');
 
   it('answers an empty page for a connection and null for a nullable field', () => {
     const document = parse(`query { page: myOrders(first: 5) { __typename edges { node { id } } pageInfo { hasNextPage endCursor } totalCount } order(id: "o1") { id } }`);

@@ -76,4 +76,28 @@ describe('authorizeOperation', () => {
     );
     expect(answer.data).toEqual({ search: [{ id: 'u1', email: null }, { id: 'a1' }] });
   });
+
+  it('filters a fragment bomb in linear time: 2^30 spreads of a fragment with a denied field, one denial, a small document', () => {
+    const levels = 30;
+    const query =
+      '{ me { ...F0 } } ' +
+      Array.from({ length: levels }, (_, i) => `fragment F${i} on User { ...F${i + 1} ...F${i + 1} }`).join(' ') +
+      ` fragment F${levels} on User { id email }`;
+    const started = performance.now();
+    const authorized = authorize(query, anonymous);
+    expect(performance.now() - started).toBeLessThan(1_000); // 2^30 walks would take hours
+    expect(authorized.denied.map((d) => d.path)).toEqual([['me', 'email']]);
+    const printed = print(authorized.document);
+    expect(printed).not.toContain('email');
+    expect(printed.length).toBeLessThan(query.length * 2);
+    // The fragments that kept the caller's fields are spread under new names; the answer is completed as before.
+    expect(printed).toMatch(/fragment F30_authorized on User \{\s*id\s*\}/);
+    expect(applyDenials({ me: { id: 'u1' } }, authorized).data).toEqual({ me: { id: 'u1', email: null } });
+  });
+
+  it('keeps an untouched fragment as a spread, and filters one fragment differently where it is spread twice', () => {
+    const authorized = authorize('{ me { ...Who } search { ... on User { ...Who } } } fragment Who on User { id email } fragment Plain on Article { id }', anonymous);
+    expect(authorized.denied.map((d) => d.path)).toEqual([['me', 'email'], ['search', '@', 'email']]);
+    expect(print(authorized.document)).not.toContain('Plain'); // unused fragments are dropped
+  });
 });

@@ -1,4 +1,5 @@
 import { Supergraph } from '@apollo/federation-internals';
+import { buildEnforcedSupergraph } from '../../../../lib/authorization/enforcedSupergraph.ts';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeDemoSupergraph, DEMO_QUERY, DEMO_SUBGRAPHS, startDemoSubgraph, type DemoSubgraphName } from '../../../../bench/federation/demoSubgraphs.ts';
@@ -136,12 +137,12 @@ beforeAll(async () => {
     ['commerce', ['orders', 'articles', 'analytics']],
   ] as const) {
     const sdl = referenceSupergraphSdl(name);
-    const schema = Supergraph.build(sdl).apiSchema().toGraphQLJSSchema();
+    const schema = buildEnforcedSupergraph(sdl).apiSchema().toGraphQLJSSchema(); // the reference ones link the authorization directives
     subjects.push({
       name,
       sdl,
       targets: Object.fromEntries(owned.map((s) => [s, urls[s]])),
-      principal: { userId: 'u1', scopes: [] },
+      principal: { userId: 'u1', scopes: ['orders:write', 'chat'] },
       operations: generateOperations(schema, { depth: 3, argumentValues, skipRootFields: ['models', 'conversation', 'conversations', 'chatUsage'] }),
     });
   }
