@@ -114,9 +114,12 @@ const cpuRatio = load['router (1 supergraph)'].cpuMsPerRequest / load['gateway d
 const added1 = single['router (1 supergraph)'].p50Ms - single['gateway direct (1 supergraph)'].p50Ms;
 const added2 = single['router (2 supergraphs)'].p50Ms - single['gateways direct (2, parallel)'].p50Ms;
 const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${ms.toFixed(2)} ms`;
+// A run with failed requests meets no target: its figures count work that was not done.
+const failed = [...Object.values(load), ...Object.values(single)].some((s) => s.failures > 0);
 console.log('\ntargets of issue 9 (reference stack)');
 for (const [name, value, met] of [
   ['1 supergraph: router + gateway CPU/req ≤ 1.10× gateway alone', `${cpuRatio.toFixed(2)}×`, cpuRatio <= 1.1],
+  ['1 supergraph: router CPU ÷ gateway CPU ≤ 0.15× (issue 18)', `${(cpuRatio - 1).toFixed(2)}×`, cpuRatio - 1 <= 0.15],
   ['1 supergraph: router adds ≤ 0.5 ms p50 at one in flight', signed(added1), added1 <= 0.5],
   ['2 supergraphs: ≤ slower gateway + 0.5 ms p50 at one in flight', signed(added2), added2 <= 0.5],
 ] as const) {

@@ -68,6 +68,20 @@ export function printTargets(shape: string, loaded: PhaseSummaries, oneInFlight:
     lines.push(['router + gateway CPU/req ≤ 1.10× gateway alone', `${r.toFixed(2)}×`, judged(r <= 1.1, 'c', 'd')]);
   }
   if (c && loaded.e) lines.push(['(e) floor: bare proxy + gateway CPU/req ÷ gateway alone', `${(loaded.e.cpuMsPerRequest / c.cpuMsPerRequest).toFixed(2)}×`, undefined]);
+  // Issue 18: what the router adds to the gateway's cost, against what a bare forwarding proxy adds.
+  if (c && d && loaded.e) {
+    const [router, proxy] = [d.cpuMsPerRequest - c.cpuMsPerRequest, loaded.e.cpuMsPerRequest - c.cpuMsPerRequest];
+    lines.push([
+      'router\'s added CPU/req ≤ 1.25× the bare proxy\'s',
+      `${(router * 1000).toFixed(0)} / ${(proxy * 1000).toFixed(0)} µs (${(router / c.cpuMsPerRequest).toFixed(2)}× / ${(proxy / c.cpuMsPerRequest).toFixed(2)}× gw)`,
+      judged(router <= 1.25 * Math.max(proxy, 0), 'c', 'd', 'e'),
+    ]);
+  }
+  const e1 = oneInFlight.e;
+  if (c1 && d1 && e1) {
+    const [router, proxy] = [d1.p50Ms - c1.p50Ms, e1.p50Ms - c1.p50Ms];
+    lines.push(['router\'s added p50 at one in flight ≤ the proxy\'s + 0.2 ms', `${router.toFixed(2)} / ${proxy.toFixed(2)} ms`, judged(router <= proxy + 0.2, 'c', 'd', 'e')]);
+  }
   if (c1 && d1) {
     const added = d1.p50Ms - c1.p50Ms;
     lines.push(['router adds ≤ 0.5 ms p50 at one in flight', `${added >= 0 ? '+' : ''}${added.toFixed(2)} ms`, judged(added <= 0.5, 'c', 'd')]);
