@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import { ErrorCode } from '../errors.ts';
 import { mapEvents } from '../server/mapEvents.ts';
 import type { RequestMetrics } from './requestMetrics.ts';
-import { randomBytes } from 'node:crypto';
 import { isExportingTraces, tracer, withTraceHeaders } from './tracing.ts';
+import { randomHex } from './randomHex.ts';
 
 export interface RequestTelemetryOptions {
   /** Per-operation request, error and subscription metrics. @default none */
@@ -59,13 +59,13 @@ export class RequestRecord {
   /** The request's trace id: its span's when traces are exported, else the caller's, else a new one. */
   get traceId(): string {
     if (this.#traceId) return this.#traceId;
-    if (isExportingTraces()) return (this.#traceId = trace.getActiveSpan()?.spanContext().traceId ?? randomBytes(16).toString('hex'));
+    if (isExportingTraces()) return (this.#traceId = trace.getActiveSpan()?.spanContext().traceId ?? randomHex(16));
     const match = this.#traceparent && /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/.exec(this.#traceparent.trim());
     if (match && !/^0+$/.test(match[1])) {
       this.#sampled = match[2];
       return (this.#traceId = match[1]);
     }
-    return (this.#traceId = randomBytes(16).toString('hex'));
+    return (this.#traceId = randomHex(16));
   }
 
   /**
@@ -76,7 +76,7 @@ export class RequestRecord {
   traceHeaders(): Record<string, string> {
     if (isExportingTraces()) return withTraceHeaders({});
     const traceId = this.traceId;
-    return { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-${this.#sampled}` };
+    return { traceparent: `00-${traceId}-${randomHex(8)}-${this.#sampled}` };
   }
 
   /** The operation is known: named now, so a request refused at validation is counted under it. */
