@@ -78,9 +78,14 @@ export function startHealthChecks(pool: ReplicaPool, options: HealthCheckOptions
     try {
       await Promise.all(
         pool.all().map(async (replica) => {
-          const timeout = AbortSignal.timeout(timeoutMs);
+          // A replica whose real calls are slow (a loaded machine) gets as long for its probe as
+          // four of its calls take, up to four times the setting; a hung one answers no real call,
+          // so its latency (failures stay out of it) keeps the probe at the setting.
+          const limitMs = Math.min(4 * timeoutMs, Math.max(timeoutMs, 4 * replica.latencyEwmaMs));
+          const timeout = AbortSignal.timeout(limitMs);
           const signal = AbortSignal.any([controller.signal, timeout]);
           const since = pool.time();
+          const startedAt = performance.now();
           const verdict = await probeOnce(replica, signal);
           if (controller.signal.aborted) return;
           if (typeof verdict === 'object' && !toldMisconfigured.has(replica)) {
@@ -92,6 +97,10 @@ export function startHealthChecks(pool: ReplicaPool, options: HealthCheckOptions
           // dead or hung one (those answer nothing): under a load spike the probe can wait its turn
           // past the timeout, and taking every busy replica out would leave none. Neither pass nor fail.
           if (!healthy && timeout.aborted && pool.answeredSince(replica, since)) return;
+          // A timeout that fired far past its time (late by its own length, and by a quarter second)
+          // stalled in this process, not at the replica: the answer may sit unread in the socket.
+          // Neither pass nor fail, as a late hedge timer sends no hedge.
+          if (!healthy && timeout.aborted && performance.now() - startedAt - limitMs > Math.max(limitMs, 250)) return;
           const failures = healthy ? 0 : (failuresInARow.get(replica) ?? 0) + 1;
           failuresInARow.set(replica, failures);
           if (healthy || failures >= failureThreshold) pool.setHealth(replica, healthy);

@@ -61,6 +61,23 @@ describe('active health checks', () => {
     await expect.poll(() => replica.healthy, { timeout: 2_000, interval: 20 }).toBe(false);
   });
 
+  it('give a replica whose real calls are slow a longer probe; the same probes take out one without such calls', async () => {
+    // Probes answered in ~80 ms against a 30 ms setting: a loaded machine, not a dead replica.
+    const slow = createServer((_request, response) => void setTimeout(() => response.end('ok'), 80));
+    const served = await serveOnFreePort(slow);
+    cleanups.push(() => served.close());
+    const { pool, replica } = checkedPool(served.url);
+    pool.onStart(replica);
+    pool.onSuccess(replica, 40); // its real calls take 40 ms: probes may take up to 4 × 30 ms
+    await sleep(400);
+    expect(replica.healthy).toBe(true);
+
+    // Without slow real calls the same probes time out: the replica leaves.
+    const { replica: plain } = checkedPool(served.url);
+    await sleep(400);
+    expect(plain.healthy).toBe(false);
+  });
+
   it('take out a replica that refuses connections, whatever its last answers', async () => {
     const { served } = await replicaServer();
     const { pool, replica } = checkedPool(served.url);
