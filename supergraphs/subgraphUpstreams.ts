@@ -60,6 +60,7 @@ export function createSubgraphUpstreams(options: SubgraphUpstreamsOptions): Subg
         healthProbe: healthProbeOf(config, supergraph, subgraph, probeHeaders),
         onMisconfiguredProbe: (url, status) =>
           logger.warn({ subgraph, replica: url, status }, 'health check answered %d: name a healthCheck path this subgraph serves in the topology file, or none for a { __typename } query; passive outlier detection still watches it', status),
+        onHealthCheckError: (error) => logger.error({ subgraph, err: error }, 'a round of health checks failed'),
       }),
     close() {
       closing ??= (async () => {

@@ -34,6 +34,8 @@ export interface UpstreamOptions {
   healthProbe?: HealthProbe;
   /** Told once per replica whose probe is answered 404 or 405 (a probe that does not fit the service). */
   onMisconfiguredProbe?(replicaUrl: string, status: number): void;
+  /** Told when a round of health checks threw (a bug): the round is lost, the process keeps serving. */
+  onHealthCheckError?(error: unknown): void;
 }
 
 /**
@@ -59,6 +61,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     probe: options.healthProbe,
     dispatcher: options.dispatcher,
     onMisconfigured: (replica, status) => options.onMisconfiguredProbe?.(replica.url, status),
+    onRoundFailed: (error) => options.onHealthCheckError?.(error),
   });
   const discovery = discovered
     ? startReplicaDiscovery(pool, options.urls, { refreshMs: resilience.dnsRefreshMs, lookup: options.lookup })

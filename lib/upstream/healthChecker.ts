@@ -23,6 +23,8 @@ export interface HealthCheckOptions {
    * service has no such path, or takes no such method), which says nothing about its health.
    */
   onMisconfigured?(replica: Replica, status: number): void;
+  /** Told when a round of probes threw (a bug, not a replica's answer): logged by the caller. @default ignored */
+  onRoundFailed?(error: unknown): void;
 }
 
 /** The `{ __typename }` probe's body: the smallest operation every GraphQL server answers. */
@@ -81,7 +83,7 @@ export function startHealthChecks(pool: ReplicaPool, options: HealthCheckOptions
           // A replica whose real calls are slow (a loaded machine) gets as long for its probe as
           // four of its calls take, up to four times the setting; a hung one answers no real call,
           // so its latency (failures stay out of it) keeps the probe at the setting.
-          const limitMs = Math.min(4 * timeoutMs, Math.max(timeoutMs, 4 * replica.latencyEwmaMs));
+          const limitMs = Math.round(Math.min(4 * timeoutMs, Math.max(timeoutMs, 4 * replica.latencyEwmaMs))); // AbortSignal.timeout takes whole ms only
           const timeout = AbortSignal.timeout(limitMs);
           const signal = AbortSignal.any([controller.signal, timeout]);
           const since = pool.time();
@@ -111,7 +113,9 @@ export function startHealthChecks(pool: ReplicaPool, options: HealthCheckOptions
     }
   }
 
-  const timer = setInterval(() => void probeAll(), intervalMs);
+  // A bug in a round must not end the process it watches for (an unhandled rejection would): the
+  // round is lost, the next one runs.
+  const timer = setInterval(() => void probeAll().catch((error: unknown) => options.onRoundFailed?.(error)), intervalMs);
   timer.unref();
   return {
     close() {
