@@ -144,10 +144,14 @@ describe('chat streams under load and faults', () => {
             if (chunk.index !== 0) return;
             firstChunks.push(chunk);
             // A few answers are under way and most openings are still in flight (one user's turns
-            // start one after another): kill the replica writing the first answer.
+            // start one after another): kill the replica writing one of them (the earliest still
+            // being written: on a slow machine the first may have ended, its lease let go).
             if (++opened === 5) {
               fault = (async () => {
-                const victim = (await writersOf([firstChunks[0].messageId])).get(firstChunks[0].messageId)!;
+                const ids = firstChunks.map((c) => c.messageId);
+                const writers = await writersOf(ids);
+                const victim = ids.map((id) => writers.get(id)).find((w) => w !== undefined);
+                if (!victim) throw new Error(`no chat replica holds the lease of any of ${ids.length} answers under way`);
                 await stack.kill(victim);
                 return victim;
               })();
