@@ -1,4 +1,4 @@
-import type { GraphQLError } from 'graphql';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import { unauthorizedFieldOrType } from '../errors.ts';
 import { PROBE_KEY, type AuthorizedOperation, type DeniedField } from './authorizeOperation.ts';
 
@@ -19,6 +19,13 @@ export function applyDenials(data: Data | null | undefined, authorized: Pick<Aut
   }
   if (result) for (const probe of authorized.probes) stripProbe(result, probe, 0);
   return { data: result, errors: authorized.denied.map((d) => unauthorizedFieldOrType([...d.path])) };
+}
+
+/** A result of an operation fields were taken out of: those fields null, with their errors after the result's own. */
+export function withDenials(result: ExecutionResult, authorized: Pick<AuthorizedOperation, 'denied' | 'probes'>): ExecutionResult {
+  if (!('data' in result)) return result;
+  const { data, errors } = applyDenials(result.data as Data | null | undefined, authorized);
+  return { ...result, data, errors: [...(result.errors ?? []), ...errors] };
 }
 
 /** Sets the denied field to null under `value` (the object or list at depth `i`); true when `value` itself must then be null. */

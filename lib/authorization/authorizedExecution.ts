@@ -1,5 +1,5 @@
 import type { DocumentNode, ExecutionArgs, ExecutionResult } from 'graphql';
-import { applyDenials } from './applyDenials.ts';
+import { withDenials } from './applyDenials.ts';
 import type { AuthorizationRules, Caller } from './authorizationRules.ts';
 import { authorizeOperation, type AuthorizedOperation } from './authorizeOperation.ts';
 
@@ -28,24 +28,19 @@ export function withAuthorization(rules: AuthorizationRules, callerOf: (context:
     }
     return authorized;
   };
-  const complete = (result: ExecutionResult, authorized: AuthorizedOperation): ExecutionResult => {
-    if (!('data' in result)) return result;
-    const { data, errors } = applyDenials(result.data as Record<string, unknown> | null | undefined, authorized);
-    return { ...result, data, errors: [...(result.errors ?? []), ...errors] };
-  };
   return {
     async execute(args) {
       const authorized = authorize(args);
       if (!authorized.denied.length) return run.execute(args);
-      return complete(await run.execute({ ...args, document: authorized.document }), authorized);
+      return withDenials(await run.execute({ ...args, document: authorized.document }), authorized);
     },
     async subscribe(args) {
       const authorized = authorize(args);
       if (!authorized.denied.length) return run.subscribe(args);
       const events = await run.subscribe({ ...args, document: authorized.document });
-      if (!(Symbol.asyncIterator in events)) return complete(events, authorized);
+      if (!(Symbol.asyncIterator in events)) return withDenials(events, authorized);
       return (async function* () {
-        for await (const event of events) yield complete(event, authorized);
+        for await (const event of events) yield withDenials(event, authorized);
       })();
     },
   };

@@ -3,7 +3,7 @@ import type { AuthorizationRules } from '../../lib/authorization/authorizationRu
 import { authorizeOperation, type AuthorizedOperation } from '../../lib/authorization/authorizeOperation.ts';
 import type { RoutingTable } from '../routingTable.ts';
 import type { EdgeStage } from './edgeRequest.ts';
-import { withDenials } from './routingStage.ts';
+import { withDenials } from '../../lib/authorization/applyDenials.ts';
 
 /** An operation as one kind of caller may run it, with its text for the gateway. */
 type Authorized = AuthorizedOperation & { text?: string; operation?: OperationDefinitionNode };

@@ -16,8 +16,8 @@ import { analyseOperation } from '../operationAnalysis.ts';
 import { partCallKind } from '../partCallKind.ts';
 import type { RoutingTable } from '../routingTable.ts';
 import { splitOperation, type SubOperation } from '../splitOperation.ts';
-import { applyDenials } from '../../lib/authorization/applyDenials.ts';
-import type { EdgeRequest, EdgeStage } from './edgeRequest.ts';
+import { withDenials } from '../../lib/authorization/applyDenials.ts';
+import type { EdgeStage } from './edgeRequest.ts';
 import type { SupergraphPolicies } from './supergraphPolicies.ts';
 
 export interface RoutingStageOptions {
@@ -173,12 +173,6 @@ export function createRoutingStage(options: RoutingStageOptions): EdgeStage {
     const merged = mergeResults({ rootFields: plan.rootFields, parts: outcomes, local, extraErrors: request.requestErrors });
     return { kind: 'result', result: request.denials ? withDenials(merged, request.denials) : merged };
   };
-}
-
-/** An answer to an operation fields were taken out of: those fields null, with their errors. */
-export function withDenials(result: ExecutionResult, denials: NonNullable<EdgeRequest['denials']>): ExecutionResult {
-  const { data, errors } = applyDenials(result.data as Record<string, unknown> | null | undefined, denials);
-  return { ...result, data, errors: [...(result.errors ?? []), ...errors] };
 }
 
 /** A clean answer being handed on as it arrives; `remember` keeps its whole text for the fallback cache. */

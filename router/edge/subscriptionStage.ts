@@ -15,7 +15,7 @@ import type { RoutingTable } from '../routingTable.ts';
 import { splitOperation } from '../splitOperation.ts';
 import type { StreamLimiter } from '../streamLimiter.ts';
 import type { EdgeStage } from './edgeRequest.ts';
-import { withDenials } from './routingStage.ts';
+import { withDenials } from '../../lib/authorization/applyDenials.ts';
 import { refusalOn, type SupergraphPolicies } from './supergraphPolicies.ts';
 
 export interface SubscriptionStageOptions {
