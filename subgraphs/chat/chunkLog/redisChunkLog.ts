@@ -18,6 +18,13 @@ return 1
 
 type RedisWithAppend = RedisClient & { chatAppendChunk(key: string, index: number, chunk: string, ttlMs: number, channel: string): Promise<number> };
 
+/** A channel listened to: `active` once Redis confirmed the SUBSCRIBE (`ready`), dropped by `timer` when unused. */
+interface Subscription {
+  timer: NodeJS.Timeout;
+  active: boolean;
+  ready: Promise<void>;
+}
+
 const WAKE_CHANNEL = 'chat:appended:';
 /** A message's channel stays subscribed this long after its last remote wait: followers wait once per chunk. */
 const SUBSCRIPTION_LINGER_MS = 10_000;
@@ -36,7 +43,7 @@ export class RedisChunkLog implements ChunkLog {
   private readonly redis: RedisWithAppend;
   private subscriber?: RedisClient;
   /** Channels subscribed for remote waits, with the timer that drops each when unused. */
-  private readonly subscribed = new Map<string, NodeJS.Timeout>();
+  private readonly subscribed = new Map<string, Subscription>();
 
   constructor(redis: RedisClient, private readonly ttlMs: number) {
     redis.defineCommand('chatAppendChunk', { numberOfKeys: 1, lua: APPEND_SCRIPT });
@@ -66,28 +73,45 @@ export class RedisChunkLog implements ChunkLog {
   }
 
   async waitForAppend(messageId: string, pollMs: number, signal: AbortSignal, elsewhere = false): Promise<void> {
-    if (elsewhere) await this.listen(messageId).catch(() => undefined); // polling still finds the chunks
+    // A chunk published before our subscription was active never reaches us: when this wait found the
+    // channel not yet listened to, it returns once it is, and the caller's next read finds such a chunk.
+    if (elsewhere && (await this.listen(messageId).catch(() => false))) return;
     return this.wakeups.wait(messageId, pollMs, signal);
   }
 
-  private async listen(messageId: string): Promise<void> {
+  /** Listens to the message's appends elsewhere; true when the subscription was not active yet when asked (the caller reads again). */
+  private async listen(messageId: string): Promise<boolean> {
     const channel = WAKE_CHANNEL + messageId;
     const known = this.subscribed.get(channel);
+    if (known) {
+      known.timer.refresh();
+      if (known.active) return false;
+      await known.ready;
+      return true;
+    }
     const drop = () => {
       this.subscribed.delete(channel);
       void this.subscriber?.unsubscribe(channel).catch(() => undefined);
     };
-    if (known) {
-      known.refresh();
-      return;
-    }
-    this.subscribed.set(channel, setTimeout(drop, SUBSCRIPTION_LINGER_MS).unref());
     if (!this.subscriber) {
       this.subscriber = this.redis.duplicate();
       this.subscriber.on('error', () => undefined); // the command connection reports Redis trouble
       this.subscriber.on('message', (name: string) => this.wakeups.wake(name.slice(WAKE_CHANNEL.length)));
     }
-    await this.subscriber.subscribe(channel);
+    const entry: Subscription = { timer: setTimeout(drop, SUBSCRIPTION_LINGER_MS).unref(), active: false, ready: Promise.resolve() };
+    entry.ready = this.subscriber.subscribe(channel).then(
+      () => {
+        entry.active = true;
+      },
+      (error: unknown) => {
+        clearTimeout(entry.timer);
+        this.subscribed.delete(channel); // the next wait tries again; polling covers this one
+        throw error;
+      },
+    );
+    this.subscribed.set(channel, entry);
+    await entry.ready;
+    return true;
   }
 
   localTop(messageId: string): number | undefined {
@@ -95,7 +119,7 @@ export class RedisChunkLog implements ChunkLog {
   }
 
   async close(): Promise<void> {
-    for (const timer of this.subscribed.values()) clearTimeout(timer);
+    for (const { timer } of this.subscribed.values()) clearTimeout(timer);
     this.subscribed.clear();
     this.subscriber?.disconnect();
   }

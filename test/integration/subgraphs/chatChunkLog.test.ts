@@ -85,14 +85,34 @@ describe('the redis chunk log across replicas', () => {
   it('wakes a follower on another replica as soon as a chunk is appended, not at its next poll', async () => {
     const [writer, follower] = twoReplicas('redis');
     const id = 'msg_wake_elsewhere';
+    // The first wait subscribes, and returns once Redis confirmed it (nothing was appended: the caller just reads again).
+    const subscribing = Date.now();
+    await follower.waitForAppend(id, 5_000, new AbortController().signal, true);
+    expect(Date.now() - subscribing).toBeLessThan(1_000);
+    expect(await follower.read(id, -1)).toEqual([]);
     for (let index = 0; index < 3; index++) {
       const started = Date.now();
       const waiting = follower.waitForAppend(id, 5_000, new AbortController().signal, true);
-      await new Promise((r) => setTimeout(r, 20)); // subscribed by now
+      await new Promise((r) => setImmediate(r)); // the subscription is active: the wait is in place after a tick
       await writer.append(id, { index, delta: `t${index}`, done: false });
       await waiting;
       expect(Date.now() - started).toBeLessThan(1_000);
       expect((await follower.read(id, index - 1)).map((c) => c.delta)).toEqual([`t${index}`]);
+    }
+    await follower.close();
+  });
+
+  it('misses no chunk appended while the follower was still subscribing', async () => {
+    const [writer, follower] = twoReplicas('redis');
+    for (let round = 0; round < 5; round++) {
+      const id = `msg_wake_racing_${round}`;
+      const started = Date.now();
+      // The append races the SUBSCRIBE (a new replica's first one also opens the subscriber connection).
+      const waiting = follower.waitForAppend(id, 5_000, new AbortController().signal, true);
+      await writer.append(id, { index: 0, delta: 'raced', done: false });
+      await waiting;
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect((await follower.read(id, -1)).map((c) => c.delta)).toEqual(['raced']);
     }
     await follower.close();
   });
