@@ -7,6 +7,8 @@ export interface FaultSwitch {
   url: string;
   /** From now on every request is answered 503 (failing) or forwarded (not). */
   setFailing(failing: boolean): void;
+  /** GraphQL POSTs received so far, answered or failed (health probes not counted). */
+  readonly posts: number;
   close(): Promise<void>;
 }
 
@@ -18,7 +20,9 @@ export interface FaultSwitch {
  */
 export async function startFaultSwitch(target: string): Promise<FaultSwitch> {
   let failing = false;
+  let posts = 0;
   const server = createServer(async (req, res) => {
+    if (req.method === 'POST') posts += 1;
     const body = await readBody(req);
     if (failing && req.method === 'POST') {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('unavailable');
@@ -34,7 +38,14 @@ export async function startFaultSwitch(target: string): Promise<FaultSwitch> {
     }
   });
   const served = await serveOnFreePort(server);
-  return { url: served.url, setFailing: (value) => void (failing = value), close: served.close };
+  return {
+    url: served.url,
+    setFailing: (value) => void (failing = value),
+    get posts() {
+      return posts;
+    },
+    close: served.close,
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -17,8 +17,8 @@ import { startSubgraphs, TEST_SECRET, type SubgraphHarness } from '../../../inte
 // commerce ones): two gateways in this process (GATEWAY_EXECUTOR=own and =apollo), every subgraph
 // behind a switch that makes it fail. Both must answer the same `data` (same field order: compared as
 // JSON text), the same `extensions.valueCompletion`, and errors with the same codes, subgraphs, paths
-// and fallbacks; healthy, then with each subgraph failing in turn (on a fresh pair of gateways that first
-// ran every operation healthy, so a `cache` fallback has answers to serve).
+// and fallbacks; healthy, then with each subgraph failing in turn (the operations that reach it, on a
+// fresh pair of gateways that first ran them healthy, so a `cache` fallback has answers to serve).
 // The two gateways must fail alike: no deadline adapted to a latency the shared machine's load can
 // stretch (a healthy call timed out by one gateway only), no hedge, no probe timing out under load.
 const STEADY = { ADAPTIVE_DEADLINE_ENABLED: 'false', HEDGE_ENABLED: 'false', HEALTH_CHECK_TIMEOUT_MS: '3000' };
@@ -75,18 +75,30 @@ async function gatewayPair(subject: Subject, switches: Record<string, FaultSwitc
   return { own: await make('own'), apollo: await make('apollo') };
 }
 
-/** Runs every operation on both gateways, one after the other, and returns how many differed (each difference also fails an expect). */
-async function compareAll(subject: Subject, pair: Record<'own' | 'apollo', Gateway>, scenario: string): Promise<{ compared: number; withErrors: number; errors: string[] }> {
+/**
+ * Runs `operations` on both gateways, one after the other, each difference failing an expect. Returns
+ * how many answered with errors, their errors, and the subgraphs each operation reached (by the
+ * switches' counts: the operations run one at a time).
+ */
+async function compareAll(subject: Subject, pair: Record<'own' | 'apollo', Gateway>, scenario: string, operations: GeneratedOperation[], switches: Record<string, FaultSwitch>) {
   let withErrors = 0;
   const errors: string[] = [];
-  for (const operation of subject.operations) {
+  const reached = new Map<GeneratedOperation, string[]>();
+  for (const operation of operations) {
+    const before = Object.fromEntries(Object.entries(switches).map(([name, s]) => [name, s.posts]));
     const apollo = await ask(pair.apollo, subject.principal, operation);
     const own = await ask(pair.own, subject.principal, operation);
     expect(own, `${subject.name}, ${scenario}: ${operation.name}\n${operation.query}\n${JSON.stringify(operation.variables)}`).toEqual(apollo);
+    reached.set(operation, Object.keys(switches).filter((name) => switches[name].posts > before[name]));
     if (apollo.errors.length) withErrors++;
     errors.push(...apollo.errors);
   }
-  return { compared: subject.operations.length, withErrors, errors };
+  return { withErrors, errors, reached };
+}
+
+/** Runs `operations` on both gateways without comparing: what a fresh pair has cached before a failure. */
+async function warm(subject: Subject, pair: Record<'own' | 'apollo', Gateway>, operations: GeneratedOperation[]): Promise<void> {
+  for (const operation of operations) await Promise.all([ask(pair.apollo, subject.principal, operation), ask(pair.own, subject.principal, operation)]);
 }
 
 const subjects: Subject[] = [];
@@ -161,23 +173,32 @@ describe.each(['demo', 'guild', 'identity', 'commerce'])('our executor against A
   });
 
   it('answers every operation alike, healthy and with each subgraph failing in turn', async () => {
-    const { targets } = subject();
+    const { targets, operations } = subject();
+    // Healthy once, on a pair of its own; it also tells which operations reach each subgraph. Those are
+    // the ones a subgraph's failure can change: each failure runs them on a fresh pair (no breaker or
+    // ejection left from the one before) that first ran them healthy, so a `cache` fallback has answers.
+    let reached = new Map<GeneratedOperation, string[]>();
     for (const failing of [undefined, ...Object.keys(targets)]) {
       const switches: Record<string, FaultSwitch> = {};
       for (const [subgraph, url] of Object.entries(targets)) switches[subgraph] = await startFaultSwitch(url);
       const pair = await gatewayPair(subject(), switches);
       try {
-        const healthy = await compareAll(subject(), pair, 'healthy');
-        expect(healthy.withErrors).toBe(0);
-        if (failing) {
-          switches[failing].setFailing(true);
-          const failed = await compareAll(subject(), pair, `${failing} failing`);
-          // The failure must show: operations that reach the subgraph carry its error, on a field's path.
-          expect(failed.withErrors, `${failing} failing`).toBeGreaterThan(0);
-          for (const error of failed.errors.map((e) => JSON.parse(e) as { code: string; serviceName: string; path?: unknown[] })) {
-            expect(error).toMatchObject({ code: expect.stringMatching(/^(DOWNSTREAM_SERVICE_ERROR|GATEWAY_TIMEOUT)$/), serviceName: failing });
-            expect(error.path?.length).toBeGreaterThan(0);
-          }
+        if (!failing) {
+          const healthy = await compareAll(subject(), pair, 'healthy', operations, switches);
+          expect(healthy.withErrors).toBe(0);
+          reached = healthy.reached;
+          continue;
+        }
+        const affected = operations.filter((operation) => reached.get(operation)!.includes(failing));
+        expect(affected.length, `operations reaching ${failing}`).toBeGreaterThan(0);
+        await warm(subject(), pair, affected);
+        switches[failing].setFailing(true);
+        const failed = await compareAll(subject(), pair, `${failing} failing`, affected, switches);
+        // The failure must show: operations that reach the subgraph carry its error, on a field's path.
+        expect(failed.withErrors, `${failing} failing`).toBeGreaterThan(0);
+        for (const error of failed.errors.map((e) => JSON.parse(e) as { code: string; serviceName: string; path?: unknown[] })) {
+          expect(error).toMatchObject({ code: expect.stringMatching(/^(DOWNSTREAM_SERVICE_ERROR|GATEWAY_TIMEOUT)$/), serviceName: failing });
+          expect(error.path?.length).toBeGreaterThan(0);
         }
       } finally {
         await Promise.all([pair.own.close(), pair.apollo.close()]);
