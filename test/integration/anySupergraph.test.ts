@@ -78,19 +78,19 @@ describe('a supergraph that is not ours', () => {
     expect(me.body).toEqual({ data: { me: { name: 'User 1' } } });
   });
 
-  it('keeps serving for a minute under load, its subgraphs health-checked with GraphQL alone', async () => {
+  it('keeps serving under load for 20 s, ten times as long as path checks took to take every replica out, its subgraphs health-checked with GraphQL alone', async () => {
     const probesBefore = subgraphs.map((s) => s.probes());
     // Checks of a path these subgraphs do not serve took every replica out after two rounds (2 s).
     // The load goes to the gateway, whose health checks are under test (the router's anonymous rate limit stays out of it).
     const report = await runLoad({
       concurrency: 4,
-      durationMs: 60_000,
+      durationMs: 20_000,
       send: () => postGraphQL(gatewayUrl, { query: DEMO_QUERY }, { [PRINCIPAL_HEADER]: signPrincipal({ scopes: [] }, SECRET) }),
       maxPerLoop: 100_000,
     });
     expect(report.failures, describeFailures(report.failures)).toHaveLength(0);
-    expect(report.samples.length).toBeGreaterThan(200);
+    expect(report.samples.length).toBeGreaterThan(100);
     // Each subgraph answered the gateway's { __typename } probe all along (one a second).
-    subgraphs.forEach((s, i) => expect(s.probes() - probesBefore[i]).toBeGreaterThanOrEqual(30));
+    subgraphs.forEach((s, i) => expect(s.probes() - probesBefore[i]).toBeGreaterThanOrEqual(10));
   }, 120_000);
 });
