@@ -4,6 +4,7 @@ import { externalServiceError, externalServiceRateLimited, type FailureReason } 
 import type { Logger } from 'pino';
 import type { BackendUsage, InferenceBackend, InferenceEvent, InferenceRequest } from './inferenceBackend.ts';
 import { parseServerSentEvents } from './parseServerSentEvents.ts';
+import { readWhatArrived } from './readWhatArrived.ts';
 
 export interface OpenAiCompatibleBackendOptions {
   /** Base URL, e.g. https://api.deepseek.com/v1; `/chat/completions` is appended. */
@@ -107,7 +108,7 @@ export class OpenAiCompatibleBackend implements InferenceBackend {
     let usage: BackendUsage | undefined;
     let sawDone = false;
     try {
-      for await (const event of parseServerSentEvents(response.body)) {
+      for await (const event of parseServerSentEvents(readWhatArrived(response.body))) {
         if (event.data === '[DONE]') {
           sawDone = true;
           break;
