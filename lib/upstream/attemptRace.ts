@@ -38,8 +38,11 @@ export interface AttemptRaceOptions<T> {
   pick(tried: ReadonlySet<Replica>): Replica | undefined;
   hasLiveTwin(tried: ReadonlySet<Replica>): boolean;
   acquireBudget(): boolean;
-  /** Runs one attempt; `signal` aborts when another attempt won (the loser is cancelled). Never rejects. */
-  attempt(replica: Replica, role: AttemptRole, signal: AbortSignal): Promise<AttemptOutcome<T>>;
+  /**
+   * Runs one attempt; its `controller` is aborted with LOST_RACE when another attempt won (the loser is
+   * cancelled), and the attempt may abort it too (its own deadline). Never rejects.
+   */
+  attempt(replica: Replica, role: AttemptRole, controller: AbortController): Promise<AttemptOutcome<T>>;
   /** Pause before a retry. */
   backoff(): Promise<void>;
   onHedge?(verdict: HedgeVerdict): void;
@@ -90,7 +93,7 @@ export async function raceAttempts<T>(options: AttemptRaceOptions<T>): Promise<A
     started += 1;
     const id = started;
     const controller = new AbortController();
-    const settled = options.attempt(replica, role, controller.signal).then((outcome) => ({ id, outcome }));
+    const settled = options.attempt(replica, role, controller).then((outcome) => ({ id, outcome }));
     running.set(id, { role, controller, settled });
   };
   const cancelOthers = () => {

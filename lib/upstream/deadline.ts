@@ -13,7 +13,15 @@ export interface Deadline {
  * CPU profile, once per attempt.
  */
 export function createDeadline(timeoutMs: number, ...parents: Array<AbortSignal | undefined>): Deadline {
-  const controller = new AbortController();
+  return armDeadline(new AbortController(), timeoutMs, ...parents);
+}
+
+/**
+ * A deadline on a controller the caller already has (an attempt's, which its race aborts when another
+ * attempt wins): one signal for the attempt, where a deadline of its own would add a second controller
+ * and a listener on the first, per call.
+ */
+export function armDeadline(controller: AbortController, timeoutMs: number, ...parents: Array<AbortSignal | undefined>): Deadline {
   let timedOut = false;
   const watched = parents.filter((parent): parent is AbortSignal => parent !== undefined);
   const onParentAbort = (event: Event) => controller.abort((event.target as AbortSignal).reason);

@@ -3,8 +3,8 @@ import { BrokenCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import { Agent, type Dispatcher } from 'undici';
 import { breakerState, createBreaker, type BreakerState } from './circuitBreaker.ts';
 import type { FailureReason, UpstreamFailure } from '../errors.ts';
-import { raceAttempts, type AttemptOutcome, type AttemptRole, type RetryRefusal, type RetryRule } from './attemptRace.ts';
-import { createDeadline, type Deadline } from './deadline.ts';
+import { LOST_RACE, raceAttempts, type AttemptOutcome, type AttemptRole, type RetryRefusal, type RetryRule } from './attemptRace.ts';
+import { armDeadline, type Deadline } from './deadline.ts';
 import { DEADLINE_HEADER } from './propagatedDeadline.ts';
 import { ReplicaOutage, type Replica, type ReplicaPool } from './replicaPool.ts';
 import { RetryBudget } from './retryBudget.ts';
@@ -224,14 +224,14 @@ export class UpstreamClient {
       pick: (tried) => this.pool.pick(tried),
       hasLiveTwin: (tried) => this.pool.hasLiveReplica(tried),
       acquireBudget: () => this.retryBudget.tryAcquireRetry(),
-      attempt: async (replica, role, raceSignal) => {
+      attempt: async (replica, role, raceController) => {
         // A first attempt with no other healthy replica to hedge or retry on keeps the fixed deadline:
         // cutting it short could only turn a slow answer (a stalled machine) into a failure. An
         // ejected twin still counts, since a retry may go there (panic routing).
         const adapted = deadline.adapted && (role !== 'primary' || this.pool.hasHealthyReplica(new Set([replica])));
         const deadlineMs = adapted ? deadline.ms : this.tail.ceilingMs;
         if (adapted) this.tail.countAdaptedDeadlines(1);
-        const outcome = await this.attempt(replica, body, options, { role, raceSignal, deadlineMs });
+        const outcome = await this.attempt(replica, body, options, { role, raceController, deadlineMs });
         if (outcome.kind === 'failed') failedOn.add(replica);
         if (outcome.kind === 'failed' && outcome.reason === 'timeout' && adapted) timedOut.push({ replica, downs: replica.downs, deadlineMs });
         return outcome;
@@ -257,9 +257,10 @@ export class UpstreamClient {
     replica: Replica,
     body: string,
     options: UpstreamCallOptions,
-    race: { role: AttemptRole; raceSignal: AbortSignal; deadlineMs: number },
+    race: { role: AttemptRole; raceController: AbortController; deadlineMs: number },
   ): Promise<AttemptOutcome<Omit<UpstreamResponse, 'attempts'>>> {
-    const deadline = createDeadline(race.deadlineMs, options.signal, race.raceSignal);
+    // The race's controller carries the deadline too: lost race, timeout and the caller's abort in one signal.
+    const deadline = armDeadline(race.raceController, race.deadlineMs, options.signal);
     const started = performance.now();
     this.pool.onStart(replica);
     const request = {
@@ -290,7 +291,7 @@ export class UpstreamClient {
         const callerTimedOut = (options.signal.reason as { name?: string } | undefined)?.name === 'TimeoutError';
         return { kind: 'cancelled', reason: callerTimedOut ? 'timeout' : 'network' };
       }
-      if (!deadline.timedOut && race.raceSignal.aborted) {
+      if (!deadline.timedOut && deadline.signal.reason === LOST_RACE) {
         // Lost the race. A first attempt its hedge overtook was slower than the hedge delay plus the
         // twin's whole answer: the pool steers away from it (see onOvertaken for why it does not
         // eject). A hedge that lost to a late first answer did nothing wrong.
