@@ -4,7 +4,10 @@ import { startOpsPanel } from './opsPanel.js';
 import { GraphQLRequestError, StreamDropped, graphql, subscribe } from './transport.js';
 
 const KEY_STORAGE = 'supergraph.apiKey';
-const RESUME_ATTEMPTS = 8;
+// A dropped answer is resumed for this long after its last chunk (a router restarting, a balancer's
+// failover), with pauses growing to 2 s: eight quick attempts (9 s in all) gave up on a router that a
+// loaded machine took longer to bring back.
+const RESUME_FOR_MS = 30_000;
 const $ = (id) => document.getElementById(id);
 const KEY_REFUSED = 'This API key was not accepted: check that it is complete and has not been revoked.';
 
@@ -158,6 +161,7 @@ async function ask(prompt) {
   let next = 0;
   let done = false;
   try {
+    let resumeUntil = Date.now() + RESUME_FOR_MS;
     for (let attempt = 0; !done; attempt++) {
       try {
         for await (const { id, payload } of subscribe(state.key, request, { lastEventId })) {
@@ -166,6 +170,7 @@ async function ask(prompt) {
           if (!chunk) continue;
           if (id) lastEventId = id;
           attempt = 0;
+          resumeUntil = Date.now() + RESUME_FOR_MS;
           state.conversationId = chunk.conversationId;
           $('conversation').textContent = `Conversation ${chunk.conversationId.slice(0, 13)}…`;
           if (chunk.index !== next) continue; // already shown before a reconnect
@@ -180,9 +185,9 @@ async function ask(prompt) {
         }
         if (!done) throw new StreamDropped();
       } catch (error) {
-        if (!(error instanceof StreamDropped) || attempt + 1 >= RESUME_ATTEMPTS) throw error;
+        if (!(error instanceof StreamDropped) || Date.now() >= resumeUntil) throw error;
         $('chat-status').textContent = 'Connection lost; resuming the answer…';
-        await new Promise((resolve) => setTimeout(resolve, 250 * (attempt + 1)));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * (attempt + 1), 2_000)));
       }
       $('chat-status').textContent = '';
     }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig, type Config } from '../../../lib/config.ts';
 import { startTracing } from '../../../lib/observability/tracing.ts';
 import { createRouter, type Router } from '../../../router/createRouter.ts';
@@ -19,13 +19,17 @@ const cleanups: Array<() => Promise<void>> = [];
 beforeAll(() => {
   // Trace context without an exporter, as a component runs when OTEL_EXPORTER_OTLP_ENDPOINT is unset.
   startTracing({ serviceName: 'router' });
-  process.env.METRICS_MAX_OPERATION_NAMES = '3';
-  process.env.RECORD_OPERATIONS = 'on';
+  // Undone after the file (vi.unstubAllEnvs): workers run other files after it.
+  vi.stubEnv('METRICS_MAX_OPERATION_NAMES', '3');
+  vi.stubEnv('RECORD_OPERATIONS', 'on');
 });
 afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  vi.unstubAllEnvs();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 async function gateway(answer: (request: SeenRequest) => FakeAnswer): Promise<FakeGateway> {
   const fake = await startFakeGateway(answer);
@@ -37,7 +41,7 @@ async function start(urls: { identity: string; commerce: string }) {
   const base = loadConfig({});
   const config: Config = { ...base, router: { ...base.router, gatewayUrls: { identity: [urls.identity], commerce: [urls.commerce] } } };
   // A record of its own per router: a router reads its file back at start.
-  process.env.RECORDED_OPERATIONS_FILE = join(dir, `recorded-${cleanups.length}-${Date.now()}.json`);
+  vi.stubEnv('RECORDED_OPERATIONS_FILE', join(dir, `recorded-${cleanups.length}-${Date.now()}.json`));
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {

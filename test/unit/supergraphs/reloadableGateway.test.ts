@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../../lib/config.ts';
 import { PRINCIPAL_HEADER, signPrincipal } from '../../../lib/principal.ts';
 import { createGateway, type Gateway } from '../../../supergraphs/createGateway.ts';
@@ -56,12 +56,13 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'tiny.supergraph.graphql'), compose('hello: String', url));
   // A topology of its own, naming the file the test rewrites.
   writeFileSync(join(dir, 'topology.yaml'), 'supergraphs:\n  tiny:\n    schema: tiny.supergraph.graphql\n');
-  process.env.SUPERGRAPH_HOT_RELOAD_INTERVAL_MS = '50';
+  vi.stubEnv('SUPERGRAPH_HOT_RELOAD_INTERVAL_MS', '50'); // undone after the file: workers run other files after it
   const config = loadConfig({ TOPOLOGY_FILE: join(dir, 'topology.yaml') });
   gateway = await createGateway({ name: 'tiny', config, internalSecret: SECRET, subgraphUrls: { slow: [url] }, logger: pino({ level: 'silent' }) });
 });
 
 afterAll(async () => {
+  vi.unstubAllEnvs();
   held.resolve();
   await gateway?.close();
   subgraph?.closeAllConnections();
