@@ -175,10 +175,16 @@ describe('chat streams under load and faults', () => {
     } finally {
       await store.close();
     }
-    // The kill hit openings or answers in flight: the gateway sent some to the twin (openings and
-    // resumptions of broken streams both go through the retry rules).
+    // The kill hit openings or answers in flight: the gateway sent openings meant for the victim to the
+    // twin (counted as retries), or the twin continued answers the victim was writing (a broken stream
+    // resumed on the twin at its first try is no retry; on a loaded machine every opening may already
+    // have been accepted when the kill lands).
     const retriesAfter = sampleSum(await readGatewayMetrics(stack, 'commerce'), 'upstream_retries_total', { upstream: 'chat' });
-    expect(retriesAfter, `the kill of ${victim} sent nothing to its twin`).toBeGreaterThan(retriesBefore);
+    const twin = victim === 'chat-0' ? 'chat-1' : 'chat-0';
+    const ours = new Set(results.map((r) => r.chunks[0].messageId));
+    const continued = [...takenOverBy(twin)].filter((id) => ours.has(id));
+    console.info(`(openings) ${victim} killed: ${retriesAfter - retriesBefore} openings retried on ${twin}, ${continued.length} answers continued there`);
+    expect(retriesAfter - retriesBefore + continued.length, `the kill of ${victim} sent nothing to its twin`).toBeGreaterThan(0);
     await stack.restart(victim);
   }, 90_000);
 });
