@@ -77,7 +77,7 @@ function takenOverBy(replica: string): Set<string> {
 }
 
 function expectWhole({ chunks, errors }: { chunks: Chunk[]; errors: unknown[] }, what: string) {
-  expect(errors, what).toEqual([]);
+  expect(errors, `${what}: ${JSON.stringify(errors).slice(0, 600)}`).toEqual([]);
   expect(chunks.map((c) => c.index), what).toEqual(chunks.map((_, i) => i));
   expect(chunks.at(-1)?.done, what).toBe(true);
   expect(chunks.filter((c) => c.done), what).toHaveLength(1);
@@ -85,6 +85,10 @@ function expectWhole({ chunks, errors }: { chunks: Chunk[]; errors: unknown[] },
 
 describe('chat streams under load and faults', () => {
   it('delivers 200 concurrent streams, each complete and in order', async () => {
+    // On a loaded machine a replica's first health probes may time out while the stack starts: the
+    // burst is for two chat replicas in the commerce gateway's pool (in two CI runs all 200 failed
+    // without a chunk; the errors now print).
+    await waitFor(async () => (await readGatewayState(stack, 'commerce')).subgraphs.chat.replicas.every((r) => r.healthy && !r.ejected), 15_000);
     const started = performance.now();
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => answer(`Concurrent question ${i}: what is a stream?`)));
     console.info(`(streams) 200 answers, ${results.reduce((n, r) => n + r.chunks.length, 0)} chunks in ${(performance.now() - started).toFixed(0)} ms`);
