@@ -58,6 +58,11 @@ async function answer(prompt: string, onChunk?: (chunk: Chunk) => void, idempote
   return { chunks, errors };
 }
 
+/** Waits until both chat replicas are healthy and not ejected in the commerce gateway's pool. */
+async function chatReplicasInPool(): Promise<void> {
+  await waitFor(async () => (await readGatewayState(stack, 'commerce')).subgraphs.chat.replicas.every((r) => r.healthy && !r.ejected), 15_000);
+}
+
 /** The chat replica (`chat-0`, `chat-1`) holding each answer's lease now, by the pid in its lease owner. */
 async function writersOf(messageIds: string[]): Promise<Map<string, string | undefined>> {
   const store = await stack.database.open();
@@ -88,7 +93,7 @@ describe('chat streams under load and faults', () => {
     // On a loaded machine a replica's first health probes may time out while the stack starts: the
     // burst is for two chat replicas in the commerce gateway's pool (in two CI runs all 200 failed
     // without a chunk; the errors now print).
-    await waitFor(async () => (await readGatewayState(stack, 'commerce')).subgraphs.chat.replicas.every((r) => r.healthy && !r.ejected), 15_000);
+    await chatReplicasInPool();
     const started = performance.now();
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => answer(`Concurrent question ${i}: what is a stream?`)));
     console.info(`(streams) 200 answers, ${results.reduce((n, r) => n + r.chunks.length, 0)} chunks in ${(performance.now() - started).toFixed(0)} ms`);
@@ -99,7 +104,7 @@ describe('chat streams under load and faults', () => {
   it('loses and repeats no chunk of 20 streams when the chat replica writing them is killed, and the twin takes them over', async () => {
     // After the 200-stream burst, both chat replicas back in the commerce gateway's pool first: the
     // kill below must find the twin there to resume on.
-    await waitFor(async () => (await readGatewayState(stack, 'commerce')).subgraphs.chat.replicas.every((r) => r.healthy && !r.ejected), 15_000);
+    await chatReplicasInPool();
     let progressed = 0;
     const firstChunks: Chunk[] = [];
     let fault: Promise<{ victim: string; theirs: string[] }> | undefined;
@@ -133,7 +138,7 @@ describe('chat streams under load and faults', () => {
   }, 60_000);
 
   it('starts each of 50 answers of one user once while a chat replica is killed as they open', async () => {
-    await waitFor(async () => (await readGatewayState(stack, 'commerce')).subgraphs.chat.replicas.every((r) => r.healthy && !r.ejected), 15_000);
+    await chatReplicasInPool();
     const retriesBefore = sampleSum(await readGatewayMetrics(stack, 'commerce'), 'upstream_retries_total', { upstream: 'chat' });
     const since = Date.now();
     const run = `run-${since}`;
